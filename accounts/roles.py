@@ -1,0 +1,37 @@
+"""The four roles and what each may do. Groups are kept in step with this table after every migrate.
+
+Permissions are enforced on the server (PermissionRequiredMixin on every view), never only by
+hiding buttons.
+"""
+OPERATORS, REVIEWERS, VIEWERS, ADMINS = "Operators", "Reviewers", "Viewers", "Admins"
+ROLE_NAMES = (OPERATORS, REVIEWERS, VIEWERS, ADMINS)
+
+_READ = [
+    "environments.view_environment",
+    "core.view_heartbeat",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    VIEWERS: _READ,
+    OPERATORS: _READ + [
+        "environments.test_connection",
+    ],
+    REVIEWERS: _READ + [
+        "environments.test_connection",
+    ],
+    ADMINS: _READ + [
+        "environments.test_connection",
+        "environments.add_environment",
+        "environments.change_environment",
+        "environments.delete_environment",
+        "auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user",
+        "auth.view_group", "auth.change_group",
+    ],
+}
+
+ROLE_DESCRIPTIONS = {
+    OPERATORS: "edit drafts and submit changes",
+    REVIEWERS: "approve or reject changes",
+    VIEWERS: "read only",
+    ADMINS: "manage environments and users",
+}

@@ -1,0 +1,193 @@
+"""The one boto3 client factory. Every AWS call in EventConsole goes through `client()`.
+
+It sets, in one place:
+- the endpoint (empty = real AWS; otherwise the local emulator) and the Region;
+- credentials: boto3's default chain for real AWS (never stored in the database); fixed
+  dummy keys for an emulator, so no lookup ever leaves the machine;
+- an optional role to assume (STS AssumeRole, refreshed before it expires);
+- retries: botocore's "standard" mode (throttling and transient errors, exponential back-off
+  with jitter) with AWS_RETRY_MAX_ATTEMPTS attempts in all, and connect/read timeouts.
+
+`describe_error()` turns any botocore/boto3 exception into words for people.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from .models import Environment
+
+__all__ = ["client", "describe_error", "clear_cache", "add_client_hook", "remove_client_hook", "EMULATOR_CREDENTIALS"]
+
+EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+USER_AGENT = "EventConsole"
+
+_lock = threading.Lock()
+_sessions: dict[tuple, boto3.Session] = {}
+_clients: dict[tuple, Any] = {}
+# Callables run on every new client (client, environment, service_name). Tests use this to put a
+# botocore Stubber or a before-send hook on the real clients, without patching our own code.
+_client_hooks: list[Callable[[Any, "Environment", str], None]] = []
+
+
+def _environment_key(environment: Environment) -> tuple:
+    return (environment.pk, environment.region, environment.endpoint_url, environment.role_arn)
+
+
+def _base_session(environment: Environment) -> boto3.Session:
+    if environment.endpoint_url:
+        return boto3.Session(region_name=environment.region, **EMULATOR_CREDENTIALS)
+    return boto3.Session(region_name=environment.region)
+
+
+def _assumed_role_session(environment: Environment) -> boto3.Session:
+    """A session whose credentials come from AssumeRole and refresh themselves before expiry."""
+    sts = _base_session(environment).client(
+        "sts", endpoint_url=environment.endpoint_url or None, config=_config(max_attempts=settings.AWS_RETRY_MAX_ATTEMPTS))
+
+    def refresh() -> dict:
+        creds = sts.assume_role(RoleArn=environment.role_arn, RoleSessionName=f"EventConsole-{environment.pk or 'new'}")[
+            "Credentials"]
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": creds["Expiration"].isoformat(),
+        }
+
+    core = botocore.session.get_session()
+    core._credentials = RefreshableCredentials.create_from_metadata(  # documented way to plug refreshable creds
+        metadata=refresh(), refresh_using=refresh, method="sts-assume-role")
+    return boto3.Session(botocore_session=core, region_name=environment.region)
+
+
+def _session(environment: Environment) -> boto3.Session:
+    key = _environment_key(environment)
+    with _lock:
+        session = _sessions.get(key)
+    if session is None:
+        session = _assumed_role_session(environment) if environment.role_arn else _base_session(environment)
+        with _lock:
+            _sessions[key] = session
+    return session
+
+
+def _config(*, max_attempts: int, connect_timeout: float | None = None, read_timeout: float | None = None) -> Config:
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
+        connect_timeout=connect_timeout or settings.AWS_CONNECT_TIMEOUT,
+        read_timeout=read_timeout or settings.AWS_READ_TIMEOUT,
+        user_agent_extra=USER_AGENT,
+    )
+
+
+def client(environment: Environment, service_name: str, *, quick: bool = False):
+    """A boto3 client for `service_name` in `environment`.
+
+    quick=True gives one attempt and short timeouts (health checks, Test connection), so a
+    dead endpoint is reported in seconds rather than after the full retry budget.
+    """
+    key = (*_environment_key(environment), service_name, quick)
+    with _lock:
+        cached = _clients.get(key)
+    if cached is not None:
+        return cached
+    if quick:
+        config = _config(max_attempts=1, connect_timeout=settings.AWS_HEALTH_TIMEOUT,
+                         read_timeout=settings.AWS_HEALTH_TIMEOUT)
+    else:
+        config = _config(max_attempts=settings.AWS_RETRY_MAX_ATTEMPTS)
+    new = _session(environment).client(service_name, endpoint_url=environment.endpoint_url or None, config=config)
+    for hook in list(_client_hooks):
+        hook(new, environment, service_name)
+    with _lock:
+        return _clients.setdefault(key, new)
+
+
+def clear_cache() -> None:
+    """Forget every cached session and client (after an environment is edited, or between tests)."""
+    with _lock:
+        _sessions.clear()
+        _clients.clear()
+
+
+def add_client_hook(hook: Callable[[Any, Environment, str], None]) -> None:
+    with _lock:
+        _client_hooks.append(hook)
+    clear_cache()
+
+
+def remove_client_hook(hook: Callable[[Any, Environment, str], None]) -> None:
+    with _lock:
+        if hook in _client_hooks:
+            _client_hooks.remove(hook)
+    clear_cache()
+
+
+_CODE_WORDS = {
+    "AccessDenied": "AWS refused the call: the credentials are not allowed to do this",
+    "AccessDeniedException": "AWS refused the call: the credentials are not allowed to do this",
+    "UnauthorizedOperation": "AWS refused the call: the credentials are not allowed to do this",
+    "ExpiredToken": "The AWS credentials have expired",
+    "ExpiredTokenException": "The AWS credentials have expired",
+    "InvalidClientTokenId": "AWS does not recognise the access key",
+    "UnrecognizedClientException": "AWS does not recognise the access key",
+    "SignatureDoesNotMatch": "The AWS secret key does not match the access key",
+    "ThrottlingException": "AWS is throttling requests (too many calls); retried with back-off and still throttled",
+    "Throttling": "AWS is throttling requests (too many calls); retried with back-off and still throttled",
+    "TooManyRequestsException": "AWS is throttling requests (too many calls); retried with back-off and still throttled",
+    "ValidationException": "AWS rejected the request as invalid",
+    "ResourceNotFoundException": "The AWS resource does not exist",
+    "LimitExceededException": "An AWS quota was exceeded",
+    "ConcurrentModificationException": "Someone else changed this resource at the same moment; try again",
+}
+
+
+def describe_error(exc: BaseException) -> str:
+    """A sentence for people: what went wrong talking to AWS, and the AWS message when there is one."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "Unknown")
+        message = (error.get("Message") or "").strip()
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code.isdigit() or (status and status >= 500 and code not in _CODE_WORDS):
+            head = f"The AWS endpoint failed with an internal error (HTTP {status or code})"
+            return head if "<html" in message.lower() or not message else f"{head}: {message[:300]}"
+        words = _CODE_WORDS.get(code)
+        operation = exc.operation_name
+        detail = f"{code}: {message}" if message else code
+        return f"{words} ({operation}: {detail})." if words else f"AWS returned an error for {operation}: {detail}."
+    if isinstance(exc, EndpointConnectionError):
+        return f"Could not connect to the AWS endpoint {exc.kwargs.get('endpoint_url', '')}: nothing answered there."
+    if isinstance(exc, ConnectTimeoutError):
+        return f"Timed out connecting to the AWS endpoint {exc.kwargs.get('endpoint_url', '')}."
+    if isinstance(exc, ReadTimeoutError):
+        return f"The AWS endpoint {exc.kwargs.get('endpoint_url', '')} did not answer in time."
+    if isinstance(exc, NoCredentialsError):
+        return ("No AWS credentials were found. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), "
+                "or run on a machine with an instance or task role.")
+    if isinstance(exc, NoRegionError):
+        return "No AWS Region is set for this environment."
+    if isinstance(exc, ParamValidationError):
+        return f"The request was not valid before it was sent: {exc}"
+    if isinstance(exc, BotoCoreError):
+        return f"AWS client error: {exc}"
+    return f"Unexpected error talking to AWS: {type(exc).__name__}: {exc}"

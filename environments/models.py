@@ -1,0 +1,54 @@
+"""The places EventConsole manages: one AWS account and Region each, with an approval policy."""
+from django.core.validators import MaxValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+
+from .validators import validate_region, validate_role_arn
+
+
+class Environment(models.Model):
+    name = models.CharField(
+        verbose_name="name", max_length=64, unique=True,
+        help_text="A short name people recognise, e.g. Sandbox or Production.",
+    )
+    account_id = models.CharField(
+        verbose_name="AWS account ID", max_length=12, blank=True,
+        validators=[RegexValidator(r"^\d{12}$", "An AWS account ID is exactly 12 digits.")],
+        help_text="Expected account. Test connection warns when the credentials reach another one.",
+    )
+    region = models.CharField(
+        verbose_name="Region", max_length=32, validators=[validate_region],
+        help_text="AWS Region code, e.g. us-east-1.",
+    )
+    endpoint_url = models.URLField(
+        verbose_name="endpoint URL", blank=True,
+        help_text="Leave empty for real AWS. Set to the local emulator (e.g. http://127.0.0.1:4566) otherwise.",
+    )
+    role_arn = models.CharField(
+        verbose_name="role to assume", max_length=2048, blank=True, validators=[validate_role_arn],
+        help_text="Optional IAM role ARN assumed (STS AssumeRole) for every call in this environment.",
+    )
+    is_production = models.BooleanField(verbose_name="production", default=False)
+    approvals_required = models.PositiveSmallIntegerField(
+        verbose_name="approvals required", default=0, validators=[MaxValueValidator(5)],
+        help_text="Reviewers (never the author) who must approve a change before it is applied.",
+    )
+    description = models.CharField(verbose_name="description", max_length=512, blank=True)
+    created = models.DateTimeField(verbose_name="created", auto_now_add=True)
+    last_updated = models.DateTimeField(verbose_name="last updated", auto_now=True)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name = "environment"
+        permissions = [("test_connection", "Can test an environment's AWS connection")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("environments:environment_detail", args=[self.pk])
+
+    @property
+    def is_emulated(self) -> bool:
+        """True when calls go to a local emulator rather than real AWS."""
+        return bool(self.endpoint_url)

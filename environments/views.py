@@ -1,0 +1,93 @@
+"""Environment pages: list, detail, add, edit, delete, Test connection (thin views)."""
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.db.models import ProtectedError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.views import View
+from django.views.generic import CreateView, DeleteView, DetailView, UpdateView
+from django_tables2 import SingleTableView
+
+from . import aws
+from .forms import EnvironmentForm
+from .models import Environment
+from .services import environment_test_connection
+from .tables import EnvironmentTable
+
+
+class EnvironmentListView(PermissionRequiredMixin, SingleTableView):
+    permission_required = "environments.view_environment"
+    raise_exception = True
+    model = Environment
+    table_class = EnvironmentTable
+    template_name = "environments/environment_list.html"
+    paginate_by = 50
+
+
+class EnvironmentDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = "environments.view_environment"
+    raise_exception = True
+    model = Environment
+    template_name = "environments/environment_detail.html"
+
+
+class EnvironmentCreateView(PermissionRequiredMixin, CreateView):
+    permission_required = "environments.add_environment"
+    raise_exception = True
+    model = Environment
+    form_class = EnvironmentForm
+    template_name = "environments/environment_form.html"
+
+    def form_valid(self, form):
+        messages.success(self.request, f"Environment {form.instance.name} created.")
+        return super().form_valid(form)
+
+
+class EnvironmentUpdateView(PermissionRequiredMixin, UpdateView):
+    permission_required = "environments.change_environment"
+    raise_exception = True
+    model = Environment
+    form_class = EnvironmentForm
+    template_name = "environments/environment_form.html"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        aws.clear_cache()
+        messages.success(self.request, f"Environment {form.instance.name} saved.")
+        return response
+
+
+class EnvironmentDeleteView(PermissionRequiredMixin, DeleteView):
+    permission_required = "environments.delete_environment"
+    raise_exception = True
+    model = Environment
+    template_name = "environments/environment_confirm_delete.html"
+    success_url = reverse_lazy("environments:environment_list")
+
+    def form_valid(self, form):
+        name = self.object.name
+        try:
+            response = super().form_valid(form)
+        except ProtectedError:
+            messages.error(self.request, f"{name} still has rules or schedules; remove them first.")
+            return redirect(self.object)
+        messages.success(self.request, f"Environment {name} deleted.")
+        return response
+
+
+class EnvironmentTestConnectionView(PermissionRequiredMixin, View):
+    """POST: call STS GetCallerIdentity and show the account, or the error in words."""
+
+    permission_required = "environments.test_connection"
+    raise_exception = True
+
+    def post(self, request, pk):
+        environment = get_object_or_404(Environment, pk=pk)
+        result = environment_test_connection(environment)
+        if request.htmx:
+            return render(request, "environments/_connection_result.html", {"result": result})
+        level = messages.SUCCESS if result.ok else messages.ERROR
+        messages.add_message(request, level, result.message)
+        if result.warning:
+            messages.warning(request, result.warning)
+        return redirect(environment)

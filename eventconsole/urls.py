@@ -1,0 +1,31 @@
+"""URLs. Everything requires sign-in (LoginRequiredMiddleware) except sign-in itself and /healthz."""
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.urls import include, path, reverse
+
+from core.views import healthz
+
+admin.site.site_header = "EventConsole administration"
+admin.site.site_title = "EventConsole"
+
+
+@login_not_required
+def admin_login(request, extra_context=None):
+    """One sign-in page for the whole console: the admin site sends people to it."""
+    if request.user.is_authenticated:
+        raise PermissionDenied("The admin site is for Admins only.")
+    return auth_views.redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+
+
+admin.site.login = admin_login
+
+urlpatterns = [
+    path("", include("core.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("environments/", include("environments.urls")),
+    path("admin/", admin.site.urls),
+]

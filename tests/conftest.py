@@ -1,0 +1,72 @@
+"""Shared fixtures: a moto server over HTTP, environments pointing at it, users per role, a real worker."""
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.roles import ADMINS, OPERATORS, REVIEWERS, VIEWERS
+from accounts.services import user_create
+from environments import aws
+from environments.models import Environment
+from tests.support.services import CeleryWorker, MotoServer
+
+PASSWORD = "correct-horse-battery-9"
+ROLE_USERS = {"operator": OPERATORS, "reviewer": REVIEWERS, "viewer": VIEWERS, "admin": ADMINS}
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """One moto server process for the whole run; tests that use AWS reset it first (`aws_url`)."""
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def aws_url(moto_server):
+    moto_server.reset()
+    aws.clear_cache()
+    yield moto_server.url
+    aws.clear_cache()
+
+
+@pytest.fixture
+def environment(db, aws_url):
+    return Environment.objects.create(name="Sandbox", region="us-east-1", endpoint_url=aws_url,
+                                      account_id="123456789012", approvals_required=0)
+
+
+@pytest.fixture
+def production(db, aws_url):
+    return Environment.objects.create(name="Production", region="eu-west-1", endpoint_url=aws_url,
+                                      account_id="123456789012", is_production=True, approvals_required=1)
+
+
+@pytest.fixture
+def users(db):
+    return {name: user_create(username=name, password=PASSWORD, roles=[role]) for name, role in ROLE_USERS.items()}
+
+
+@pytest.fixture
+def client_for(users):
+    """client_for("operator") -> a Django test client signed in as that role's user."""
+    def make(name: str) -> Client:
+        client = Client()
+        client.force_login(users[name])
+        return client
+    return make
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real `celery worker` process on the configured broker, reading the test database."""
+    from eventconsole.celery import app
+
+    worker = CeleryWorker(app).start()
+    yield worker
+    worker.stop()

@@ -1,0 +1,95 @@
+"""Real processes the tests start: a moto server and a Celery worker."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from eventconsole import localaws
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+class MotoServer:
+    """A moto server in its own process, over HTTP on loopback."""
+
+    def __init__(self):
+        self.log_path = settings.VAR_DIR / "log" / f"test-moto-{os.getpid()}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.process = None
+        self.url = None
+
+    def start(self) -> "MotoServer":
+        with open(self.log_path, "ab") as log:
+            self.process, self.url = localaws.start_moto(log=log)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            localaws.stop(self.process)
+
+    def reset(self) -> None:
+        localaws.reset(self.url)
+
+
+def database_url() -> str:
+    """The DATABASE_URL of the database the tests are using right now (the test database)."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    if connection.vendor == "postgresql":
+        auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+        return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    raise RuntimeError(f"No DATABASE_URL mapping for {connection.vendor}")
+
+
+class CeleryWorker:
+    """A real `celery worker` process consuming a queue of its own, on the configured broker."""
+
+    def __init__(self, app):
+        self.app = app
+        self.queue = f"test-{uuid.uuid4().hex[:10]}"
+        self.log_path = settings.VAR_DIR / "log" / f"test-worker-{self.queue}.log"
+        self.process = None
+        self._previous_queue = None
+
+    def start(self, timeout: float = 60.0) -> "CeleryWorker":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_QUEUE": self.queue,
+               "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "PYTHONUNBUFFERED": "1"}
+        if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+            env["CELERY_FILESYSTEM_BROKER_DIR"] = str(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]).parent)
+        command = [sys.executable, "-m", "celery", "-A", "eventconsole", "worker", "-l", "INFO", "-Q", self.queue,
+                   "--concurrency", "2", "-n", f"{self.queue}@%h", "--without-mingle", "--without-gossip"]
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while b" ready." not in self.log_path.read_bytes():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"celery worker did not start:\n{self.log()}")
+            time.sleep(0.2)
+        self._previous_queue = self.app.conf.task_default_queue
+        self.app.conf.task_default_queue = self.queue
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self._previous_queue is not None:
+            self.app.conf.task_default_queue = self._previous_queue
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
