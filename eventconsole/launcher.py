@@ -137,6 +137,9 @@ def main() -> int:
         stack.start("worker", [*celery, "worker", "-l", "INFO", "--concurrency",
                                os.environ.get("WORKER_CONCURRENCY", "2"), *worker_flags])
         stack.start("beat", [*celery, "beat", "-l", "INFO", "-s", str(settings.VAR_DIR / "celerybeat-schedule")])
+        from core.tasks import heartbeat
+
+        heartbeat.delay()  # the first heartbeat now, rather than one beat interval from now
         base_url = f"http://{host}:{port}"
         wait_http(f"{base_url}/healthz", 60, stack, "web")
     except (subprocess.CalledProcessError, RuntimeError, TimeoutError) as exc:

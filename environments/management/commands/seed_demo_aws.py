@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from environments.demo import demo_environments_seed, demo_resources_seed
+from environments.demo import DEMO_ENVIRONMENTS, demo_environments_seed, demo_resources_seed
 from environments.models import Environment
 
 
@@ -15,7 +15,8 @@ class Command(BaseCommand):
         if not settings.LOCAL_MODE:
             raise CommandError("Demo resources are only seeded in local mode (EVENTCONSOLE_LOCAL_MODE=true).")
         report = demo_environments_seed(endpoint_url=endpoint_url)
-        for environment in Environment.objects.filter(name__in=["Sandbox", "Production"]):
+        for spec in DEMO_ENVIRONMENTS:  # Sandbox first: its Region (us-east-1) gets the global S3 bucket
+            environment = Environment.objects.get(name=spec["name"])
             if not environment.is_emulated:
                 self.stdout.write(f"skipped {environment}: it points at real AWS")
                 continue
