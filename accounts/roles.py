@@ -9,18 +9,26 @@ ROLE_NAMES = (OPERATORS, REVIEWERS, VIEWERS, ADMINS)
 _READ = [
     "environments.view_environment",
     "core.view_heartbeat",
+    "rules.view_rule",
+    "schedules.view_schedule",
+    "changes.view_changerequest",
+    "audit.view_auditevent",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     VIEWERS: _READ,
     OPERATORS: _READ + [
         "environments.test_connection",
+        "changes.submit_changerequest",
     ],
     REVIEWERS: _READ + [
         "environments.test_connection",
+        "changes.review_changerequest",
     ],
     ADMINS: _READ + [
         "environments.test_connection",
+        "changes.submit_changerequest",
+        "changes.review_changerequest",
         "environments.add_environment",
         "environments.change_environment",
         "environments.delete_environment",

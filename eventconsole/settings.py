@@ -59,7 +59,11 @@ INSTALLED_APPS = [
     # ours
     "core",
     "accounts",
+    "audit",
     "environments",
+    "changes",
+    "rules",
+    "schedules",
 ]
 
 MIDDLEWARE = [
@@ -69,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.context.RequestMetaMiddleware",
     # Everything requires sign-in unless a view is marked @login_not_required (Django 5.1+).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -196,8 +201,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 HEARTBEAT_INTERVAL_SECONDS = env.int("HEARTBEAT_INTERVAL_SECONDS", default=30)
 # A heartbeat older than this means beat (or every worker) has stopped: /healthz reports it down.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=180)
+POLL_INTERVAL_SECONDS = env.int("POLL_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": float(HEARTBEAT_INTERVAL_SECONDS)},
+    # Poll live state per environment; each run fans out one task per environment.
+    "rules-poll": {"task": "rules.tasks.rules_poll_all", "schedule": float(POLL_INTERVAL_SECONDS)},
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -27,5 +27,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("environments/", include("environments.urls")),
+    path("rules/", include("rules.urls")),
+    path("reviews/", include("changes.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -70,3 +70,33 @@ def celery_worker(transactional_db):
     worker = CeleryWorker(app).start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def demo_resources(environment):
+    """The worked examples' AWS resources (Lambda Do_nothing, SNS Topic1, …) in the Sandbox environment."""
+    from environments.demo import demo_resources_seed
+
+    demo_resources_seed(environment)
+    lam, sns = aws.client(environment, "lambda"), aws.client(environment, "sns")
+    return {
+        "lambda": lam.get_function(FunctionName="Do_nothing")["Configuration"]["FunctionArn"],
+        "topic": next(t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":Topic1")),
+        "account": "123456789012",
+    }
+
+
+@pytest.fixture
+def apply_inline(transactional_db):
+    """Run apply tasks in this process as soon as the transaction that queued them commits.
+
+    For form tests that are about the flow; the worker tests use a real `celery worker` process.
+    (Real commits: on_commit callbacks fire as they would in production.)
+    """
+    from eventconsole.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+    app.conf.task_eager_propagates = False

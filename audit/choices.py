@@ -1,0 +1,33 @@
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    DRAFT_SAVED = "draft.saved", "Draft step saved"
+    DRAFT_DISCARDED = "draft.discarded", "Draft discarded"
+    SUBMITTED = "change.submitted", "Change submitted"
+    APPROVED = "change.approved", "Change approved"
+    REJECTED = "change.rejected", "Change rejected"
+    WITHDRAWN = "change.withdrawn", "Change withdrawn"
+    STALE = "change.stale", "Change became stale"
+    APPLY_STARTED = "apply.started", "Apply started"
+    API_CALL = "apply.api_call", "AWS API call"
+    APPLIED = "apply.succeeded", "Applied"
+    APPLY_FAILED = "apply.failed", "Apply failed"
+    COMMENTED = "change.commented", "Comment added"
+    DRIFT_DETECTED = "drift.detected", "Drift detected"
+    DRIFT_CLEARED = "drift.cleared", "Drift cleared"
+    SIGNED_IN = "auth.signed_in", "Signed in"
+    SIGN_IN_FAILED = "auth.sign_in_failed", "Sign-in failed"
+    SIGNED_OUT = "auth.signed_out", "Signed out"
+    USER_CHANGED = "user.changed", "User changed"
+    GROUP_CHANGED = "group.changed", "Group changed"
+    ENVIRONMENT_CHANGED = "environment.changed", "Environment changed"
+
+
+class ObjectType(models.TextChoices):
+    RULE = "rule", "Rule"
+    SCHEDULE = "schedule", "Schedule"
+    CHANGE = "change", "Change request"
+    ENVIRONMENT = "environment", "Environment"
+    USER = "user", "User"
+    GROUP = "group", "Group"

@@ -1,0 +1,146 @@
+"""Change requests: the only way anything reaches AWS. Also the drafts of the create/edit flows."""
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from .choices import (
+    AttemptStatus, ChangeAction, ChangeKind, ChangeState, ReviewDecision, STATE_COLORS, SYNC_COLORS, SyncStatus,
+)
+
+
+class ManagedObject(models.Model):
+    """What rules and schedules share: the desired spec, the live snapshot and how they compare."""
+
+    environment = models.ForeignKey("environments.Environment", verbose_name="environment",
+                                    on_delete=models.PROTECT, related_name="%(class)ss")
+    desired_spec = models.JSONField(verbose_name="desired spec", null=True, blank=True,
+                                    help_text="The spec of the last applied change (None until the first apply).")
+    version = models.PositiveIntegerField(verbose_name="version", default=0,
+                                          help_text="Counts applied changes; a change records the version it started from.")
+    live_spec = models.JSONField(verbose_name="live state", null=True, blank=True,
+                                 help_text="What AWS last told us, in the spec's shape (None: not found).")
+    sync_status = models.CharField(verbose_name="sync status", max_length=16, choices=SyncStatus.choices,
+                                   default=SyncStatus.PENDING, db_index=True)
+    drift = models.JSONField(verbose_name="drift", default=list, blank=True,
+                             help_text="Field-by-field difference between desired and live.")
+    last_polled = models.DateTimeField(verbose_name="last polled", null=True, blank=True)
+    last_applied = models.DateTimeField(verbose_name="last applied", null=True, blank=True)
+    created = models.DateTimeField(verbose_name="created", auto_now_add=True)
+    last_updated = models.DateTimeField(verbose_name="last updated", auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def get_sync_status_color(self):
+        return SYNC_COLORS.get(self.sync_status, "secondary")
+
+
+class ChangeRequest(models.Model):
+    kind = models.CharField(verbose_name="kind", max_length=16, choices=ChangeKind.choices)
+    action = models.CharField(verbose_name="action", max_length=16, choices=ChangeAction.choices)
+    environment = models.ForeignKey("environments.Environment", verbose_name="environment",
+                                    on_delete=models.PROTECT, related_name="changes")
+    rule = models.ForeignKey("rules.Rule", verbose_name="rule", on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="changes")
+    schedule = models.ForeignKey("schedules.Schedule", verbose_name="schedule", on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="changes")
+    object_name = models.CharField(verbose_name="object", max_length=320, blank=True,
+                                   help_text="bus/rule or group/schedule: kept when the object is gone")
+    spec = models.JSONField(verbose_name="desired spec", default=dict, blank=True,
+                            help_text="The full desired spec in the AWS API's own shape.")
+    base_spec = models.JSONField(verbose_name="based on", null=True, blank=True,
+                                 help_text="The object's desired spec when this change was started.")
+    base_version = models.PositiveIntegerField(verbose_name="based on version", null=True, blank=True)
+    wizard = models.JSONField(verbose_name="form inputs", default=dict, blank=True,
+                              help_text="What was typed at each step, kept even when it does not validate yet.")
+    plan = models.JSONField(verbose_name="plan", default=list, blank=True,
+                            help_text="The AWS API calls computed at submission.")
+    state = models.CharField(verbose_name="state", max_length=16, choices=ChangeState.choices,
+                             default=ChangeState.DRAFT, db_index=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="author", on_delete=models.PROTECT,
+                               related_name="changes")
+    created = models.DateTimeField(verbose_name="created", auto_now_add=True)
+    last_updated = models.DateTimeField(verbose_name="last updated", auto_now=True)
+    submitted_at = models.DateTimeField(verbose_name="submitted", null=True, blank=True)
+    decided_at = models.DateTimeField(verbose_name="decided", null=True, blank=True)
+    applied_at = models.DateTimeField(verbose_name="applied", null=True, blank=True)
+    attempts = models.PositiveIntegerField(verbose_name="apply attempts", default=0)
+    last_error = models.TextField(verbose_name="last error", blank=True)
+    rebased_from = models.ForeignKey("self", verbose_name="rebased from", on_delete=models.SET_NULL, null=True,
+                                     blank=True, related_name="+")
+
+    class Meta:
+        ordering = ("-id",)
+        verbose_name = "change request"
+        permissions = [
+            ("submit_changerequest", "Can edit drafts and submit changes"),
+            ("review_changerequest", "Can approve or reject changes"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="%(app_label)s_%(class)s_one_object",
+                condition=~(models.Q(rule__isnull=False) & models.Q(schedule__isnull=False)),
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "-id"], name="changes_state_idx")]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_action_display()} {self.get_kind_display().lower()} {self.object_name}"
+
+    def get_absolute_url(self):
+        return reverse("changes:change_detail", args=[self.pk])
+
+    def get_state_color(self):
+        return STATE_COLORS.get(self.state, "secondary")
+
+    @property
+    def target(self):
+        """The rule or schedule this change is about (None for a create that was never submitted)."""
+        return self.rule if self.kind == ChangeKind.RULE else self.schedule
+
+
+class Review(models.Model):
+    change = models.ForeignKey(ChangeRequest, verbose_name="change", on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="reviewer", on_delete=models.PROTECT,
+                                 related_name="reviews")
+    decision = models.CharField(verbose_name="decision", max_length=16, choices=ReviewDecision.choices)
+    reason = models.TextField(verbose_name="reason", blank=True)
+    created = models.DateTimeField(verbose_name="time", auto_now_add=True)
+
+    class Meta:
+        ordering = ("created",)
+        constraints = [
+            # One person's approval counts once.
+            models.UniqueConstraint(fields=["change", "reviewer"], name="%(app_label)s_%(class)s_once_per_reviewer"),
+        ]
+
+
+class Comment(models.Model):
+    change = models.ForeignKey(ChangeRequest, verbose_name="change", on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="author", on_delete=models.PROTECT,
+                               related_name="+")
+    body = models.TextField(verbose_name="comment", max_length=4000)
+    created = models.DateTimeField(verbose_name="time", auto_now_add=True)
+
+    class Meta:
+        ordering = ("created",)
+
+
+class ApplyAttempt(models.Model):
+    """One run of the apply task for a change: every API call it made and how it ended."""
+
+    change = models.ForeignKey(ChangeRequest, verbose_name="change", on_delete=models.CASCADE, related_name="apply_attempts")
+    number = models.PositiveIntegerField(verbose_name="attempt")
+    task_id = models.CharField(verbose_name="task id", max_length=64, blank=True)
+    status = models.CharField(verbose_name="status", max_length=16, choices=AttemptStatus.choices,
+                              default=AttemptStatus.RUNNING)
+    started = models.DateTimeField(verbose_name="started", auto_now_add=True)
+    finished = models.DateTimeField(verbose_name="finished", null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(verbose_name="duration (ms)", null=True, blank=True)
+    calls = models.JSONField(verbose_name="API calls", default=list, blank=True)
+    error_code = models.CharField(verbose_name="AWS error code", max_length=128, blank=True)
+    error_message = models.TextField(verbose_name="error", blank=True)
+
+    class Meta:
+        ordering = ("change", "number")
+        constraints = [models.UniqueConstraint(fields=["change", "number"], name="%(app_label)s_%(class)s_unique_number")]

@@ -1,0 +1,357 @@
+"""Change request actions: drafts, submit, review, apply. Every action writes its audit event.
+
+Nothing reaches AWS except `change_request_apply`, run by a Celery worker for an approved change.
+The AWS calls run outside any database transaction; the claim (Approved → Applying) and the
+result are each their own short transaction with a row lock.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
+from django.contrib.auth.models import Permission
+from django.core.mail import send_mass_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.choices import AuditAction
+from environments import aws
+
+from .calls import RETRYABLE_CODES, ApiCall, PartialFailure
+from .choices import AttemptStatus, ChangeAction, ChangeState as S, OPEN_STATES, ReviewDecision
+from .kinds import SpecInvalid, handler_for
+from .models import ApplyAttempt, ChangeRequest, Comment, Review
+from .states import IllegalTransition, audit_change, transition
+
+log = logging.getLogger(__name__)
+
+
+class NotAllowed(PermissionError):
+    """The user may not do this to this change (e.g. approve their own)."""
+
+
+class RetryLater(Exception):
+    """Apply hit a transient AWS error (throttling, unreachable endpoint); the task should retry."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Drafts
+# ---------------------------------------------------------------------------------------------
+def change_request_draft_create(*, kind: str, action: str, environment, author, spec: dict | None = None,
+                                wizard: dict | None = None, target=None) -> ChangeRequest:
+    """A new draft; for an existing rule or schedule it remembers the spec and version it starts from."""
+    fields: dict[str, Any] = {}
+    if target is not None:
+        fields = {kind: target, "base_spec": target.desired_spec, "base_version": target.version,
+                  "object_name": target.object_name}
+    with transaction.atomic():
+        change = ChangeRequest.objects.create(kind=kind, action=action, environment=environment, author=author,
+                                              spec=spec or {}, wizard=wizard or {}, **fields)
+        audit_change(change, AuditAction.DRAFT_SAVED, actor=author, message="Draft started", after=change.spec)
+    return change
+
+
+def change_request_draft_save(change: ChangeRequest, *, actor, step: str, spec: dict, wizard: dict,
+                              environment=None) -> ChangeRequest:
+    """Save one step of the flow into the draft (what was typed, and the spec so far)."""
+    if change.state != S.DRAFT:
+        raise IllegalTransition(change, S.DRAFT)
+    if change.author_id != actor.pk:
+        raise NotAllowed("Only the author can edit a draft.")
+    with transaction.atomic():
+        locked = ChangeRequest.objects.select_for_update().get(pk=change.pk)
+        if locked.state != S.DRAFT:
+            raise IllegalTransition(locked, S.DRAFT)
+        before = locked.spec
+        locked.spec, locked.wizard = spec, wizard
+        if environment is not None:
+            locked.environment = environment
+        locked.object_name = handler_for(locked.kind).object_name(spec) or locked.object_name
+        locked.save()
+        audit_change(locked, AuditAction.DRAFT_SAVED, actor=actor, message=f"Step saved: {step}",
+                     before=before, after=spec)
+    return locked
+
+
+# ---------------------------------------------------------------------------------------------
+# Submit and review
+# ---------------------------------------------------------------------------------------------
+def _plan_for(change: ChangeRequest) -> tuple[list[ApiCall], str]:
+    """The plan against what AWS has now; if AWS cannot be read, against the last polled state."""
+    handler = handler_for(change.kind)
+    desired = None if change.action == ChangeAction.DELETE else change.spec
+    note = ""
+    try:
+        live = handler.read_live(change.environment, change)
+    except (BotoCoreError, ClientError) as exc:
+        target = change.target
+        live = getattr(target, "live_spec", None)
+        note = f"Planned against the last polled state: AWS could not be read ({aws.describe_error(exc)})"
+    return handler.plan(desired, live, change=change), note
+
+
+def change_request_submit(change: ChangeRequest, *, actor) -> ChangeRequest:
+    if change.author_id != actor.pk:
+        raise NotAllowed("Only the author can submit a draft.")
+    if change.state != S.DRAFT:
+        raise IllegalTransition(change, S.SUBMITTED)
+    handler = handler_for(change.kind)
+    if change.action != ChangeAction.DELETE:
+        errors = handler.validate(change.spec, environment=change.environment)
+        if errors:
+            raise SpecInvalid(errors)
+    with transaction.atomic():
+        handler.ensure_object(change)  # raises ObjectConflict when the name is taken
+        change.save(update_fields=["rule", "schedule", "object_name", "last_updated"])
+    calls, note = _plan_for(change)
+    transition(change, S.SUBMITTED, actor=actor, plan=[c.as_dict() for c in calls], message=note)
+    if change.environment.approvals_required == 0:
+        transition(change, S.APPROVED, on_behalf_of=actor,
+                   message=f"{change.environment.name} needs no approval: applying at once")
+        _enqueue_apply(change)
+    else:
+        _notify_reviewers(change)
+    return change
+
+
+def _enqueue_apply(change: ChangeRequest) -> None:
+    from .tasks import change_request_apply as change_request_apply_task
+
+    change_request_apply_task.delay_on_commit(change.pk)
+
+
+def _reviewers_for(change: ChangeRequest):
+    from django.contrib.auth import get_user_model
+
+    permission = Permission.objects.get(content_type__app_label="changes", codename="review_changerequest")
+    return (get_user_model().objects.filter(is_active=True)
+            .filter(Q(groups__permissions=permission) | Q(user_permissions=permission) | Q(is_superuser=True))
+            .exclude(pk=change.author_id).exclude(email="").distinct())
+
+
+def _notify_reviewers(change: ChangeRequest) -> None:
+    url = reverse("changes:change_detail", args=[change.pk])
+    messages = [(f"[EventConsole] Review requested: {change}",
+                 f"{change.author.get_username()} submitted {change} in {change.environment.name}.\n"
+                 f"Review it at {url}\n", None, [user.email]) for user in _reviewers_for(change)]
+    if messages:
+        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+
+
+def _notify_author(change: ChangeRequest, decision: str) -> None:
+    if change.author.email:
+        subject = f"[EventConsole] {change} was {decision}"
+        url = reverse("changes:change_detail", args=[change.pk])
+        messages = [(subject, f"{subject}.\n{url}\n", None, [change.author.email])]
+        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+
+
+def change_request_approve(change: ChangeRequest, *, reviewer, reason: str = "") -> ChangeRequest:
+    """Record one approval; when enough reviewers approved, the change is approved and applied.
+
+    The author can never approve; one person's approval counts once; two reviewers approving at
+    the same moment apply once (the row lock serialises them, and only one sees the count reached).
+    """
+    if not reviewer.has_perm("changes.review_changerequest"):
+        raise NotAllowed("Only reviewers can approve changes.")
+    if reviewer.pk == change.author_id:
+        raise NotAllowed("You cannot approve your own change.")
+    with transaction.atomic():
+        locked = ChangeRequest.objects.select_for_update().select_related("environment").get(pk=change.pk)
+        if locked.state != S.SUBMITTED:
+            raise IllegalTransition(locked, S.APPROVED)
+        try:
+            with transaction.atomic():
+                Review.objects.create(change=locked, reviewer=reviewer, decision=ReviewDecision.APPROVE, reason=reason)
+        except IntegrityError:
+            raise NotAllowed("You have already reviewed this change; an approval counts once.") from None
+        approvals = locked.reviews.filter(decision=ReviewDecision.APPROVE).count()
+        needed = max(1, locked.environment.approvals_required)
+        if approvals >= needed:
+            transition(locked, S.APPROVED, actor=reviewer, message=reason or f"Approved ({approvals} of {needed})")
+            _enqueue_apply(locked)
+            _notify_author(locked, "approved")
+        else:
+            audit_change(locked, AuditAction.APPROVED, actor=reviewer,
+                         message=f"Approval {approvals} of {needed}" + (f": {reason}" if reason else ""))
+    change.refresh_from_db()
+    return change
+
+
+def change_request_reject(change: ChangeRequest, *, reviewer, reason: str) -> ChangeRequest:
+    if not reviewer.has_perm("changes.review_changerequest"):
+        raise NotAllowed("Only reviewers can reject changes.")
+    if reviewer.pk == change.author_id:
+        raise NotAllowed("You cannot review your own change; withdraw it instead.")
+    if not reason.strip():
+        raise ValueError("Say why the change is rejected.")
+    with transaction.atomic():
+        transition(change, S.REJECTED, actor=reviewer, message=reason)
+        Review.objects.create(change=change, reviewer=reviewer, decision=ReviewDecision.REJECT, reason=reason)
+        handler_for(change.kind).discard_unapplied(change)
+        _notify_author(change, "rejected")
+    return change
+
+
+def change_request_withdraw(change: ChangeRequest, *, actor) -> ChangeRequest:
+    if actor.pk != change.author_id:
+        raise NotAllowed("Only the author can withdraw a change.")
+    with transaction.atomic():
+        transition(change, S.WITHDRAWN, actor=actor)
+        handler_for(change.kind).discard_unapplied(change)
+    return change
+
+
+def change_request_retry(change: ChangeRequest, *, actor) -> ChangeRequest:
+    """Failed → Approved, and apply again (the same change, the same spec)."""
+    if actor.pk != change.author_id and not actor.has_perm("changes.review_changerequest"):
+        raise NotAllowed("Only the author or a reviewer can retry a failed change.")
+    transition(change, S.APPROVED, actor=actor, expect=(S.FAILED,), message="Retry")
+    _enqueue_apply(change)
+    return change
+
+
+def change_request_back_to_draft(change: ChangeRequest, *, actor) -> ChangeRequest:
+    """A failed or stale change becomes a new draft with the same inputs; the old one is withdrawn."""
+    if actor.pk != change.author_id:
+        raise NotAllowed("Only the author can take a change back to a draft.")
+    with transaction.atomic():
+        if change.state != S.STALE:
+            transition(change, S.WITHDRAWN, actor=actor, message="Taken back to a draft")
+        target = change.target
+        draft = change_request_draft_create(kind=change.kind, action=change.action, environment=change.environment,
+                                            author=actor, spec=change.spec, wizard=change.wizard,
+                                            target=target if target is not None and target.version else None)
+        draft.rebased_from = change
+        draft.object_name = change.object_name
+        draft.save(update_fields=["rebased_from", "object_name"])
+    return draft
+
+
+def change_request_comment(change: ChangeRequest, *, author, body: str) -> Comment:
+    body = body.strip()
+    if not body:
+        raise ValueError("A comment cannot be empty.")
+    with transaction.atomic():
+        comment = Comment.objects.create(change=change, author=author, body=body)
+        audit_change(change, AuditAction.COMMENTED, actor=author, message=body[:500])
+    return comment
+
+
+def changes_mark_stale(*, kind: str, target, except_change=None, reason: str) -> int:
+    """Open changes based on an older version of `target` can no longer be applied as they are."""
+    stale = ChangeRequest.objects.filter(**{kind: target}, state__in=OPEN_STATES).exclude(state=S.APPLYING)
+    if except_change is not None:
+        stale = stale.exclude(pk=except_change.pk)
+    count = 0
+    for change in stale:
+        try:
+            transition(change, S.STALE, message=reason)
+            count += 1
+        except IllegalTransition:
+            continue
+    return count
+
+
+# ---------------------------------------------------------------------------------------------
+# Apply (Celery worker)
+# ---------------------------------------------------------------------------------------------
+def _approver(change: ChangeRequest):
+    review = change.reviews.filter(decision=ReviewDecision.APPROVE).select_related("reviewer").last()
+    return review.reviewer if review else change.author
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code") in RETRYABLE_CODES
+    return isinstance(exc, (BotoConnectionError, ReadTimeoutError))
+
+
+def _trim(response: dict) -> dict:
+    return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+
+
+def change_request_apply(change_id: int, *, task_id: str = "", final_attempt: bool = True) -> ChangeRequest | None:
+    """Apply an approved change: plan against live, make the calls, record everything.
+
+    Safe to run twice: only an Approved change is claimed; a second run finds it Applying or
+    Applied and does nothing. A crash half-way leaves the change Applying; running the plan again
+    (after `change_request_reclaim`) makes only the calls still needed.
+    """
+    change = ChangeRequest.objects.select_related("environment", "author").filter(pk=change_id).first()
+    if change is None or change.state != S.APPROVED:
+        return change
+    try:
+        transition(change, S.APPLYING, expect=(S.APPROVED,), on_behalf_of=_approver(change),
+                   attempts=change.attempts + 1, message=f"Attempt {change.attempts + 1}")
+    except IllegalTransition:
+        return change  # another worker claimed it first
+    approver = _approver(change)
+    attempt = ApplyAttempt.objects.create(change=change, number=change.attempts, task_id=task_id or "")
+    handler = handler_for(change.kind)
+    environment = change.environment
+    started = time.monotonic()
+    log_calls: list[dict] = []
+    try:
+        live = handler.read_live(environment, change)
+        desired = None if change.action == ChangeAction.DELETE else change.spec
+        for call in handler.plan(desired, live, change=change):
+            entry = {**call.as_dict(), "started": timezone.now().isoformat()}
+            try:
+                response = call.execute(aws.client(environment, call.service))
+                handler.check_response(call, response)
+            except Exception as exc:
+                entry.update(ok=False, error=aws.describe_error(exc) if not isinstance(exc, PartialFailure) else str(exc))
+                log_calls.append(entry)
+                audit_change(change, AuditAction.API_CALL, on_behalf_of=approver, message=f"{call.operation} failed",
+                             data=entry)
+                raise
+            entry.update(ok=True, response=_trim(response))
+            log_calls.append(entry)
+            audit_change(change, AuditAction.API_CALL, on_behalf_of=approver, message=call.summary or call.operation,
+                         data=entry)
+        live_after = handler.read_live(environment, change)
+    except (BotoCoreError, ClientError, PartialFailure) as exc:
+        retry = _is_retryable(exc) and not final_attempt
+        message = aws.describe_error(exc) if not isinstance(exc, PartialFailure) else str(exc)
+        code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else type(exc).__name__
+        ApplyAttempt.objects.filter(pk=attempt.pk).update(
+            status=AttemptStatus.RETRYING if retry else AttemptStatus.FAILED, finished=timezone.now(),
+            duration_ms=int((time.monotonic() - started) * 1000), calls=log_calls, error_code=code[:128],
+            error_message=message)
+        if retry:
+            transition(change, S.APPROVED, on_behalf_of=approver, message=f"Will retry: {message}")
+            raise RetryLater(message) from exc
+        with transaction.atomic():
+            transition(change, S.FAILED, on_behalf_of=approver, message=message, last_error=message)
+            handler.on_failed(change)
+        return change
+    with transaction.atomic():
+        ApplyAttempt.objects.filter(pk=attempt.pk).update(
+            status=AttemptStatus.SUCCEEDED, finished=timezone.now(), calls=log_calls,
+            duration_ms=int((time.monotonic() - started) * 1000))
+        transition(change, S.APPLIED, on_behalf_of=approver, last_error="",
+                   message=f"{len(log_calls)} API call{'s' if len(log_calls) != 1 else ''}" if log_calls
+                   else "Already in sync: no API call needed")
+        target = change.target
+        handler.on_applied(change, live_after)
+        if target is not None:
+            changes_mark_stale(kind=change.kind, target=target, except_change=change,
+                               reason=f"{change} was applied after this change was started")
+    return change
+
+
+def change_request_reclaim(change: ChangeRequest, *, older_than_seconds: int = 600) -> bool:
+    """An apply whose worker died mid-way stays Applying; after a while it may be claimed again."""
+    attempt = change.apply_attempts.order_by("-number").first()
+    if change.state != S.APPLYING or attempt is None:
+        return False
+    if (timezone.now() - attempt.started).total_seconds() < older_than_seconds:
+        return False
+    transition(change, S.APPROVED, message="The worker applying this change stopped; queued again")
+    _enqueue_apply(change)
+    return True

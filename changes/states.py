@@ -1,0 +1,90 @@
+"""The change request state machine: one table of legal transitions and one function that makes them.
+
+    Draft → Submitted → Approved → Applying → Applied | Failed
+    Submitted → Rejected;  Draft/Submitted → Withdrawn;  Failed → Approved (retry) | Withdrawn
+    any open change → Stale (the object it was based on changed)
+
+`transition()` runs in a transaction with a row lock; an illegal transition raises
+IllegalTransition and changes nothing.
+"""
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.choices import AuditAction, ObjectType
+from audit.services import audit_record
+
+from .choices import ChangeState as S
+from .models import ChangeRequest
+
+TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.SUBMITTED, S.WITHDRAWN, S.STALE},
+    S.SUBMITTED: {S.APPROVED, S.REJECTED, S.WITHDRAWN, S.STALE},
+    S.APPROVED: {S.APPLYING, S.STALE},
+    S.APPLYING: {S.APPLIED, S.FAILED, S.APPROVED},  # back to Approved when a throttled apply is retried
+    S.FAILED: {S.APPROVED, S.WITHDRAWN, S.STALE},
+    S.APPLIED: set(),
+    S.REJECTED: set(),
+    S.WITHDRAWN: set(),
+    S.STALE: set(),
+}
+
+AUDIT_ACTIONS = {
+    S.SUBMITTED: AuditAction.SUBMITTED, S.APPROVED: AuditAction.APPROVED, S.REJECTED: AuditAction.REJECTED,
+    S.WITHDRAWN: AuditAction.WITHDRAWN, S.STALE: AuditAction.STALE, S.APPLYING: AuditAction.APPLY_STARTED,
+    S.APPLIED: AuditAction.APPLIED, S.FAILED: AuditAction.APPLY_FAILED,
+}
+
+
+class IllegalTransition(Exception):
+    def __init__(self, change: ChangeRequest, to: str):
+        self.change, self.to = change, to
+        super().__init__(f"Change #{change.pk} is {S(change.state).label.lower()}; it cannot become "
+                         f"{S(to).label.lower()}.")
+
+
+def can_transition(state: str, to: str) -> bool:
+    return to in TRANSITIONS.get(state, set())
+
+
+def audit_change(change: ChangeRequest, action: str, *, actor=None, on_behalf_of=None, message: str = "",
+                 before=None, after=None, data=None):
+    """An audit event about `change`, filed under the rule or schedule it is about."""
+    target = change.target
+    return audit_record(
+        action=action, object_type=change.kind, object_id=getattr(target, "pk", "") or "",
+        object_repr=change.object_name, related_type=ObjectType.CHANGE, related_id=change.pk,
+        environment=change.environment, actor=actor, on_behalf_of=on_behalf_of, message=message,
+        before=before, after=after, data=data)
+
+
+def transition(change: ChangeRequest, to: str, *, actor=None, on_behalf_of=None, message: str = "",
+               expect: tuple[str, ...] | None = None, **fields) -> ChangeRequest:
+    """Move `change` to state `to` under a row lock; write the audit event in the same transaction.
+
+    `expect` narrows the legal starting states further (e.g. apply claims only Approved changes).
+    Extra keyword arguments are saved on the change in the same update.
+    """
+    with transaction.atomic():
+        locked = ChangeRequest.objects.select_for_update().get(pk=change.pk)
+        if not can_transition(locked.state, to) or (expect is not None and locked.state not in expect):
+            raise IllegalTransition(locked, to)
+        now = timezone.now()
+        locked.state = to
+        if to == S.SUBMITTED:
+            locked.submitted_at = now
+        elif to in (S.APPROVED, S.REJECTED) and locked.decided_at is None:
+            locked.decided_at = now
+        elif to == S.APPLIED:
+            locked.applied_at = now
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save()
+        action = AUDIT_ACTIONS.get(to)
+        if action:
+            audit_change(locked, action, actor=actor, on_behalf_of=on_behalf_of, message=message)
+    # Keep the caller's instance current.
+    for name in ("state", "submitted_at", "decided_at", "applied_at", *fields):
+        setattr(change, name, getattr(locked, name))
+    return change

@@ -1,0 +1,121 @@
+"""Change request pages: the reviews queue, one change's page, and its actions (thin views)."""
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views import View
+from django.views.generic import DetailView, ListView
+
+from .choices import ChangeState, PENDING_STATES, ReviewDecision
+from .kinds import ObjectConflict, SpecInvalid
+from .models import ChangeRequest
+from .selectors import change_request_list
+from .services import (
+    NotAllowed, change_request_approve, change_request_back_to_draft, change_request_comment,
+    change_request_reject, change_request_retry, change_request_submit, change_request_withdraw,
+)
+from .states import IllegalTransition
+
+
+class ReviewListView(PermissionRequiredMixin, ListView):
+    permission_required = "changes.view_changerequest"
+    raise_exception = True
+    template_name = "changes/review_list.html"
+    context_object_name = "changes"
+    paginate_by = 50
+
+    def get_queryset(self):
+        params = self.request.GET
+        show = params.get("show", "open")
+        states = PENDING_STATES if show == "open" else None
+        return change_request_list(user=self.request.user, waiting_for_me=params.get("mine") == "1",
+                                   production_only=params.get("production") == "1", states=states)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(show=self.request.GET.get("show", "open"), **kwargs)
+
+
+class ChangeDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = "changes.view_changerequest"
+    raise_exception = True
+    template_name = "changes/change_detail.html"
+    context_object_name = "change"
+
+    def get_queryset(self):
+        return ChangeRequest.objects.select_related("environment", "author", "rule", "schedule")
+
+    def get_context_data(self, **kwargs):
+        from audit.diff import diff
+
+        change, user = self.object, self.request.user
+        reviewers = {r.reviewer_id for r in change.reviews.all()}
+        approvals = sum(r.decision == ReviewDecision.APPROVE for r in change.reviews.all())
+        target = change.target
+        live = getattr(target, "live_spec", None)
+        proposed = None if change.action == "delete" else change.spec
+        can_review = (user.has_perm("changes.review_changerequest") and change.state == ChangeState.SUBMITTED
+                      and user.pk != change.author_id and user.pk not in reviewers)
+        return super().get_context_data(
+            approvals=approvals, approvals_needed=max(1, change.environment.approvals_required),
+            can_review=can_review, is_author=user.pk == change.author_id,
+            can_retry=change.state == ChangeState.FAILED and (
+                user.pk == change.author_id or user.has_perm("changes.review_changerequest")),
+            difference=diff({k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy")}, proposed or {}),
+            attempts=change.apply_attempts.all(), reviews=change.reviews.select_related("reviewer"),
+            comments=change.comments.select_related("author"), **kwargs)
+
+
+class ChangeActionView(PermissionRequiredMixin, View):
+    """POST-only actions on a change; domain errors become messages, never a 500."""
+
+    permission_required = "changes.view_changerequest"
+    raise_exception = True
+    ACTIONS = {"submit", "approve", "reject", "withdraw", "retry", "redraft", "comment"}
+
+    def post(self, request, pk, action):
+        change = get_object_or_404(ChangeRequest.objects.select_related("environment", "author"), pk=pk)
+        user = request.user
+        if action not in self.ACTIONS:
+            return redirect(change)
+        needs = {"approve": "changes.review_changerequest", "reject": "changes.review_changerequest",
+                 "submit": "changes.submit_changerequest", "redraft": "changes.submit_changerequest",
+                 "withdraw": "changes.submit_changerequest"}
+        if action in needs and not user.has_perm(needs[action]):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        try:
+            if action == "submit":
+                change_request_submit(change, actor=user)
+                messages.success(request, "Submitted." if change.state == ChangeState.SUBMITTED else
+                                 "Submitted and approved: the worker is applying it.")
+            elif action == "approve":
+                change_request_approve(change, reviewer=user, reason=request.POST.get("reason", ""))
+                messages.success(request, "Approved." if change.state == ChangeState.APPROVED else
+                                 "Your approval is recorded; more approvals are needed.")
+            elif action == "reject":
+                change_request_reject(change, reviewer=user, reason=request.POST.get("reason", ""))
+                messages.success(request, "Rejected.")
+            elif action == "withdraw":
+                change_request_withdraw(change, actor=user)
+                messages.success(request, "Withdrawn.")
+            elif action == "retry":
+                change_request_retry(change, actor=user)
+                messages.success(request, "Queued again: the worker is applying it.")
+            elif action == "redraft":
+                draft = change_request_back_to_draft(change, actor=user)
+                messages.success(request, "A new draft holds everything this change had.")
+                return redirect(draft_url(draft))
+            elif action == "comment":
+                change_request_comment(change, author=user, body=request.POST.get("body", ""))
+        except (NotAllowed, IllegalTransition, ObjectConflict, ValueError) as exc:
+            messages.error(request, str(exc))
+        except SpecInvalid as exc:
+            messages.error(request, f"The change is not valid: {exc}")
+        return redirect(change)
+
+
+def draft_url(change: ChangeRequest) -> str:
+    """Where a draft is edited: the first step of its kind's flow."""
+    app = "rules" if change.kind == "rule" else "schedules"
+    return reverse(f"{app}:draft_step", args=[change.pk, "review"])

@@ -1,0 +1,25 @@
+"""Template helpers shared by every page."""
+import json
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def pretty_json(value):
+    """Indented JSON; a string holding JSON (an event pattern) is parsed first."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+@register.filter
+def short_json(value):
+    if value is None:
+        return "—"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:117] + "…"

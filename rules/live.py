@@ -1,0 +1,96 @@
+"""Reading rules from AWS: one rule for apply, and every managed rule of an environment for poll.
+
+Only this module and rules.handler (through changes.services) talk to AWS for rules, and only
+through the client factory.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from environments import aws
+
+from .spec import RULE_FIELDS, canonical_rule_spec
+
+PAGE = 100  # ListRules / ListTargetsByRule maximum page size
+
+
+def _not_found(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+
+
+def spec_from_api(rule: dict[str, Any], targets: list[dict[str, Any]], tags: list[dict[str, Any]]) -> dict[str, Any]:
+    """DescribeRule/ListRules + ListTargetsByRule + tags → the spec's shape (with the rule's Arn)."""
+    spec = canonical_rule_spec({"Rule": {k: rule.get(k) for k in RULE_FIELDS}, "Targets": targets, "Tags": tags})
+    spec["Arn"] = rule.get("Arn", "")
+    if rule.get("ManagedBy"):
+        spec["ManagedBy"] = rule["ManagedBy"]
+    return spec
+
+
+def list_targets(events, name: str, bus: str) -> list[dict[str, Any]]:
+    targets, token = [], None
+    while True:
+        kwargs = {"Rule": name, "EventBusName": bus, "Limit": PAGE, **({"NextToken": token} if token else {})}
+        page = events.list_targets_by_rule(**kwargs)
+        targets += page.get("Targets", [])
+        token = page.get("NextToken")
+        if not token:
+            return targets
+
+
+def read_rule(environment, *, name: str, bus: str) -> dict[str, Any] | None:
+    """The rule as AWS has it now, or None when it does not exist."""
+    events = aws.client(environment, "events")
+    try:
+        rule = events.describe_rule(Name=name, EventBusName=bus)
+        targets = list_targets(events, name, bus)
+        tags = events.list_tags_for_resource(ResourceARN=rule["Arn"]).get("Tags", [])
+    except ClientError as exc:
+        if _not_found(exc):
+            return None
+        raise
+    return spec_from_api(rule, targets, tags)
+
+
+def list_rules(environment, bus: str) -> dict[str, dict[str, Any]]:
+    """Every rule on `bus` (ListRules, paginated): name → the ListRules entry."""
+    events = aws.client(environment, "events")
+    rules, token = {}, None
+    while True:
+        try:
+            page = events.list_rules(EventBusName=bus, Limit=PAGE, **({"NextToken": token} if token else {}))
+        except ClientError as exc:
+            if _not_found(exc):  # the bus itself is gone
+                return {}
+            raise
+        for rule in page.get("Rules", []):
+            rules[rule["Name"]] = rule
+        token = page.get("NextToken")
+        if not token:
+            return rules
+
+
+def tags_by_arn(environment) -> dict[str, list[dict[str, str]]] | None:
+    """Tags of every tagged rule in the Region in a few paged calls (Resource Groups Tagging API).
+
+    None when that API is not allowed, so the caller falls back to ListTagsForResource per rule.
+    """
+    tagging = aws.client(environment, "resourcegroupstaggingapi")
+    found: dict[str, list[dict[str, str]]] = {}
+    token = ""
+    try:
+        while True:
+            page = tagging.get_resources(ResourceTypeFilters=["events:rule"], ResourcesPerPage=100,
+                                         PaginationToken=token)
+            for item in page.get("ResourceTagMappingList", []):
+                found[item["ResourceARN"]] = item.get("Tags", [])
+            token = page.get("PaginationToken") or ""
+            if not token:
+                return found
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("AccessDeniedException", "AccessDenied",
+                                                          "UnauthorizedOperation"):
+            return None
+        raise

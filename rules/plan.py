@@ -1,0 +1,83 @@
+"""plan(desired, live) -> the fewest EventBridge API calls that make live equal desired. Pure.
+
+Creating a rule: PutRule, PutTargets (+ TagResource when it has tags). Updating: PutRule only
+when a rule field changed (EnableRule/DisableRule when only the state did), RemoveTargets for
+targets that went away, PutTargets for new or changed ones, TagResource/UntagResource for tag
+changes. Deleting: RemoveTargets, then DeleteRule. In sync: no call at all.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from changes.calls import ApiCall
+
+from .spec import RULE_FIELDS, canonical_rule_spec, rule_arn
+
+
+def _rule_body(rule: dict[str, Any]) -> dict[str, Any]:
+    # PutRule replaces every field it is not given, so the body is always the whole rule.
+    return {k: rule[k] for k in RULE_FIELDS if k in rule}
+
+
+def plan(desired: dict[str, Any] | None, live: dict[str, Any] | None, *, region: str = "",
+         account: str = "") -> list[ApiCall]:
+    want, have = canonical_rule_spec(desired), canonical_rule_spec(live)
+    if want is None:
+        return _plan_delete(have) if have else []
+    name, bus = want["Rule"]["Name"], want["Rule"]["EventBusName"]
+    where = f"{name} on bus {bus}"
+    keys = {"Rule": name, "EventBusName": bus}
+    calls: list[ApiCall] = []
+    arn = (live or {}).get("Arn") or (rule_arn(region=region, account=account, bus=bus, name=name)
+                                      if region and account else "")
+
+    if have is None:
+        body = _rule_body(want["Rule"])
+        have = {"Rule": {}, "Targets": [], "Tags": []}
+        if want["Tags"] and not arn:
+            body["Tags"] = want["Tags"]  # no account to build the ARN from: tag at creation instead
+            have["Tags"] = want["Tags"]
+        calls.append(ApiCall("events", "PutRule", body, f"Create rule {where}"))
+    elif want["Rule"] != have["Rule"]:
+        without_state = lambda rule: {k: v for k, v in rule.items() if k != "State"}  # noqa: E731
+        state = want["Rule"]["State"]
+        if without_state(want["Rule"]) == without_state(have["Rule"]) and state in ("ENABLED", "DISABLED"):
+            verb = "Enable" if state == "ENABLED" else "Disable"
+            calls.append(ApiCall("events", f"{verb}Rule", {"Name": name, "EventBusName": bus}, f"{verb} rule {where}"))
+        else:
+            calls.append(ApiCall("events", "PutRule", _rule_body(want["Rule"]), f"Update rule {where}"))
+
+    targets_have = {t["Id"]: t for t in have["Targets"]}
+    targets_want = {t["Id"]: t for t in want["Targets"]}
+    removed = sorted(set(targets_have) - set(targets_want))
+    if removed:
+        calls.append(ApiCall("events", "RemoveTargets", {**keys, "Ids": removed},
+                             f"Remove target{'s' if len(removed) > 1 else ''} {', '.join(removed)} from {name}"))
+    changed = [t for target_id, t in targets_want.items() if targets_have.get(target_id) != t]
+    if changed:
+        ids = ", ".join(t["Id"] for t in changed)
+        calls.append(ApiCall("events", "PutTargets", {**keys, "Targets": changed},
+                             f"Put target{'s' if len(changed) > 1 else ''} {ids} on {name}"))
+
+    tags_have = {t["Key"]: t["Value"] for t in have["Tags"]}
+    tags_want = {t["Key"]: t["Value"] for t in want["Tags"]}
+    to_tag = [{"Key": k, "Value": v} for k, v in sorted(tags_want.items()) if tags_have.get(k) != v]
+    to_untag = sorted(set(tags_have) - set(tags_want))
+    if to_tag:
+        calls.append(ApiCall("events", "TagResource", {"ResourceARN": arn, "Tags": to_tag},
+                             f"Tag {name}: {', '.join(t['Key'] for t in to_tag)}"))
+    if to_untag:
+        calls.append(ApiCall("events", "UntagResource", {"ResourceARN": arn, "TagKeys": to_untag},
+                             f"Untag {name}: {', '.join(to_untag)}"))
+    return calls
+
+
+def _plan_delete(have: dict[str, Any]) -> list[ApiCall]:
+    name, bus = have["Rule"]["Name"], have["Rule"]["EventBusName"]
+    calls = []
+    ids = [t["Id"] for t in have["Targets"]]
+    if ids:
+        calls.append(ApiCall("events", "RemoveTargets", {"Rule": name, "EventBusName": bus, "Ids": ids},
+                             f"Remove all targets from {name} ({', '.join(ids)})"))
+    calls.append(ApiCall("events", "DeleteRule", {"Name": name, "EventBusName": bus}, f"Delete rule {name} on bus {bus}"))
+    return calls

@@ -1,0 +1,135 @@
+"""What exists in an environment, for the target and dead-letter-queue pickers (listed from AWS).
+
+Each listing is cached for a short while so moving between steps stays fast; a listing that
+fails gives an empty list and the reason, and the forms fall back to typing an ARN.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.cache import cache
+
+from environments import aws
+
+TTL = 30
+
+
+@dataclass(frozen=True)
+class Resource:
+    arn: str
+    label: str
+
+
+def _cached(environment, kind: str, fetch) -> tuple[list[Resource], str]:
+    key = f"resources:{environment.pk}:{environment.endpoint_url}:{environment.region}:{kind}"
+    found = cache.get(key)
+    if found is not None:
+        return found, ""
+    try:
+        found = fetch()
+    except (BotoCoreError, ClientError) as exc:
+        return [], aws.describe_error(exc)
+    cache.set(key, found, TTL)
+    return found, ""
+
+
+def _paginate(client, operation: str, key: str, **kwargs) -> list:
+    items = []
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        items += page.get(key, [])
+    return items
+
+
+def lambda_functions(environment):
+    client = aws.client(environment, "lambda")
+    return _cached(environment, "lambda", lambda: sorted(
+        (Resource(f["FunctionArn"], f["FunctionName"]) for f in _paginate(client, "list_functions", "Functions")),
+        key=lambda r: r.label.lower()))
+
+
+def sns_topics(environment):
+    client = aws.client(environment, "sns")
+    return _cached(environment, "sns", lambda: sorted(
+        (Resource(t["TopicArn"], t["TopicArn"].rsplit(":", 1)[-1]) for t in _paginate(client, "list_topics", "Topics")),
+        key=lambda r: r.label.lower()))
+
+
+def _queue_arn(environment, url: str) -> str:
+    parts = urlsplit(url).path.strip("/").split("/")
+    account, name = parts[-2], unquote(parts[-1])
+    return f"arn:aws:sqs:{environment.region}:{account}:{name}"
+
+
+def sqs_queues(environment):
+    client = aws.client(environment, "sqs")
+
+    def fetch():
+        urls = _paginate(client, "list_queues", "QueueUrls")
+        return sorted((Resource(_queue_arn(environment, u), unquote(u.rstrip("/").rsplit("/", 1)[-1])) for u in urls),
+                      key=lambda r: r.label.lower())
+    return _cached(environment, "sqs", fetch)
+
+
+def state_machines(environment):
+    client = aws.client(environment, "stepfunctions")
+    return _cached(environment, "states", lambda: sorted(
+        (Resource(m["stateMachineArn"], m["name"]) for m in _paginate(client, "list_state_machines", "stateMachines")),
+        key=lambda r: r.label.lower()))
+
+
+def event_buses(environment):
+    client = aws.client(environment, "events")
+
+    def fetch():
+        buses, token = [], None
+        while True:
+            page = client.list_event_buses(**({"NextToken": token} if token else {}))
+            buses += [Resource(b["Arn"], b["Name"]) for b in page.get("EventBuses", [])]
+            token = page.get("NextToken")
+            if not token:
+                return sorted(buses, key=lambda r: (r.label != "default", r.label.lower()))
+    return _cached(environment, "events", fetch)
+
+
+def kinesis_streams(environment):
+    client = aws.client(environment, "kinesis")
+
+    def fetch():
+        page = client.list_streams()
+        summaries = page.get("StreamSummaries") or []
+        return sorted((Resource(s["StreamARN"], s["StreamName"]) for s in summaries), key=lambda r: r.label.lower())
+    return _cached(environment, "kinesis", fetch)
+
+
+def log_groups(environment):
+    client = aws.client(environment, "logs")
+    return _cached(environment, "logs", lambda: sorted(
+        (Resource(g["arn"].removesuffix(":*"), g["logGroupName"])
+         for g in _paginate(client, "describe_log_groups", "logGroups")), key=lambda r: r.label.lower()))
+
+
+def _trusts(role: dict, principal: str) -> bool:
+    document = role.get("AssumeRolePolicyDocument") or {}
+    if isinstance(document, str):
+        document = json.loads(unquote(document))
+    for statement in document.get("Statement", []):
+        services = (statement.get("Principal") or {}).get("Service", [])
+        if principal in ([services] if isinstance(services, str) else services):
+            return True
+    return False
+
+
+def roles_trusting(environment, principal: str):
+    client = aws.client(environment, "iam")
+    return _cached(environment, f"roles:{principal}", lambda: sorted(
+        (Resource(r["Arn"], r["RoleName"]) for r in _paginate(client, "list_roles", "Roles") if _trusts(r, principal)),
+        key=lambda r: r.label.lower()))
+
+
+TARGET_LISTINGS = {
+    "lambda": lambda_functions, "sns": sns_topics, "sqs": sqs_queues, "states": state_machines,
+    "events": event_buses, "kinesis": kinesis_streams, "logs": log_groups,
+}

@@ -1,0 +1,208 @@
+"""A rule's desired spec, in the API's own shape, and the one validator for it.
+
+    {"Rule":    PutRule body (Name, EventBusName, Description, State, EventPattern | ScheduleExpression, RoleArn),
+     "Targets": [PutTargets entries],
+     "Tags":    [{"Key", "Value"}]}
+
+Empty optional fields are left out. `EventPattern` is canonical JSON (sorted keys, minified), as
+AWS stores it, so desired and live compare exactly. The forms, submit and apply all call
+`validate_rule_spec`; errors are keyed by the field path ("Rule.Name", "Targets[1].Arn").
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from changes.constraints import check_number, check_string, member, shape
+from schedules import expressions
+
+from . import patterns
+
+TARGETS_PER_RULE = 5  # the EventBridge quota: not adjustable, and not in the API model
+TAGS_PER_RESOURCE = 50
+PATTERN_SIZE_DEFAULT = 2048  # the default quota "Event pattern size" (adjustable up to 4,096)
+RULE_FIELDS = ("Name", "EventBusName", "Description", "State", "EventPattern", "ScheduleExpression", "RoleArn")
+NAME_CHARS = "letters, digits, '.', '-' and '_'"
+ARN_RE = re.compile(r"^arn:aws[a-z-]*:(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):(?P<account>\d{12})?:(?P<resource>.+)$")
+# Target types whose invocation needs an execution role (the others use resource policies).
+ROLE_REQUIRED = {"states": "Step Functions state machine", "kinesis": "Kinesis stream",
+                 "events": "event bus", "ecs": "ECS task"}
+
+
+def canonical_pattern(pattern: str | dict) -> str:
+    value = json.loads(pattern) if isinstance(pattern, str) else pattern
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def parse_arn(arn: str) -> dict[str, str] | None:
+    match = ARN_RE.match(arn or "")
+    return match.groupdict() if match else None
+
+
+def _drop_empty(value: Any) -> Any:
+    if isinstance(value, dict):
+        cleaned = {k: _drop_empty(v) for k, v in value.items()}
+        return {k: v for k, v in cleaned.items() if v not in (None, "", [], {})}
+    if isinstance(value, list):
+        return [_drop_empty(v) for v in value]
+    return value
+
+
+def canonical_rule_spec(spec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The spec with empties dropped, the pattern canonical, targets by Id and tags by Key."""
+    if spec is None:
+        return None
+    rule = _drop_empty({k: spec.get("Rule", {}).get(k) for k in RULE_FIELDS})
+    rule.setdefault("EventBusName", "default")
+    rule.setdefault("State", "ENABLED")
+    if rule.get("EventPattern"):
+        try:
+            rule["EventPattern"] = canonical_pattern(rule["EventPattern"])
+        except (TypeError, ValueError):
+            pass  # left as typed; the validator says what is wrong with it
+    targets = sorted((_drop_empty(t) for t in spec.get("Targets") or []), key=lambda t: str(t.get("Id", "")))
+    tags = sorted((_drop_empty(t) for t in spec.get("Tags") or []), key=lambda t: str(t.get("Key", "")))
+    for tag in tags:
+        tag.setdefault("Value", "")
+    return {"Rule": rule, "Targets": targets, "Tags": tags}
+
+
+def rule_arn(*, region: str, account: str, bus: str, name: str) -> str:
+    path = name if bus == "default" else f"{bus}/{name}"
+    return f"arn:aws:events:{region}:{account}:rule/{path}"
+
+
+def _add(errors: dict[str, list[str]], key: str, messages: list[str]) -> None:
+    if messages:
+        errors.setdefault(key, []).extend(messages)
+
+
+def _validate_target(target: dict[str, Any], key: str, *, region: str | None, errors: dict[str, list[str]]) -> None:
+    _add(errors, f"{key}.Id", check_string(target.get("Id"), shape("events", "TargetId"), label="Target Id",
+                                           allowed=NAME_CHARS))
+    arn = target.get("Arn") or ""
+    arn_errors = check_string(arn, member("events", "Target", "Arn"), label="Target ARN")
+    parsed = parse_arn(arn)
+    if arn and parsed is None:
+        arn_errors.append("Target ARN is not an ARN (arn:aws:<service>:<region>:<account>:<resource>).")
+    _add(errors, f"{key}.Arn", arn_errors)
+    service = parsed["service"] if parsed else ""
+    if target.get("RoleArn"):
+        _add(errors, f"{key}.RoleArn", check_string(target["RoleArn"], shape("events", "RoleArn"), label="Role ARN"))
+        if not (parse_arn(target["RoleArn"]) or {}).get("resource", "").startswith("role/"):
+            _add(errors, f"{key}.RoleArn", ["Execution role must be an IAM role ARN (arn:aws:iam::<account>:role/…)."])
+    elif service in ROLE_REQUIRED:
+        _add(errors, f"{key}.RoleArn", [f"A {ROLE_REQUIRED[service]} target needs an execution role."])
+    inputs = [name for name in ("Input", "InputPath", "InputTransformer") if target.get(name)]
+    if len(inputs) > 1:
+        _add(errors, f"{key}.Input", [f"Choose one way to configure the target input, not {' and '.join(inputs)}."])
+    if target.get("Input"):
+        _add(errors, f"{key}.Input", check_string(target["Input"], shape("events", "TargetInput"), label="Constant"))
+        try:
+            json.loads(target["Input"])
+        except ValueError as exc:
+            _add(errors, f"{key}.Input", [f"Constant must be valid JSON text ({exc.msg} at character {exc.pos})."])
+    if target.get("InputPath"):
+        _add(errors, f"{key}.InputPath",
+             check_string(target["InputPath"], shape("events", "TargetInputPath"), label="Part of the matched event"))
+    if target.get("Input") or target.get("InputPath") or target.get("InputTransformer"):
+        from .transform import TransformError, validate_target_input
+
+        try:
+            validate_target_input(target)
+        except TransformError as exc:
+            field = "InputTransformer" if target.get("InputTransformer") else inputs[0]
+            _add(errors, f"{key}.{field}", [str(exc)])
+    retry = target.get("RetryPolicy") or {}
+    _add(errors, f"{key}.RetryPolicy.MaximumEventAgeInSeconds", check_number(
+        retry.get("MaximumEventAgeInSeconds"), member("events", "RetryPolicy", "MaximumEventAgeInSeconds"),
+        label="Maximum age of event", unit="seconds (1 minute to 24 hours)"))
+    _add(errors, f"{key}.RetryPolicy.MaximumRetryAttempts", check_number(
+        retry.get("MaximumRetryAttempts"), member("events", "RetryPolicy", "MaximumRetryAttempts"),
+        label="Retry attempts"))
+    dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
+    if dlq:
+        dlq_arn = parse_arn(dlq)
+        if not dlq_arn or dlq_arn["service"] != "sqs":
+            _add(errors, f"{key}.DeadLetterConfig.Arn", ["The dead-letter queue must be an SQS queue ARN."])
+        elif dlq_arn["resource"].endswith(".fifo"):
+            _add(errors, f"{key}.DeadLetterConfig.Arn", ["The dead-letter queue must be a standard queue, not FIFO."])
+        elif region and dlq_arn["region"] != region:
+            _add(errors, f"{key}.DeadLetterConfig.Arn",
+                 [f"The dead-letter queue must be in the rule's Region ({region}), not {dlq_arn['region']}."])
+    if service == "sqs" and parsed and parsed["resource"].endswith(".fifo"):
+        group = (target.get("SqsParameters") or {}).get("MessageGroupId")
+        _add(errors, f"{key}.SqsParameters.MessageGroupId",
+             check_string(group, member("events", "SqsParameters", "MessageGroupId"),
+                          label="Message group ID (needed for a FIFO queue)"))
+    if service == "kinesis":
+        path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")
+        _add(errors, f"{key}.KinesisParameters.PartitionKeyPath",
+             check_string(path, member("events", "KinesisParameters", "PartitionKeyPath"), label="Partition key path",
+                          required=False))
+
+
+def validate_rule_spec(spec: dict[str, Any], *, region: str | None = None,
+                       pattern_max: int = PATTERN_SIZE_DEFAULT) -> dict[str, list[str]]:
+    """Every AWS constraint the spec breaks, by field path. Empty when valid."""
+    errors: dict[str, list[str]] = {}
+    rule = spec.get("Rule") or {}
+    _add(errors, "Rule.Name", check_string(rule.get("Name"), shape("events", "RuleName"), label="Name",
+                                           allowed=NAME_CHARS))
+    _add(errors, "Rule.Description", check_string(rule.get("Description"), shape("events", "RuleDescription"),
+                                                  label="Description", required=False))
+    bus = rule.get("EventBusName") or "default"
+    _add(errors, "Rule.EventBusName", check_string(bus, shape("events", "EventBusNameOrArn"), label="Event bus",
+                                                   allowed="letters, digits, '/', '.', '-' and '_'"))
+    _add(errors, "Rule.State", check_string(rule.get("State") or "ENABLED", shape("events", "RuleState"), label="State"))
+    pattern, schedule = rule.get("EventPattern"), rule.get("ScheduleExpression")
+    if not pattern and not schedule:
+        _add(errors, "Rule.EventPattern", ["A rule needs an event pattern or a schedule."])
+    if pattern:
+        try:
+            patterns.validate(pattern, max_size=pattern_max)
+        except patterns.PatternError as exc:
+            _add(errors, "Rule.EventPattern", [str(exc)])
+    if schedule:
+        if bus != "default":
+            _add(errors, "Rule.ScheduleExpression", ["Scheduled rules can only be created on the default event bus."])
+        if schedule.startswith("at("):
+            _add(errors, "Rule.ScheduleExpression",
+                 ["One-time at() schedules exist only in EventBridge Scheduler; use a schedule instead."])
+        else:
+            try:
+                expressions.validate(schedule)
+            except expressions.ExpressionError as exc:
+                _add(errors, "Rule.ScheduleExpression", [str(exc)])
+    if rule.get("RoleArn"):
+        _add(errors, "Rule.RoleArn", check_string(rule["RoleArn"], shape("events", "RoleArn"), label="Role ARN"))
+
+    targets = spec.get("Targets") or []
+    if not targets:
+        _add(errors, "Targets", ["Add at least one target."])
+    if len(targets) > TARGETS_PER_RULE:
+        _add(errors, "Targets", [f"A rule can have at most {TARGETS_PER_RULE} targets (an AWS quota that cannot be "
+                                 f"raised); this one has {len(targets)}."])
+    seen: set[str] = set()
+    for index, target in enumerate(targets):
+        _validate_target(target, f"Targets[{index}]", region=region, errors=errors)
+        if target.get("Id") in seen:
+            _add(errors, f"Targets[{index}].Id", [f"Target Id {target['Id']!r} is used twice; Ids must be unique."])
+        seen.add(target.get("Id"))
+
+    tags = spec.get("Tags") or []
+    if len(tags) > TAGS_PER_RESOURCE:
+        _add(errors, "Tags", [f"At most {TAGS_PER_RESOURCE} tags per rule."])
+    keys: set[str] = set()
+    for index, tag in enumerate(tags):
+        key = tag.get("Key") or ""
+        _add(errors, f"Tags[{index}].Key", check_string(key, shape("events", "TagKey"), label="Tag key"))
+        _add(errors, f"Tags[{index}].Value", check_string(tag.get("Value") or "", shape("events", "TagValue"),
+                                                          label="Tag value", required=False))
+        if key.lower().startswith("aws:"):
+            _add(errors, f"Tags[{index}].Key", ["Tag keys starting with aws: are reserved for AWS."])
+        if key in keys:
+            _add(errors, f"Tags[{index}].Key", [f"Tag key {key!r} is used twice."])
+        keys.add(key)
+    return errors

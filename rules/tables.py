@@ -1,0 +1,47 @@
+import django_tables2 as tables
+from django.utils.html import format_html
+
+from changes.choices import SYNC_COLORS, ChangeState, SyncStatus
+
+from .models import Rule
+
+
+def status_badge(record) -> str:
+    """The sync status, or the newest pending change's state when one is on its way."""
+    pending = getattr(record, "pending_state", None)
+    if pending == ChangeState.FAILED:
+        return format_html('<span class="badge text-bg-danger" data-status="apply_failed">Apply failed</span>')
+    if pending:
+        return format_html('<span class="badge text-bg-info" data-status="pending_change">Pending change</span>')
+    color = SYNC_COLORS.get(record.sync_status, "secondary")
+    return format_html('<span class="badge text-bg-{}" data-status="{}">{}</span>', color, record.sync_status,
+                       SyncStatus(record.sync_status).label)
+
+
+class RuleTable(tables.Table):
+    name = tables.Column(verbose_name="Name", linkify=True)
+    event_bus_name = tables.Column(verbose_name="Event bus")
+    environment = tables.Column(verbose_name="Environment", accessor="environment__name",
+                                order_by=("environment__name",))
+    state = tables.Column(verbose_name="State")
+    rule_type = tables.Column(verbose_name="Type", empty_values=(), orderable=False)
+    targets_count = tables.Column(verbose_name="Targets")
+    sync_status = tables.Column(verbose_name="Status", empty_values=())
+    last_polled = tables.DateTimeColumn(verbose_name="Last polled", format="Y-m-d H:i", default="never")
+
+    class Meta:
+        model = Rule
+        fields = ("name", "event_bus_name", "environment", "state", "rule_type", "targets_count", "sync_status",
+                  "last_polled")
+        attrs = {"class": "table table-hover align-middle", "data-testid": "rule-table"}
+        empty_text = "No rules match."
+
+    def render_state(self, value):
+        color = "success" if value.startswith("ENABLED") else "secondary"
+        return format_html('<span class="badge text-bg-{}">{}</span>', color, value.replace("_", " ").capitalize())
+
+    def render_rule_type(self, record):
+        return "Schedule" if record.schedule_expression else "Event pattern"
+
+    def render_sync_status(self, record):
+        return status_badge(record)

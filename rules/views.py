@@ -1,0 +1,297 @@
+"""Rule pages: list, detail, history and the actions that open change requests (thin views)."""
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import DetailView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from audit.models import AuditEvent
+from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
+from changes.kinds import ObjectConflict, SpecInvalid
+from changes.models import ChangeRequest
+from changes.services import NotAllowed, change_request_draft_create, change_request_submit
+from changes.states import IllegalTransition
+from environments.models import Environment
+from schedules import expressions
+
+from . import patterns
+from .filtersets import RuleFilterSet
+from .forms import EventPatternForm, RuleScheduleForm, TargetForm, target_entry
+from .models import Rule
+from .selectors import rule_list
+from .tables import RuleTable, status_badge
+from .wizard import DETAIL, PATTERN, wizard_from_spec
+
+VIEW, SUBMIT = "rules.view_rule", "changes.submit_changerequest"
+
+
+class RuleListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
+    permission_required = VIEW
+    raise_exception = True
+    table_class = RuleTable
+    filterset_class = RuleFilterSet
+    template_name = "rules/rule_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return rule_list()
+
+    def get_template_names(self):
+        if self.request.htmx and not self.request.htmx.boosted:
+            return ["rules/rule_list.html#table"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        drafts = (ChangeRequest.objects.filter(kind=ChangeKind.RULE, state=ChangeState.DRAFT, author=self.request.user)
+                  .select_related("environment").order_by("-last_updated")[:20])
+        return super().get_context_data(drafts=drafts, environments=Environment.objects.order_by("name"), **kwargs)
+
+
+class RuleCreateView(PermissionRequiredMixin, View):
+    """POST: start a new draft ("Create rule") and open its first step."""
+
+    permission_required = SUBMIT
+    raise_exception = True
+
+    def post(self, request):
+        environment = (Environment.objects.filter(pk=request.POST.get("environment")).first()
+                       or Environment.objects.order_by("-is_production", "name").last())
+        if environment is None:
+            messages.error(request, "Add an environment first (Environments page).")
+            return redirect("rules:rule_list")
+        draft = change_request_draft_create(kind=ChangeKind.RULE, action=ChangeAction.CREATE, environment=environment,
+                                            author=request.user, spec={})
+        return redirect("rules:draft_step", draft.pk, DETAIL)
+
+
+class RuleDetailView(PermissionRequiredMixin, DetailView):
+    permission_required = VIEW
+    raise_exception = True
+    template_name = "rules/rule_detail.html"
+    context_object_name = "rule"
+
+    def get_queryset(self):
+        return rule_list()
+
+    def get_context_data(self, **kwargs):
+        rule = self.object
+        spec = rule.desired_spec or {}
+        live = rule.live_spec
+        pending = rule.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id")
+        history = (AuditEvent.objects.filter(object_type="rule", object_id=str(rule.pk)).select_related("on_behalf_of")
+                   .order_by("-id")[:50])
+        pattern = (spec.get("Rule") or {}).get("EventPattern")
+        return super().get_context_data(
+            spec=spec, live=live, pending=pending, history=history, status=status_badge(rule),
+            pattern=json.loads(pattern) if pattern else None,
+            sources=_sources(pattern), targets=spec.get("Targets") or [], tags=spec.get("Tags") or [],
+            can_submit=self.request.user.has_perm(SUBMIT), **kwargs)
+
+
+def _sources(pattern: str | None) -> list[str]:
+    if not pattern:
+        return []
+    value = json.loads(pattern).get("source")
+    return [s if isinstance(s, str) else json.dumps(s) for s in value] if isinstance(value, list) else []
+
+
+class RuleActionView(PermissionRequiredMixin, View):
+    """POST edit / clone / enable / disable / delete: each opens a draft or a change request."""
+
+    permission_required = SUBMIT
+    raise_exception = True
+
+    def post(self, request, pk, action):
+        rule = get_object_or_404(Rule.objects.select_related("environment"), pk=pk)
+        if rule.desired_spec is None and action != "clone":
+            messages.error(request, "This rule is not in AWS yet: its first change is still pending.")
+            return redirect(rule)
+        spec = rule.desired_spec or {}
+        user = request.user
+        if action == "edit":
+            draft = change_request_draft_create(kind=ChangeKind.RULE, action=ChangeAction.UPDATE,
+                                                environment=rule.environment, author=user, spec=spec, target=rule,
+                                                wizard=wizard_from_spec(spec, environment=rule.environment))
+            return redirect("rules:draft_step", draft.pk, DETAIL)
+        if action == "clone":
+            name = f"{rule.name[:58]}-copy"
+            copy = {**spec, "Rule": {**spec.get("Rule", {}), "Name": name}}
+            draft = change_request_draft_create(kind=ChangeKind.RULE, action=ChangeAction.CREATE,
+                                                environment=rule.environment, author=user, spec=copy,
+                                                wizard=wizard_from_spec(copy, environment=rule.environment))
+            messages.info(request, f"A copy of {rule.name}: give it a new name.")
+            return redirect("rules:draft_step", draft.pk, DETAIL)
+        if action in ("enable", "disable", "delete"):
+            new_spec = spec if action == "delete" else {
+                **spec, "Rule": {**spec.get("Rule", {}), "State": "ENABLED" if action == "enable" else "DISABLED"}}
+            change = change_request_draft_create(kind=ChangeKind.RULE, action=action, environment=rule.environment,
+                                                 author=user, spec=new_spec, target=rule)
+            try:
+                change_request_submit(change, actor=user)
+            except (SpecInvalid, ObjectConflict, NotAllowed, IllegalTransition) as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"{action.capitalize()} {rule.name}: "
+                                 + ("applying now." if change.state != ChangeState.SUBMITTED else "waiting for review."))
+            return redirect(change)
+        return redirect(rule)
+
+
+class RuleDeleteView(PermissionRequiredMixin, DetailView):
+    """GET: confirm what Delete removes (targets, then the rule). The POST goes to RuleActionView."""
+
+    permission_required = SUBMIT
+    raise_exception = True
+    template_name = "rules/rule_confirm_delete.html"
+    context_object_name = "rule"
+    model = Rule
+
+
+class DraftDiscardView(PermissionRequiredMixin, View):
+    permission_required = SUBMIT
+    raise_exception = True
+
+    def post(self, request, pk):
+        from changes.services import change_request_withdraw
+
+        draft = get_object_or_404(ChangeRequest, pk=pk, kind=ChangeKind.RULE)
+        try:
+            change_request_withdraw(draft, actor=request.user)
+            messages.success(request, "Draft discarded.")
+        except (NotAllowed, IllegalTransition) as exc:
+            messages.error(request, str(exc))
+        return redirect("rules:rule_list")
+
+
+# ---------------------------------------------------------------------------------------------
+# htmx helpers for the flow: live pattern JSON, Test pattern, next trigger dates, input preview
+# ---------------------------------------------------------------------------------------------
+class _DraftHelper(PermissionRequiredMixin, View):
+    permission_required = SUBMIT
+    raise_exception = True
+
+    def draft(self, pk):
+        from .wizard import RuleWizardView
+
+        change = get_object_or_404(ChangeRequest.objects.select_related("environment"), pk=pk, kind=ChangeKind.RULE,
+                                   author=self.request.user)
+        wizard = RuleWizardView()
+        wizard.request, wizard.change = self.request, change
+        return wizard
+
+
+class PatternPreviewView(_DraftHelper):
+    def post(self, request, pk):
+        form = EventPatternForm(data=request.POST, wizard=self.draft(pk), prefix=PATTERN)
+        form.is_valid()
+        pattern = form.cleaned_data.get("pattern") if hasattr(form, "cleaned_data") else None
+        errors = [e for errors in form.errors.values() for e in errors] if pattern is None else []
+        sample = form.cleaned_data.get("sample") if hasattr(form, "cleaned_data") else None
+        return render(request, "rules/_pattern_preview.html", {"pattern": pattern, "errors": errors, "sample": sample})
+
+
+class PatternTestView(_DraftHelper):
+    """Test pattern: our matcher's answer and, on real AWS, TestEventPattern's beside it."""
+
+    def post(self, request, pk):
+        wizard = self.draft(pk)
+        form = EventPatternForm(data=request.POST, wizard=wizard, prefix=PATTERN)
+        form.is_valid()
+        cleaned = getattr(form, "cleaned_data", {})
+        pattern, sample = cleaned.get("pattern"), cleaned.get("sample")
+        context = {"pattern": pattern, "sample": sample}
+        if pattern is None:
+            context["error"] = "Fix the event pattern first: " + "; ".join(
+                e for errors in form.errors.values() for e in errors)
+        elif sample is None:
+            context["error"] = "Choose a sample event (or enter your own) to test the pattern against."
+        else:
+            context["matched"] = patterns.matches(pattern, sample)
+            context["why"] = None if context["matched"] else patterns.explain(pattern, sample)
+            if not wizard.environment.is_emulated:
+                context["aws"] = _aws_test_event_pattern(wizard.environment, pattern, sample)
+        return render(request, "rules/_pattern_test.html", context)
+
+
+def _aws_test_event_pattern(environment, pattern, sample) -> dict:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from environments import aws
+
+    try:
+        result = aws.client(environment, "events", quick=True).test_event_pattern(
+            EventPattern=json.dumps(pattern), Event=json.dumps(sample))
+        return {"matched": bool(result["Result"])}
+    except (BotoCoreError, ClientError, KeyError) as exc:
+        return {"error": aws.describe_error(exc) if not isinstance(exc, KeyError) else "No result returned."}
+
+
+class SchedulePreviewView(_DraftHelper):
+    """The next 10 trigger dates (UTC) of the schedule typed so far."""
+
+    def post(self, request, pk):
+        form = RuleScheduleForm(data=request.POST, wizard=self.draft(pk), prefix="schedule")
+        context = {"errors": [], "runs": []}
+        if form.is_valid():
+            expression = form.cleaned_data["expression"]
+            context.update(expression=expression, description=expressions.describe(expression),
+                           runs=expressions.next_runs(expression, "UTC", timezone.now(), 10))
+        else:
+            context["errors"] = [e for errors in form.errors.values() for e in errors]
+        return render(request, "rules/_schedule_preview.html", context)
+
+
+class TargetPreviewView(_DraftHelper):
+    """What this target would receive for the sample event chosen in Build event pattern."""
+
+    def post(self, request, pk, index):
+        from .transform import TransformError, render_target_input
+
+        wizard = self.draft(pk)
+        form = TargetForm(data=request.POST, wizard=wizard, prefix=f"targets-{index}")
+        sample = _saved_sample(wizard)
+        context = {"sample": sample}
+        if sample is None:
+            context["error"] = "Choose a sample event in Build event pattern to preview the input."
+        elif not form.is_valid():
+            context["error"] = "; ".join(e for errors in form.errors.values() for e in errors)
+        else:
+            entry = target_entry(form.cleaned_data, target_id="preview")
+            rule = (wizard.change.spec or {}).get("Rule") or {}
+            name = rule.get("Name", "my-rule")
+            try:
+                context["output"] = render_target_input(entry, sample, rule_arn=_rule_arn(wizard.environment, rule),
+                                                        rule_name=name)
+            except TransformError as exc:
+                context["error"] = str(exc)
+        return render(request, "rules/_target_preview.html", context)
+
+
+def _rule_arn(environment, rule) -> str:
+    from .spec import rule_arn
+
+    return rule_arn(region=environment.region, account=environment.account_id or "123456789012",
+                    bus=rule.get("EventBusName", "default"), name=rule.get("Name", "my-rule"))
+
+
+def _saved_sample(wizard):
+    from changes.wizard import querydict
+
+    saved = (wizard.change.wizard or {}).get(PATTERN)
+    if not saved:
+        return None
+    form = EventPatternForm(data=querydict(saved), wizard=wizard, prefix=PATTERN)
+    form.is_valid()
+    return getattr(form, "cleaned_data", {}).get("sample")
+
+
+def draft_step_url(change: ChangeRequest) -> str:
+    return reverse("rules:draft_step", args=[change.pk, DETAIL])
