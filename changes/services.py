@@ -338,10 +338,10 @@ def change_request_apply(change_id: int, *, task_id: str = "", final_attempt: bo
                    message=f"{len(log_calls)} API call{'s' if len(log_calls) != 1 else ''}" if log_calls
                    else "Already in sync: no API call needed")
         target = change.target
-        handler.on_applied(change, live_after)
         if target is not None:
             changes_mark_stale(kind=change.kind, target=target, except_change=change,
                                reason=f"{change} was applied after this change was started")
+        handler.on_applied(change, live_after)
     return change
 
 

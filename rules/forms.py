@@ -68,6 +68,7 @@ class RuleDetailForm(WizardFormMixin, forms.Form):
                 self.fields[name].disabled = True
         environment = self._chosen_environment()
         buses, self.bus_error = resources.event_buses(environment)
+        self.listed_buses = {b.label for b in buses}
         choices = [(b.label, b.label) for b in buses] or [("default", "default")]
         current = self.data.get(self.add_prefix("event_bus")) if self.is_bound else None
         if current and current not in {c[0] for c in choices}:
@@ -89,6 +90,12 @@ class RuleDetailForm(WizardFormMixin, forms.Form):
         if errors:
             raise forms.ValidationError(errors)
         return name
+
+    def clean_event_bus(self):
+        bus = self.cleaned_data["event_bus"]
+        if self.listed_buses and bus not in self.listed_buses and not self.fields["event_bus"].disabled:
+            raise forms.ValidationError(f"There is no event bus named {bus} in {self._chosen_environment().name}.")
+        return bus
 
     def clean_description(self):
         description = self.cleaned_data["description"]

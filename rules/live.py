@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
+from django.conf import settings
 
 from environments import aws
 
@@ -72,11 +73,20 @@ def list_rules(environment, bus: str) -> dict[str, dict[str, Any]]:
             return rules
 
 
+def use_tagging_api(environment) -> bool:
+    """GetResources reads every rule's tags in a few calls, but moto 5.2 lists only event buses there
+    (not rules), so on an emulator (setting "auto") tags are read per rule instead."""
+    mode = settings.POLL_TAGS_WITH_TAGGING_API
+    return mode == "always" or (mode == "auto" and not environment.is_emulated)
+
+
 def tags_by_arn(environment) -> dict[str, list[dict[str, str]]] | None:
     """Tags of every tagged rule in the Region in a few paged calls (Resource Groups Tagging API).
 
-    None when that API is not allowed, so the caller falls back to ListTagsForResource per rule.
+    None when that API is not used or not allowed, so the caller reads ListTagsForResource per rule.
     """
+    if not use_tagging_api(environment):
+        return None
     tagging = aws.client(environment, "resourcegroupstaggingapi")
     found: dict[str, list[dict[str, str]]] = {}
     token = ""

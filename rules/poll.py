@@ -2,8 +2,9 @@
 
 Calls: ListRules per bus (paged, 100 a page: it returns the whole rule but its targets and tags),
 ListTargetsByRule per rule, and the Resource Groups Tagging API's GetResources for every rule's
-tags in a few paged calls (falling back to ListTagsForResource per rule where that API is not
-allowed). That is one call per rule plus paging.
+tags in a few paged calls. That is one call per rule plus paging. Where GetResources is not
+allowed, or on the local emulator (moto does not list rules there), tags are read with
+ListTagsForResource per rule: two calls per rule plus paging.
 """
 from __future__ import annotations
 
@@ -41,11 +42,11 @@ def _count_calls(environment, services=("events", "resourcegroupstaggingapi")):
         counter["n"] += 1
 
     for service in services:
-        aws.client(environment, service).meta.events.register("before-send", hook)
+        aws.client(environment, service).meta.events.register("after-call", hook)
 
     def stop():
         for service in services:
-            aws.client(environment, service).meta.events.unregister("before-send", hook)
+            aws.client(environment, service).meta.events.unregister("after-call", hook)
         return counter["n"]
     return stop
 

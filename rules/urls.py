@@ -14,6 +14,6 @@ urlpatterns = [
     path("drafts/<int:pk>/pattern-preview/", views.PatternPreviewView.as_view(), name="pattern_preview"),
     path("drafts/<int:pk>/pattern-test/", views.PatternTestView.as_view(), name="pattern_test"),
     path("drafts/<int:pk>/schedule-preview/", views.SchedulePreviewView.as_view(), name="schedule_preview"),
-    path("drafts/<int:pk>/targets/<int:index>/preview/", views.TargetPreviewView.as_view(), name="target_preview"),
+    path("drafts/<int:pk>/targets/<slug:index>/preview/", views.TargetPreviewView.as_view(), name="target_preview"),
     path("drafts/<int:pk>/<slug:step>/", RuleWizardView.as_view(), name="draft_step"),
 ]

@@ -5,6 +5,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -255,6 +256,8 @@ class TargetPreviewView(_DraftHelper):
     def post(self, request, pk, index):
         from .transform import TransformError, render_target_input
 
+        if not index.isdigit():  # "__prefix__" in the blank form's template, replaced when a target is added
+            raise Http404("No such target")
         wizard = self.draft(pk)
         form = TargetForm(data=request.POST, wizard=wizard, prefix=f"targets-{index}")
         sample = _saved_sample(wizard)

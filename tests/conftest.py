@@ -19,6 +19,16 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Resource listings are cached for a while; each test starts from what AWS has now."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def moto_server():
     """One moto server process for the whole run; tests that use AWS reset it first (`aws_url`)."""

@@ -35,8 +35,9 @@ def worked_example_pattern_form() -> dict:
             "pattern-f_bucket_mode": "specific", "pattern-f_bucket_values": "processing-bucket-1"}
 
 
-def target(index: int, arn: str, kind: str = "lambda", **extra) -> dict:
-    data = {"target_type": kind, "resource": arn, "arn": "", "target_id": "", "input_mode": "matched",
+def target(index: int, picked: str, kind: str = "lambda", **extra) -> dict:
+    """One target's fields: `picked` is the ARN chosen in the picker; pass arn=... to type one instead."""
+    data = {"target_type": kind, "resource": picked, "arn": "", "target_id": "", "input_mode": "matched",
             "max_age": "24:00", "retry_attempts": "185", "dlq_mode": "none"}
     data.update(extra)
     return {f"targets-{index}-{k}": v for k, v in data.items()}

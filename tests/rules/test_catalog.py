@@ -188,7 +188,7 @@ def test_lookups_return_copies():
     catalog.service("s3")["event_types"].clear()
     catalog.event_type("ec2", "ec2-instance-state-change")["fields"].clear()
 
-    assert catalog.sample("s3-object-created")["detail"]["bucket"]["name"] == "amzn-s3-demo-bucket"
+    assert catalog.sample("s3-object-created")["detail"]["bucket"]["name"] == "processing-bucket-1"
     assert catalog.service("s3")["event_types"]
     assert catalog.event_type("ec2", "ec2-instance-state-change")["fields"]
 
