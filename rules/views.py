@@ -5,6 +5,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -87,14 +88,21 @@ class RuleDetailView(PermissionRequiredMixin, DetailView):
         spec = rule.desired_spec or {}
         live = rule.live_spec
         pending = rule.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id")
-        history = (AuditEvent.objects.filter(object_type="rule", object_id=str(rule.pk)).select_related("on_behalf_of")
-                   .order_by("-id")[:50])
+        history = rule_history(rule)[:50]
         pattern = (spec.get("Rule") or {}).get("EventPattern")
         return super().get_context_data(
             spec=spec, live=live, pending=pending, history=history, status=status_badge(rule),
             pattern=json.loads(pattern) if pattern else None,
             sources=_sources(pattern), targets=spec.get("Targets") or [], tags=spec.get("Tags") or [],
             can_submit=self.request.user.has_perm(SUBMIT), **kwargs)
+
+
+def rule_history(rule: Rule):
+    """Every audit event about the rule, including those of its changes before it existed (drafts)."""
+    change_ids = [str(pk) for pk in rule.changes.values_list("pk", flat=True)]
+    return (AuditEvent.objects.filter(Q(object_type="rule", object_id=str(rule.pk))
+                                      | Q(related_type="change", related_id__in=change_ids))
+            .select_related("on_behalf_of").order_by("-id"))
 
 
 def _sources(pattern: str | None) -> list[str]:
