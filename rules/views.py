@@ -54,7 +54,8 @@ class RuleListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
     def get_context_data(self, **kwargs):
         drafts = (ChangeRequest.objects.filter(kind=ChangeKind.RULE, state=ChangeState.DRAFT, author=self.request.user)
                   .select_related("environment").order_by("-last_updated")[:20])
-        return super().get_context_data(drafts=drafts, environments=Environment.objects.order_by("name"), **kwargs)
+        environments = Environment.objects.order_by("is_production", "name")  # a sandbox first
+        return super().get_context_data(drafts=drafts, environments=environments, **kwargs)
 
 
 class RuleCreateView(PermissionRequiredMixin, View):

@@ -22,8 +22,29 @@
       set.querySelector("[data-formset-forms]").insertAdjacentHTML("beforeend", html);
       total.value = String(count + 1);
       if (window.htmx) htmx.process(set);
+      document.dispatchEvent(new Event("formset:added"));
     });
   });
+
+  // Show a part of a form only when a radio or select says so: data-show-if="input_mode=part,constant".
+  // The name is matched by suffix within the closest formset form (or the whole form), so it works for
+  // every target of a formset.
+  function applyShowIf(root) {
+    root.querySelectorAll("[data-show-if]").forEach(function (el) {
+      var rule = el.dataset.showIf.split("=");
+      var scope = el.closest("[data-formset-form]") || el.closest("form") || document;
+      var inputs = scope.querySelectorAll('[name$="' + rule[0] + '"]');
+      var value = null;
+      inputs.forEach(function (input) {
+        if ((input.type === "radio" || input.type === "checkbox") ? input.checked : true) value = input.value;
+      });
+      el.classList.toggle("d-none", rule[1].split(",").indexOf(value) < 0);
+    });
+  }
+  document.addEventListener("change", function () { applyShowIf(document); });
+  document.addEventListener("htmx:afterSwap", function () { applyShowIf(document); });
+  document.addEventListener("formset:added", function () { applyShowIf(document); });
+  applyShowIf(document);
 
   // Copy and Prettify buttons for JSON text.
   document.addEventListener("click", function (event) {
