@@ -20,7 +20,7 @@ from schedules import expressions
 
 from . import catalog, patterns, resources
 from .models import Rule
-from .spec import NAME_CHARS, TARGETS_PER_RULE, parse_arn
+from .spec import DEFAULT_RETRY_POLICY, NAME_CHARS, TARGETS_PER_RULE, parse_arn
 
 ALL_EVENTS_PATTERN = {"source": [{"prefix": ""}]}  # what the console's "All events" creates
 ANY, SPECIFIC = "any", "specific"
@@ -62,10 +62,12 @@ class RuleDetailForm(WizardFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         change = self.wizard.change
         self.fields["environment"].initial = change.environment_id
-        if change.action != ChangeAction.CREATE:
+        if change.action != ChangeAction.CREATE and change.rule_id:
             # An existing rule keeps its environment, bus and name (renaming is delete + create in AWS).
             for name in ("environment", "event_bus", "name"):
                 self.fields[name].disabled = True
+            self.initial.update(environment=change.environment_id, name=change.rule.name,
+                                event_bus=change.rule.event_bus_name)
         environment = self._chosen_environment()
         buses, self.bus_error = resources.event_buses(environment)
         self.listed_buses = {b.label for b in buses}
@@ -512,8 +514,9 @@ def target_entry(cleaned: dict[str, Any], *, target_id: str) -> dict[str, Any]:
                                      "InputTemplate": cleaned.get("input_template", "")}
         if not entry["InputTransformer"]["InputPathsMap"]:
             del entry["InputTransformer"]["InputPathsMap"]
-    entry["RetryPolicy"] = {"MaximumRetryAttempts": cleaned.get("retry_attempts"),
-                            "MaximumEventAgeInSeconds": cleaned.get("max_age")}
+    retry = {"MaximumRetryAttempts": cleaned.get("retry_attempts"), "MaximumEventAgeInSeconds": cleaned.get("max_age")}
+    if retry != DEFAULT_RETRY_POLICY:  # AWS's default needs no setting
+        entry["RetryPolicy"] = retry
     dlq = cleaned.get("dlq_mode")
     if dlq == DLQ_THIS and cleaned.get("dlq_queue"):
         entry["DeadLetterConfig"] = {"Arn": cleaned["dlq_queue"]}

@@ -49,6 +49,16 @@ def _drop_empty(value: Any) -> Any:
     return value
 
 
+DEFAULT_RETRY_POLICY = {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}  # what AWS uses when none is set
+
+
+def _canonical_target(target: dict[str, Any]) -> dict[str, Any]:
+    target = _drop_empty(target)
+    if target.get("RetryPolicy") == DEFAULT_RETRY_POLICY:
+        del target["RetryPolicy"]  # the same as no retry policy at all
+    return target
+
+
 def canonical_rule_spec(spec: dict[str, Any] | None) -> dict[str, Any] | None:
     """The spec with empties dropped, the pattern canonical, targets by Id and tags by Key."""
     if spec is None:
@@ -61,7 +71,7 @@ def canonical_rule_spec(spec: dict[str, Any] | None) -> dict[str, Any] | None:
             rule["EventPattern"] = canonical_pattern(rule["EventPattern"])
         except (TypeError, ValueError):
             pass  # left as typed; the validator says what is wrong with it
-    targets = sorted((_drop_empty(t) for t in spec.get("Targets") or []), key=lambda t: str(t.get("Id", "")))
+    targets = sorted((_canonical_target(t) for t in spec.get("Targets") or []), key=lambda t: str(t.get("Id", "")))
     tags = sorted((_drop_empty(t) for t in spec.get("Tags") or []), key=lambda t: str(t.get("Key", "")))
     for tag in tags:
         tag.setdefault("Value", "")

@@ -156,13 +156,16 @@ class RuleActionView(PermissionRequiredMixin, View):
 
 
 class RuleDeleteView(PermissionRequiredMixin, DetailView):
-    """GET: confirm what Delete removes (targets, then the rule). The POST goes to RuleActionView."""
+    """GET: confirm what Delete removes (targets, then the rule). POST: open the delete change."""
 
     permission_required = SUBMIT
     raise_exception = True
     template_name = "rules/rule_confirm_delete.html"
     context_object_name = "rule"
     model = Rule
+
+    def post(self, request, pk):
+        return RuleActionView.as_view()(request, pk=pk, action="delete")
 
 
 class DraftDiscardView(PermissionRequiredMixin, View):

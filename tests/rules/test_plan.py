@@ -75,3 +75,12 @@ def test_tags_added_changed_and_removed():
 def test_delete_removes_targets_then_the_rule():
     assert ops(plan(None, canonical_rule_spec(spec()))) == ["RemoveTargets", "DeleteRule"]
     assert plan(None, None) == []
+
+
+def test_the_default_retry_policy_is_the_same_as_none():
+    live = canonical_rule_spec(spec())
+    desired = spec()
+    desired["Targets"][0]["RetryPolicy"] = {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+    assert plan(desired, live) == []
+    desired["Targets"][0]["RetryPolicy"] = {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 86400}
+    assert ops(plan(desired, live)) == ["PutTargets"]
