@@ -36,6 +36,9 @@ class RuleTable(tables.Table):
                   "last_polled")
         attrs = {"class": "table table-hover align-middle", "data-testid": "rule-table"}
         empty_text = "No rules match."
+        template_name = "includes/_table.html"
+
+    row_template = "rules/_rule_row.html"  # the cells, rendered by a template (see includes/_table.html)
 
     def render_state(self, value):
         color = "success" if value.startswith("ENABLED") else "secondary"
