@@ -310,3 +310,62 @@ def _saved_sample(wizard):
 
 def draft_step_url(change: ChangeRequest) -> str:
     return reverse("rules:draft_step", args=[change.pk, DETAIL])
+
+
+# ---------------------------------------------------------------------------------------------
+# Sandbox and "Which rules match this event?"
+# ---------------------------------------------------------------------------------------------
+class SandboxView(PermissionRequiredMixin, View):
+    """Test an event pattern and an input transformer against a sample event (no AWS call needed)."""
+
+    permission_required = VIEW
+    raise_exception = True
+    template_name = "rules/sandbox.html"
+
+    def get(self, request):
+        from .sandbox import SandboxForm
+
+        initial = {"sample_key": "s3-object-created", "pattern": json.dumps(
+            {"source": ["aws.s3"], "detail-type": ["Object Created"],
+             "detail": {"bucket": {"name": ["processing-bucket-1"]}}}, indent=2)}
+        return render(request, self.template_name, {"form": SandboxForm(initial=initial), "samples": _samples_json()})
+
+    def post(self, request):
+        from .sandbox import SandboxForm, sandbox_run
+
+        form = SandboxForm(request.POST)
+        result = sandbox_run(form.cleaned_data) if form.is_valid() else None
+        template = "rules/_sandbox_result.html" if request.htmx else self.template_name
+        return render(request, template, {"form": form, "result": result, "samples": _samples_json()})
+
+
+class EventMatchView(PermissionRequiredMixin, View):
+    """Which managed rules (any environment, any bus) would fire on this event, and what their targets get."""
+
+    permission_required = VIEW
+    raise_exception = True
+    template_name = "rules/event_match.html"
+
+    def get(self, request):
+        from .sandbox import EventForm
+
+        return render(request, self.template_name, {"form": EventForm(initial={"sample_key": "s3-object-created"}),
+                                                    "samples": _samples_json()})
+
+    def post(self, request):
+        from .sandbox import EventForm, rules_matching
+
+        form = EventForm(request.POST)
+        context = {"form": form, "samples": _samples_json()}
+        if form.is_valid():
+            context["matches"], context["skipped"] = rules_matching(form.cleaned_data["event_value"])
+            context["checked"] = True
+        template = "rules/_event_match_result.html" if request.htmx else self.template_name
+        return render(request, template, context)
+
+
+def _samples_json() -> dict:
+    """Every sample event by key (for json_script), so picking one shows it in the event box."""
+    from . import catalog
+
+    return {s["key"]: catalog.sample(s["key"]) for s in catalog.samples()}
