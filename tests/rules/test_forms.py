@@ -201,3 +201,36 @@ def test_a_draft_is_resumed_after_signing_out(environment, demo_resources, users
     other = Client()
     other.post("/accounts/login/", {"username": "admin", "password": PASSWORD})
     assert other.get(flow.step_url(draft, "pattern")).status_code == 403
+
+
+def test_test_pattern_on_real_aws_shows_aws_answer_beside_ours(client_for, users, monkeypatch, db):
+    """On a real-AWS environment, Test pattern also asks TestEventPattern (answered here at the client
+    factory, so nothing leaves the machine) and shows a disagreement instead of hiding it."""
+    from environments.models import Environment
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    real = Environment.objects.create(name="Real", region="us-east-1", account_id="123456789012")
+    asked = []
+
+    def answer(client, environment, service):
+        def reply(model, params, **kwargs):
+            asked.append(model.name)
+            if model.name == "TestEventPattern":
+                return type("Http", (), {"status_code": 200, "headers": {}})(), {"Result": False}
+            raise AssertionError(f"unexpected call {model.name}")
+        client.meta.events.register("before-call", reply)
+
+    aws.add_client_hook(answer)
+    try:
+        operator = client_for("operator")
+        draft = flow.start(operator, real)
+        data = {f"pattern-{k}": v for k, v in {
+            "event_source": "aws", "sample_type": "aws", "sample_key": "s3-object-created",
+            "creation_method": "json", "pattern_json": json.dumps(flow.WORKED_EXAMPLE_PATTERN)}.items()}
+        result = operator.post(f"/rules/drafts/{draft}/pattern-test/", data)
+    finally:
+        aws.remove_client_hook(answer)
+    body = result.content.decode()
+    assert "Sample event matched the event pattern" in body
+    assert "disagrees: AWS says no match" in body and asked == ["TestEventPattern"]
