@@ -43,17 +43,42 @@ def roles_sync_after_migrate(sender, app_config=None, **kwargs):
         roles_sync()
 
 
+USER_FIELDS = ("username", "email", "first_name", "last_name", "is_active", "is_staff", "is_superuser")
+
+
+def user_snapshot(user) -> dict | None:
+    """What an audit event records of a user: the fields that matter and the groups (never the password)."""
+    if user is None or user.pk is None:
+        return None
+    snapshot = {name: getattr(user, name) for name in USER_FIELDS}
+    snapshot["groups"] = sorted(user.groups.values_list("name", flat=True))
+    return snapshot
+
+
+def user_audit(*, user, before: dict | None, actor=None, message: str) -> None:
+    from audit.choices import AuditAction, ObjectType
+    from audit.services import audit_record
+
+    audit_record(action=AuditAction.USER_CHANGED, object_type=ObjectType.USER, object_id=user.pk,
+                 object_repr=user.get_username(), actor=actor, before=before, after=user_snapshot(user),
+                 message=message)
+
+
 @transaction.atomic
-def user_set_roles(*, user, roles: list[str]):
+def user_set_roles(*, user, roles: list[str], actor=None):
     """Put `user` in exactly these role groups. Admins also get the admin site (is_staff)."""
     unknown = set(roles) - set(ROLE_NAMES)
     if unknown:
         raise ValueError(f"Unknown role(s): {', '.join(sorted(unknown))}. Roles: {', '.join(ROLE_NAMES)}.")
+    before = user_snapshot(user)
     groups = roles_sync()
     user.groups.remove(*[groups[n] for n in ROLE_NAMES if n not in roles])
     user.groups.add(*[groups[n] for n in roles])
     user.is_staff = ADMINS in roles or user.is_superuser
     user.save(update_fields=["is_staff"])
+    after = user_snapshot(user)
+    if after != before:
+        user_audit(user=user, before=before, actor=actor, message=f"Roles set to {', '.join(roles) or 'none'}")
     return user
 
 

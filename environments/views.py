@@ -8,10 +8,9 @@ from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, UpdateView
 from django_tables2 import SingleTableView
 
-from . import aws
 from .forms import EnvironmentForm
 from .models import Environment
-from .services import environment_test_connection
+from .services import environment_delete, environment_save, environment_test_connection
 from .tables import EnvironmentTable
 
 
@@ -39,8 +38,9 @@ class EnvironmentCreateView(PermissionRequiredMixin, CreateView):
     template_name = "environments/environment_form.html"
 
     def form_valid(self, form):
-        messages.success(self.request, f"Environment {form.instance.name} created.")
-        return super().form_valid(form)
+        self.object = environment_save(form, actor=self.request.user)
+        messages.success(self.request, f"Environment {self.object.name} created.")
+        return redirect(self.object)
 
 
 class EnvironmentUpdateView(PermissionRequiredMixin, UpdateView):
@@ -51,10 +51,9 @@ class EnvironmentUpdateView(PermissionRequiredMixin, UpdateView):
     template_name = "environments/environment_form.html"
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        aws.clear_cache()
-        messages.success(self.request, f"Environment {form.instance.name} saved.")
-        return response
+        self.object = environment_save(form, actor=self.request.user)
+        messages.success(self.request, f"Environment {self.object.name} saved.")
+        return redirect(self.object)
 
 
 class EnvironmentDeleteView(PermissionRequiredMixin, DeleteView):
@@ -67,12 +66,12 @@ class EnvironmentDeleteView(PermissionRequiredMixin, DeleteView):
     def form_valid(self, form):
         name = self.object.name
         try:
-            response = super().form_valid(form)
+            environment_delete(self.object, actor=self.request.user)
         except ProtectedError:
-            messages.error(self.request, f"{name} still has rules or schedules; remove them first.")
+            messages.error(self.request, f"{name} still has rules, schedules or changes; remove them first.")
             return redirect(self.object)
         messages.success(self.request, f"Environment {name} deleted.")
-        return response
+        return redirect(self.success_url)
 
 
 class EnvironmentTestConnectionView(PermissionRequiredMixin, View):

@@ -18,7 +18,7 @@ class Command(BaseCommand):
             raise CommandError(f"No user {username!r}. Create one first: python manage.py createsuperuser, "
                                "or the admin site's Users page.")
         try:
-            user_set_roles(user=user, roles=roles)
+            user_set_roles(user=user, roles=roles, actor=None)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"{username}: {', '.join(roles) or 'no roles'}"))

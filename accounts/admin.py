@@ -1,0 +1,68 @@
+"""Users and groups in the admin site, with every change written to the audit history."""
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from audit.choices import AuditAction, ObjectType
+from audit.services import audit_record
+
+from .services import user_audit, user_snapshot
+
+User = get_user_model()
+
+
+def _group_snapshot(group):
+    if group is None or group.pk is None:
+        return None
+    return {"name": group.name, "permissions": sorted(
+        f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type"))}
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class AuditedUserAdmin(UserAdmin):
+    """Edits made here are audited once the user and its groups are saved (save_related)."""
+
+    def save_model(self, request, obj, form, change):
+        self._audit_before = user_snapshot(User.objects.filter(pk=obj.pk).first()) if change else None
+        super().save_model(request, obj, form, change)
+
+    @transaction.atomic
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        before = getattr(self, "_audit_before", None)
+        password = "password" in form.changed_data or "password1" in form.changed_data
+        if before != user_snapshot(user) or password:
+            user_audit(user=user, before=before, actor=request.user,
+                       message=("User created" if before is None else "User changed")
+                       + (" (password set)" if password else ""))
+
+    @transaction.atomic
+    def delete_model(self, request, obj):
+        audit_record(action=AuditAction.USER_CHANGED, object_type=ObjectType.USER, object_id=obj.pk,
+                     object_repr=obj.get_username(), actor=request.user, before=user_snapshot(obj), after=None,
+                     message="User deleted")
+        super().delete_model(request, obj)
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(GroupAdmin):
+    def save_model(self, request, obj, form, change):
+        self._audit_before = _group_snapshot(Group.objects.filter(pk=obj.pk).first()) if change else None
+        super().save_model(request, obj, form, change)
+
+    @transaction.atomic
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        group = form.instance
+        before = getattr(self, "_audit_before", None)
+        if before != _group_snapshot(group):
+            audit_record(action=AuditAction.GROUP_CHANGED, object_type=ObjectType.GROUP, object_id=group.pk,
+                         object_repr=group.name, actor=request.user, before=before, after=_group_snapshot(group),
+                         message="Group created" if before is None else "Group changed")
