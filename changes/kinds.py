@@ -53,6 +53,9 @@ class KindHandler(Protocol):
     def discard_unapplied(self, change) -> None:
         """A create change ended without reaching AWS: remove its placeholder object."""
 
+    def wizard_from_spec(self, spec: dict[str, Any], *, environment) -> dict[str, Any]:
+        """What a person would have typed in the flow to get `spec` (Edit, Clone, Restore)."""
+
 
 def handler_for(kind: str) -> KindHandler:
     return import_module(HANDLERS[kind])

@@ -232,6 +232,20 @@ def change_request_back_to_draft(change: ChangeRequest, *, actor) -> ChangeReque
     return draft
 
 
+def change_request_restore(change: ChangeRequest, *, actor) -> ChangeRequest:
+    """A new draft that puts back the spec an applied change sent to AWS ("Restore this version")."""
+    if change.state != S.APPLIED or change.action == ChangeAction.DELETE:
+        raise NotAllowed("Only a version that was applied (and was not a deletion) can be restored.")
+    handler = handler_for(change.kind)
+    target = change.target
+    draft = change_request_draft_create(
+        kind=change.kind, action=ChangeAction.RESTORE, environment=change.environment, author=actor,
+        spec=change.spec, target=target, wizard=handler.wizard_from_spec(change.spec, environment=change.environment))
+    draft.object_name = change.object_name
+    draft.save(update_fields=["object_name"])
+    return draft
+
+
 def change_request_comment(change: ChangeRequest, *, author, body: str) -> Comment:
     body = body.strip()
     if not body:

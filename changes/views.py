@@ -12,7 +12,8 @@ from .models import ChangeRequest
 from .selectors import change_request_list
 from .services import (
     NotAllowed, change_request_approve, change_request_back_to_draft, change_request_comment,
-    change_request_reject, change_request_retry, change_request_submit, change_request_withdraw,
+    change_request_reject, change_request_restore, change_request_retry, change_request_submit,
+    change_request_withdraw,
 )
 from .states import IllegalTransition
 
@@ -55,8 +56,13 @@ class ChangeDetailView(PermissionRequiredMixin, DetailView):
         proposed = None if change.action == "delete" else change.spec
         can_review = (user.has_perm("changes.review_changerequest") and change.state == ChangeState.SUBMITTED
                       and user.pk != change.author_id and user.pk not in reviewers)
+        three_way = None
+        if change.state == ChangeState.STALE:
+            base = change.base_spec or {}
+            three_way = {"since": diff(base, {k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy")}),
+                         "proposed": diff(base, proposed or {}), "current": getattr(target, "desired_spec", None)}
         return super().get_context_data(
-            approvals=approvals, approvals_needed=max(1, change.environment.approvals_required),
+            three_way=three_way, approvals=approvals, approvals_needed=max(1, change.environment.approvals_required),
             can_review=can_review, is_author=user.pk == change.author_id,
             can_retry=change.state == ChangeState.FAILED and (
                 user.pk == change.author_id or user.has_perm("changes.review_changerequest")),
@@ -70,7 +76,7 @@ class ChangeActionView(PermissionRequiredMixin, View):
 
     permission_required = "changes.view_changerequest"
     raise_exception = True
-    ACTIONS = {"submit", "approve", "reject", "withdraw", "retry", "redraft", "comment"}
+    ACTIONS = {"submit", "approve", "reject", "withdraw", "retry", "redraft", "comment", "restore"}
 
     def post(self, request, pk, action):
         change = get_object_or_404(ChangeRequest.objects.select_related("environment", "author"), pk=pk)
@@ -79,7 +85,7 @@ class ChangeActionView(PermissionRequiredMixin, View):
             return redirect(change)
         needs = {"approve": "changes.review_changerequest", "reject": "changes.review_changerequest",
                  "submit": "changes.submit_changerequest", "redraft": "changes.submit_changerequest",
-                 "withdraw": "changes.submit_changerequest"}
+                 "withdraw": "changes.submit_changerequest", "restore": "changes.submit_changerequest"}
         if action in needs and not user.has_perm(needs[action]):
             from django.core.exceptions import PermissionDenied
 
@@ -105,6 +111,11 @@ class ChangeActionView(PermissionRequiredMixin, View):
             elif action == "redraft":
                 draft = change_request_back_to_draft(change, actor=user)
                 messages.success(request, "A new draft holds everything this change had.")
+                return redirect(draft_url(draft))
+            elif action == "restore":
+                draft = change_request_restore(change, actor=user)
+                messages.success(request, f"A new draft restores the version applied by change #{change.pk}. "
+                                 "Review it and submit.")
                 return redirect(draft_url(draft))
             elif action == "comment":
                 change_request_comment(change, author=user, body=request.POST.get("body", ""))

@@ -112,7 +112,7 @@ class RuleDetailForm(WizardFormMixin, forms.Form):
         environment, bus, name = cleaned.get("environment"), cleaned.get("event_bus"), cleaned.get("name")
         if cleaned.get("rule_type") == self.SCHEDULE and bus and bus != "default":
             self.add_error("rule_type", "Scheduled rules can only be created on the default event bus.")
-        if change.action == ChangeAction.CREATE and environment and bus and name and "name" not in self.errors:
+        if not change.rule_id and environment and bus and name and "name" not in self.errors:
             taken = Rule.objects.filter(environment=environment, event_bus_name=bus, name=name)
             if taken.exists():
                 self.add_error("name", f"A rule named {name} already exists on bus {bus} (managed here).")

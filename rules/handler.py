@@ -119,3 +119,9 @@ def discard_unapplied(change) -> None:
         change.save(update_fields=["rule"])
         rule.delete()
 
+
+
+def wizard_from_spec(spec: dict[str, Any], *, environment) -> dict[str, Any]:
+    from .wizard import wizard_from_spec as build
+
+    return build(spec, environment=environment)

@@ -89,10 +89,11 @@ class RuleDetailView(PermissionRequiredMixin, DetailView):
         spec = rule.desired_spec or {}
         live = rule.live_spec
         pending = rule.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id")
+        versions = rule.changes.filter(state=ChangeState.APPLIED).select_related("author").order_by("-applied_at")
         history = rule_history(rule)[:50]
         pattern = (spec.get("Rule") or {}).get("EventPattern")
         return super().get_context_data(
-            spec=spec, live=live, pending=pending, history=history, status=status_badge(rule),
+            spec=spec, live=live, pending=pending, history=history, versions=versions, status=status_badge(rule),
             pattern=json.loads(pattern) if pattern else None,
             sources=_sources(pattern), targets=spec.get("Targets") or [], tags=spec.get("Tags") or [],
             can_submit=self.request.user.has_perm(SUBMIT), **kwargs)
