@@ -9,12 +9,17 @@ import time
 from pathlib import Path
 
 
-def django_with_scratch_db() -> Path:
-    """Point settings at a fresh var/ (SQLite, broker) under a temp dir, set Django up and migrate."""
+def django_with_scratch_db(*, broker: str | None = None) -> Path:
+    """Point settings at a fresh var/ (SQLite, broker) under a temp dir, set Django up and migrate.
+
+    The broker is the filesystem one under that dir unless `broker` names another."""
     scratch = Path(tempfile.mkdtemp(prefix="eventconsole-bench-"))
     os.environ.update({"EVENTCONSOLE_VAR_DIR": str(scratch), "DATABASE_URL": f"sqlite:///{scratch / 'bench.sqlite3'}",
                        "DJANGO_SETTINGS_MODULE": "eventconsole.settings", "LOG_LEVEL": "WARNING"})
-    os.environ.pop("CELERY_BROKER_URL", None)
+    if broker:
+        os.environ["CELERY_BROKER_URL"] = broker
+    else:
+        os.environ.pop("CELERY_BROKER_URL", None)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import django
 
