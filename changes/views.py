@@ -1,6 +1,7 @@
 """Change request pages: the reviews queue, one change's page, and its actions (thin views)."""
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views import View
@@ -87,9 +88,10 @@ class ChangeActionView(PermissionRequiredMixin, View):
                  "submit": "changes.submit_changerequest", "redraft": "changes.submit_changerequest",
                  "withdraw": "changes.submit_changerequest", "restore": "changes.submit_changerequest"}
         if action in needs and not user.has_perm(needs[action]):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
+        if action == "comment" and not (user.has_perm("changes.submit_changerequest")
+                                        or user.has_perm("changes.review_changerequest")):
+            raise PermissionDenied  # viewers read; they do not write
         try:
             if action == "submit":
                 change_request_submit(change, actor=user)
