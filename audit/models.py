@@ -27,11 +27,12 @@ class AuditEventQuerySet(models.QuerySet):
 
 class AuditEvent(models.Model):
     time = models.DateTimeField(verbose_name="time", db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="actor", on_delete=models.SET_NULL, null=True,
+    # DO_NOTHING (and no database constraint): deleting a user must never rewrite past events.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="actor", on_delete=models.DO_NOTHING, null=True,
                               blank=True, related_name="+", db_constraint=False)
     actor_name = models.CharField(verbose_name="actor name", max_length=150,
                                   help_text="The user's name when it happened, or 'system' for a worker.")
-    on_behalf_of = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="on behalf of", on_delete=models.SET_NULL,
+    on_behalf_of = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="on behalf of", on_delete=models.DO_NOTHING,
                                      null=True, blank=True, related_name="+", db_constraint=False,
                                      help_text="For system actions: the user whose approval caused them.")
     action = models.CharField(verbose_name="action", max_length=32, choices=AuditAction.choices)

@@ -29,5 +29,6 @@ urlpatterns = [
     path("environments/", include("environments.urls")),
     path("rules/", include("rules.urls")),
     path("reviews/", include("changes.urls")),
+    path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -97,3 +97,12 @@ def test_removing_the_newest_event_is_found_too(events):
     as_database_owner("DELETE FROM audit_auditevent WHERE id = %s", [events[4].pk])
     problem = audit_verify_chain()
     assert problem is not None and "newest" in problem.reason
+
+
+def test_deleting_a_user_keeps_their_events_intact(events, users):
+    from audit.services import audit_record as record
+
+    record(action="change.submitted", object_type="rule", object_repr="default/r", actor=users["viewer"])
+    users["viewer"].delete()
+    assert audit_verify_chain() is None
+    assert AuditEvent.objects.filter(actor_name="viewer").exists()
