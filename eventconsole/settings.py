@@ -6,6 +6,7 @@ local AWS endpoint (a moto server on 127.0.0.1) that `make run` starts. Setting
 DATABASE_URL, CELERY_BROKER_URL and the AWS settings switches the same code to
 PostgreSQL, Redis and real AWS. `.env.example` lists every setting.
 """
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -114,8 +115,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    # A file (not :memory:) so a Celery worker started by the tests sees the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file (not :memory:) so a Celery worker started by the tests sees the test database; one per test
+    # run (process), so two runs in the same checkout never share one.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -208,6 +210,7 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": float(HEARTBEAT_INTERVAL_SECONDS)},
     # Poll live state per environment; each run fans out one task per environment.
     "rules-poll": {"task": "rules.tasks.rules_poll_all", "schedule": float(POLL_INTERVAL_SECONDS)},
+    "schedules-poll": {"task": "schedules.tasks.schedules_poll_all", "schedule": float(POLL_INTERVAL_SECONDS)},
 }
 
 # ---------------------------------------------------------------------------------------------

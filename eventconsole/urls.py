@@ -28,6 +28,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("environments/", include("environments.urls")),
     path("rules/", include("rules.urls")),
+    path("schedules/", include("schedules.urls")),
     path("reviews/", include("changes.urls")),
     path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),

@@ -133,3 +133,64 @@ TARGET_LISTINGS = {
     "lambda": lambda_functions, "sns": sns_topics, "sqs": sqs_queues, "states": state_machines,
     "events": event_buses, "kinesis": kinesis_streams, "logs": log_groups,
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Listings for EventBridge Scheduler's flow (schedule groups, ECS, CodeBuild, EC2)
+# ---------------------------------------------------------------------------------------------
+def schedule_groups(environment):
+    """Schedule groups (ListScheduleGroups): `default` first. `arn` is the group's ARN, `label` its name."""
+    client = aws.client(environment, "scheduler")
+    return _cached(environment, "scheduler-groups", lambda: sorted(
+        (Resource(g["Arn"], g["Name"]) for g in _paginate(client, "list_schedule_groups", "ScheduleGroups")
+         if g.get("State", "ACTIVE") == "ACTIVE"),
+        key=lambda r: (r.label != "default", r.label.lower())))
+
+
+def ecs_clusters(environment):
+    client = aws.client(environment, "ecs")
+    return _cached(environment, "ecs-clusters", lambda: sorted(
+        (Resource(arn, arn.rsplit("/", 1)[-1]) for arn in _paginate(client, "list_clusters", "clusterArns")),
+        key=lambda r: r.label.lower()))
+
+
+def ecs_task_definitions(environment):
+    client = aws.client(environment, "ecs")
+    return _cached(environment, "ecs-task-definitions", lambda: sorted(
+        (Resource(arn, arn.rsplit("/", 1)[-1]) for arn in
+         _paginate(client, "list_task_definitions", "taskDefinitionArns")), key=lambda r: r.label.lower()))
+
+
+def codebuild_projects(environment):
+    client = aws.client(environment, "codebuild")
+
+    def fetch():
+        names = _paginate(client, "list_projects", "projects")
+        prefix = f"arn:aws:codebuild:{environment.region}:{environment.account_id or '123456789012'}:project/"
+        return sorted((Resource(prefix + name, name) for name in names), key=lambda r: r.label.lower())
+    return _cached(environment, "codebuild-projects", fetch)
+
+
+def ec2_instances(environment):
+    """Instances that are not terminated. `arn` holds the instance id; `label` its Name tag, id and state."""
+    client = aws.client(environment, "ec2")
+
+    def fetch():
+        found = []
+        for reservation in _paginate(client, "describe_instances", "Reservations"):
+            for instance in reservation.get("Instances", []):
+                state = instance.get("State", {}).get("Name", "")
+                if state in ("terminated", "shutting-down"):
+                    continue
+                name = next((t["Value"] for t in instance.get("Tags", []) if t["Key"] == "Name"), "")
+                instance_id = instance["InstanceId"]
+                found.append(Resource(instance_id, f"{name} ({instance_id}, {state})" if name else
+                                      f"{instance_id} ({state})"))
+        return sorted(found, key=lambda r: r.label.lower())
+    return _cached(environment, "ec2-instances", fetch)
+
+
+SCHEDULER_TARGET_LISTINGS = {
+    "lambda": lambda_functions, "sns": sns_topics, "sqs": sqs_queues, "states": state_machines,
+    "events": event_buses, "kinesis": kinesis_streams, "codebuild": codebuild_projects, "ecs": ecs_clusters,
+}

@@ -14,6 +14,14 @@ class Schedule(ManagedObject):
     timezone = models.CharField(verbose_name="time zone", max_length=64, blank=True)
     target_arn = models.CharField(verbose_name="target", max_length=1600, blank=True)
     next_run = models.DateTimeField(verbose_name="next run", null=True, blank=True, db_index=True)
+    description = models.CharField(verbose_name="description", max_length=512, blank=True)
+    start_date = models.DateTimeField(verbose_name="start date and time", null=True, blank=True)
+    end_date = models.DateTimeField(verbose_name="end date and time", null=True, blank=True)
+    action_after_completion = models.CharField(verbose_name="action after schedule completion", max_length=8,
+                                               blank=True)
+    live_modified = models.CharField(verbose_name="modified in AWS", max_length=40, blank=True,
+                                     help_text="LastModificationDate of the live state read last: poll reads the "
+                                               "schedule again only when AWS reports another one.")
 
     class Meta:
         ordering = ("name",)
@@ -22,7 +30,8 @@ class Schedule(ManagedObject):
             models.UniqueConstraint(fields=["environment", "group_name", "name"],
                                     name="%(app_label)s_%(class)s_unique_per_group"),
         ]
-        indexes = [models.Index(fields=["name"], name="schedules_schedule_name_idx")]
+        indexes = [models.Index(fields=["name"], name="schedules_schedule_name_idx"),
+                   models.Index(fields=["group_name", "name"], name="schedules_schedule_group_idx")]
 
     def __str__(self):
         return self.object_name
@@ -30,6 +39,12 @@ class Schedule(ManagedObject):
     @property
     def object_name(self) -> str:
         return f"{self.group_name}/{self.name}"
+
+    @property
+    def target_label(self) -> str:
+        from .targets import describe_target
+
+        return describe_target(self.target_arn)
 
     def get_absolute_url(self):
         return reverse("schedules:schedule_detail", args=[self.pk])

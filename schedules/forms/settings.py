@@ -1,0 +1,110 @@
+"""Step 3: Settings — state, action after completion, retry policy and DLQ, encryption, permissions."""
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from rules import resources
+
+from ..spec import DEFAULT_RETRY
+from .common import WizardFormMixin, listing_choices, map_spec_errors
+
+DLQ_NONE, DLQ_THIS, DLQ_OTHER = "none", "this", "other"
+ROLE_EXISTING, ROLE_ARN = "existing", "arn"
+SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
+SPEC_FIELDS = {"State": "enabled", "ActionAfterCompletion": "action_after_completion", "KmsKeyArn": "kms_key_arn",
+               "Target.RetryPolicy.MaximumEventAgeInSeconds": "max_age_hours",
+               "Target.RetryPolicy.MaximumRetryAttempts": "max_retries"}
+
+
+class ScheduleSettingsForm(WizardFormMixin, forms.Form):
+    enabled = forms.BooleanField(label="Enable schedule", required=False, initial=True)
+    action_after_completion = forms.ChoiceField(
+        label="Action after schedule completion", widget=forms.RadioSelect, initial="NONE", choices=[
+            ("NONE", "NONE — keep the schedule after its last invocation"),
+            ("DELETE", "DELETE — delete the schedule after its last invocation (one-time: after it runs)")])
+    retry = forms.BooleanField(label="Retry", required=False, initial=True,
+                               help_text="Retry the invocation when the target cannot be reached.")
+    max_age_hours = forms.IntegerField(label="Maximum age of event - hour(s)", required=False, initial=24,
+                                       min_value=0, max_value=24)
+    max_age_minutes = forms.IntegerField(label="min(s)", required=False, initial=0, min_value=0, max_value=59)
+    max_retries = forms.IntegerField(label="Maximum retries", required=False, initial=185, help_text="0 to 185.")
+    dlq_mode = forms.ChoiceField(label="Dead-letter queue (DLQ)", widget=forms.RadioSelect, initial=DLQ_NONE, choices=[
+        (DLQ_NONE, "None"),
+        (DLQ_THIS, "Select an Amazon SQS queue in my AWS account as a DLQ"),
+        (DLQ_OTHER, "Specify an Amazon SQS queue in other AWS accounts as a DLQ")])
+    dlq_queue = forms.ChoiceField(label="SQS queue", required=False)
+    dlq_arn = forms.CharField(label="Queue ARN", required=False, max_length=1600)
+    encryption = forms.BooleanField(label="Customize encryption settings (advanced)", required=False,
+                                    help_text="Off: the target input is encrypted with an AWS owned key.")
+    kms_key_arn = forms.CharField(label="KMS key ARN", required=False, max_length=2048)
+    role_mode = forms.ChoiceField(label="Permissions", widget=forms.RadioSelect, initial=ROLE_EXISTING, choices=[
+        (ROLE_EXISTING, "Use existing role"), (ROLE_ARN, "Enter a role ARN")])
+    role = forms.ChoiceField(label="Execution role", required=False,
+                             help_text="Roles whose trust policy allows scheduler.amazonaws.com.")
+    role_arn = forms.CharField(label="Role ARN", required=False, max_length=1600)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        environment = self.environment
+        self.listing_errors: list[str] = []
+        queues, error = resources.sqs_queues(environment)
+        if error:
+            self.listing_errors.append(f"SQS queues could not be listed: {error}")
+        listing_choices(self.fields["dlq_queue"], [q for q in queues if not q.label.endswith(".fifo")],
+                        empty="Choose a queue", data_value=self._value("dlq_queue"))
+        roles, error = resources.roles_trusting(environment, SCHEDULER_PRINCIPAL)
+        if error:
+            self.listing_errors.append(f"IAM roles could not be listed: {error}")
+        listing_choices(self.fields["role"], roles, empty="Choose a role", data_value=self._value("role"))
+
+    def _value(self, name: str) -> str:
+        return (self.data.get(self.add_prefix(name)) or "") if self.is_bound else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        retry = dict(DEFAULT_RETRY)
+        if not cleaned.get("retry"):
+            retry["MaximumRetryAttempts"] = 0
+        else:
+            hours, minutes = cleaned.get("max_age_hours"), cleaned.get("max_age_minutes")
+            if "max_age_hours" not in self.errors and "max_age_minutes" not in self.errors:
+                retry["MaximumEventAgeInSeconds"] = (hours or 0) * 3600 + (minutes or 0) * 60
+            if cleaned.get("max_retries") is None and "max_retries" not in self.errors:
+                self.add_error("max_retries", "Enter the maximum number of retries, from 0 to 185.")
+            else:
+                retry["MaximumRetryAttempts"] = cleaned.get("max_retries")
+        target: dict[str, Any] = {"RetryPolicy": retry}
+        mode = cleaned.get("dlq_mode")
+        if mode == DLQ_THIS:
+            if not cleaned.get("dlq_queue"):
+                self.add_error("dlq_queue", "Choose the queue, or choose None.")
+            else:
+                target["DeadLetterConfig"] = {"Arn": cleaned["dlq_queue"]}
+        elif mode == DLQ_OTHER:
+            if not (cleaned.get("dlq_arn") or "").strip():
+                self.add_error("dlq_arn", "Enter the queue's ARN, or choose None.")
+            else:
+                target["DeadLetterConfig"] = {"Arn": cleaned["dlq_arn"].strip()}
+        role = ((cleaned.get("role_arn") or "").strip() if cleaned.get("role_mode") == ROLE_ARN
+                else cleaned.get("role") or "")
+        role_field = "role_arn" if cleaned.get("role_mode") == ROLE_ARN else "role"
+        if not role:
+            self.add_error(role_field, "Choose the execution role EventBridge Scheduler uses to invoke the target."
+                           if role_field == "role" else "Enter the ARN of the execution role.")
+        target["RoleArn"] = role
+        kms = (cleaned.get("kms_key_arn") or "").strip() if cleaned.get("encryption") else ""
+        if cleaned.get("encryption") and not kms:
+            self.add_error("kms_key_arn", "Enter the ARN of the customer managed KMS key, or turn encryption "
+                                          "customisation off.")
+        part = {"State": "ENABLED" if cleaned.get("enabled") else "DISABLED",
+                "ActionAfterCompletion": cleaned.get("action_after_completion") or "NONE",
+                "Target": {"Arn": "x", **target}}
+        if kms:
+            part["KmsKeyArn"] = kms
+        dlq_field = "dlq_arn" if mode == DLQ_OTHER else "dlq_queue"
+        map_spec_errors(self, {"Name": "x", "ScheduleExpression": "rate(1 day)", **part},
+                        dict(SPEC_FIELDS, **{"Target.RoleArn": role_field, "Target.DeadLetterConfig.Arn": dlq_field}))
+        cleaned.update(target_part=target, state=part["State"], action=part["ActionAfterCompletion"], kms=kms)
+        return cleaned

@@ -1,0 +1,165 @@
+"""Step 2: Select target — templated targets, or All APIs (the universal target)."""
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from rules import resources
+
+from .. import targets
+from ..spec import target_service
+from .common import WizardFormMixin, listing_choices, map_spec_errors
+
+TEMPLATED, UNIVERSAL = "templated", "universal"
+SPEC_FIELDS = {"Target.Input": "input", "Target.SqsParameters.MessageGroupId": "message_group_id",
+               "Target.EventBridgeParameters.DetailType": "detail_type",
+               "Target.EventBridgeParameters.Source": "source",
+               "Target.KinesisParameters.PartitionKey": "partition_key",
+               "Target.EcsParameters.TaskDefinitionArn": "task_definition",
+               "Target.EcsParameters.TaskCount": "task_count", "Target.EcsParameters.LaunchType": "launch_type",
+               "Target.EcsParameters.NetworkConfiguration.awsvpcConfiguration.Subnets": "subnets",
+               "Target.EcsParameters.NetworkConfiguration.awsvpcConfiguration.SecurityGroups": "security_groups"}
+PLACEHOLDER_ROLE = "arn:aws:iam::000000000000:role/chosen-in-settings"  # the role is chosen in Settings
+
+
+def _split(text: str) -> list[str]:
+    return [v.strip() for v in (text or "").replace("\n", ",").split(",") if v.strip()]
+
+
+class ScheduleTargetForm(WizardFormMixin, forms.Form):
+    target_api = forms.ChoiceField(label="Target API", widget=forms.RadioSelect, initial=TEMPLATED, choices=[
+        (TEMPLATED, "Templated targets — popular AWS API operations with their parameters"),
+        (UNIVERSAL, "All APIs — any AWS API action, with its request as JSON")])
+    templated = forms.ChoiceField(label="Templated target", initial="lambda", required=False,
+                                  choices=[(k, t.label) for k, t in targets.TEMPLATED.items()])
+    resource = forms.ChoiceField(label="Resource", required=False)
+    resource_arn = forms.CharField(label="Or enter its ARN", required=False, max_length=1600,
+                                   help_text="For a resource in another account, or one not listed.")
+    service = forms.ChoiceField(label="AWS service", required=False, choices=[("", "Choose an AWS service")] + [
+        (key, label) for key, (_, label) in targets.UNIVERSAL_SERVICES.items()])
+    action = forms.ChoiceField(label="API", required=False)
+    input = forms.CharField(label="Input", required=False, widget=forms.Textarea(
+        attrs={"rows": 6, "class": "font-monospace", "spellcheck": "false"}))
+    message_group_id = forms.CharField(label="Message group ID (FIFO queues)", required=False, max_length=300)
+    detail_type = forms.CharField(label="Detail type", required=False, max_length=300)
+    source = forms.CharField(label="Source", required=False, max_length=500)
+    partition_key = forms.CharField(label="Partition key", required=False, max_length=500)
+    task_definition = forms.ChoiceField(label="Task definition", required=False)
+    task_count = forms.IntegerField(label="Task count", required=False, initial=1, help_text="1 to 10.")
+    launch_type = forms.ChoiceField(label="Launch type", required=False, initial="FARGATE", choices=[
+        ("FARGATE", "FARGATE"), ("EC2", "EC2"), ("EXTERNAL", "EXTERNAL"), ("", "Capacity provider strategy")])
+    subnets = forms.CharField(label="Subnets", required=False, max_length=2000,
+                              help_text="Subnet IDs, separated by commas (1 to 16; needed for FARGATE).")
+    security_groups = forms.CharField(label="Security groups - optional", required=False, max_length=1000,
+                                      help_text="Security group IDs, separated by commas (up to 5).")
+    assign_public_ip = forms.BooleanField(label="Auto-assign public IP", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        environment = self.environment
+        self.listing_errors: list[str] = []
+        self.kind = targets.TEMPLATED.get(self._value("templated") or "lambda") or targets.TEMPLATED["lambda"]
+        self.fields["resource"].label = self.kind.resource
+        if self._value("target_api") == UNIVERSAL:
+            self.fields["input"].label = "Input"
+            self.fields["input"].help_text = "The API's request, as JSON (the SDK's member names)."
+        else:
+            self.fields["input"].label = self.kind.input_label
+            self.fields["input"].help_text = self.kind.input_help
+        listing = resources.SCHEDULER_TARGET_LISTINGS.get(self.kind.key)
+        found, error = listing(environment) if listing else ([], "")
+        if error:
+            self.listing_errors.append(f"{self.kind.resource}s could not be listed: {error}")
+        listing_choices(self.fields["resource"], found, empty=f"Choose a {self.kind.resource.lower()}",
+                        data_value=self._value("resource"))
+        if self.kind.key == "ecs":
+            found, error = resources.ecs_task_definitions(environment)
+            listing_choices(self.fields["task_definition"], found, empty="Choose a task definition",
+                            data_value=self._value("task_definition"))
+        service = self._value("service")
+        choices = [(action, operation) for action, operation in targets.actions(service)] if service else []
+        posted = self._value("action")
+        if posted and posted not in {c[0] for c in choices} and targets.operation_for(service, posted):
+            choices.append((posted, targets.operation_for(service, posted)))  # refused below, with AWS's reason
+        self.fields["action"].choices = [("", "Choose an API" if service else "Choose a service first")] + choices
+        action = self._value("action")
+        self.required = targets.required_members(service, action) if service and action else ()
+        self.operation = targets.operation_for(service, action) if service and action else ""
+        self.instances = []
+        if self._value("target_api") == UNIVERSAL and service == "ec2":
+            self.instances, _ = resources.ec2_instances(environment)  # a hint for the instance ids to type
+
+    def _value(self, name: str) -> str:
+        if self.is_bound:
+            return self.data.get(self.add_prefix(name)) or ""
+        return self.initial.get(name) or (self.fields[name].initial or "")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("target_api") == UNIVERSAL:
+            entry = self._universal(cleaned)
+        else:
+            entry = self._templated(cleaned)
+        if entry is not None:
+            map_spec_errors(self, {"Name": "x", "ScheduleExpression": "rate(1 day)",
+                                   "Target": {**entry, "RoleArn": PLACEHOLDER_ROLE}},
+                            dict(SPEC_FIELDS, **{"Target.Arn": "action" if cleaned.get("target_api") == UNIVERSAL
+                                                 else "resource_arn"}))
+        cleaned["entry"] = entry
+        return cleaned
+
+    def _universal(self, cleaned: dict) -> dict[str, Any] | None:
+        service, action = cleaned.get("service"), cleaned.get("action")
+        if not service:
+            self.add_error("service", "Choose the AWS service whose API the schedule calls.")
+        if service and not action:
+            self.add_error("action", "Choose the API action to call.")
+        if not service or not action:
+            return None
+        text = (cleaned.get("input") or "").strip() or "{}"
+        return {"Arn": targets.universal_arn(service, action), "Input": text}
+
+    def _templated(self, cleaned: dict) -> dict[str, Any] | None:
+        kind = targets.TEMPLATED.get(cleaned.get("templated") or "")
+        if kind is None:
+            self.add_error("templated", "Choose the templated target.")
+            return None
+        arn = (cleaned.get("resource_arn") or "").strip() or cleaned.get("resource") or ""
+        if not arn:
+            self.add_error("resource", f"Choose the {kind.resource.lower()}, or enter its ARN.")
+            return None
+        if target_service(arn) != kind.key:
+            found = target_service(arn)
+            self.add_error("resource_arn", f"That is not a {kind.resource} ARN"
+                           + (f" (it is a {found} ARN)." if found else " (arn:aws:<service>:<region>:<account>:…)."))
+            return None
+        entry: dict[str, Any] = {"Arn": arn}
+        text = (cleaned.get("input") or "").strip()
+        if text:
+            entry["Input"] = text
+        if kind.key == "sqs" and cleaned.get("message_group_id"):
+            entry["SqsParameters"] = {"MessageGroupId": cleaned["message_group_id"].strip()}
+        if kind.key == "events":
+            entry["EventBridgeParameters"] = {"DetailType": (cleaned.get("detail_type") or "").strip(),
+                                              "Source": (cleaned.get("source") or "").strip()}
+        if kind.key == "kinesis":
+            entry["KinesisParameters"] = {"PartitionKey": (cleaned.get("partition_key") or "").strip()}
+        if kind.key == "ecs":
+            entry["EcsParameters"] = self._ecs(cleaned)
+        return entry
+
+    @staticmethod
+    def _ecs(cleaned: dict) -> dict[str, Any]:
+        ecs: dict[str, Any] = {"TaskDefinitionArn": cleaned.get("task_definition") or "",
+                               "TaskCount": cleaned.get("task_count") if cleaned.get("task_count") is not None else 1}
+        if cleaned.get("launch_type"):
+            ecs["LaunchType"] = cleaned["launch_type"]
+        subnets, groups = _split(cleaned.get("subnets")), _split(cleaned.get("security_groups"))
+        if subnets or groups or cleaned.get("launch_type") == "FARGATE":
+            vpc: dict[str, Any] = {"Subnets": subnets,
+                                   "AssignPublicIp": "ENABLED" if cleaned.get("assign_public_ip") else "DISABLED"}
+            if groups:
+                vpc["SecurityGroups"] = groups
+            ecs["NetworkConfiguration"] = {"awsvpcConfiguration": vpc}
+        return ecs

@@ -1,0 +1,93 @@
+"""Reading schedules from AWS: one schedule for apply, every schedule of a group for poll.
+
+Only this module (and, through the change engine, schedules.plan's calls) talks to EventBridge
+Scheduler, and only through the client factory.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from environments import aws
+
+from .plan import MISSING_GROUP
+from .spec import SCHEDULE_FIELDS, canonical_schedule_spec, iso_precise
+
+PAGE = 100  # ListSchedules' largest page
+MODIFIED = "LastModificationDate"
+
+
+def not_found(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+
+
+def spec_from_api(schedule: dict[str, Any]) -> dict[str, Any]:
+    """GetSchedule's answer → the spec's shape (canonical, dates as UTC ISO strings), plus the
+    schedule's Arn and LastModificationDate (kept, never compared; see `split_modified`)."""
+    spec = canonical_schedule_spec({k: schedule.get(k) for k in SCHEDULE_FIELDS})
+    spec["Arn"] = schedule.get("Arn", "")
+    spec[MODIFIED] = iso_precise(schedule.get("LastModificationDate"))
+    return spec
+
+
+def split_modified(live: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
+    """(the live snapshot to store, its LastModificationDate): the date is stored on its own, so
+    the snapshot compares and diffs as the spec does."""
+    if live is None or MISSING_GROUP in live:
+        return None, ""
+    snapshot = dict(live)
+    return snapshot, snapshot.pop(MODIFIED, "")
+
+
+def read_schedule(environment, *, name: str, group: str) -> dict[str, Any] | None:
+    """The schedule as AWS has it now; None when it does not exist, or {MISSING_GROUP: group}
+    when its group does not exist either (so the plan knows to create the group)."""
+    client = aws.client(environment, "scheduler")
+    try:
+        return spec_from_api(client.get_schedule(Name=name, GroupName=group))
+    except ClientError as exc:
+        if not not_found(exc):
+            raise
+    if group == "default" or group_exists(environment, group):
+        return None
+    return {MISSING_GROUP: group}
+
+
+def group_exists(environment, group: str) -> bool:
+    try:
+        aws.client(environment, "scheduler").get_schedule_group(Name=group)
+    except ClientError as exc:
+        if not_found(exc):
+            return False
+        raise
+    return True
+
+
+def list_schedules(environment, group: str) -> dict[str, dict[str, Any]]:
+    """Every schedule of `group` (ListSchedules, paginated): name → its summary (State,
+    LastModificationDate, Target.Arn). Empty when the group does not exist."""
+    client = aws.client(environment, "scheduler")
+    found, token = {}, None
+    while True:
+        try:
+            page = client.list_schedules(GroupName=group, MaxResults=PAGE, **({"NextToken": token} if token else {}))
+        except ClientError as exc:
+            if not_found(exc):
+                return {}
+            raise
+        for summary in page.get("Schedules", []):
+            found[summary["Name"]] = summary
+        token = page.get("NextToken")
+        if not token:
+            return found
+
+
+def unchanged_since(modified: str, live: dict[str, Any] | None, summary: dict[str, Any]) -> bool:
+    """True when a ListSchedules summary shows the schedule was not modified since `live` was read
+    (same LastModificationDate, state and target): then GetSchedule would tell nothing new."""
+    if not live or not modified:
+        return False
+    return (modified == iso_precise(summary.get(MODIFIED))
+            and live.get("State") == summary.get("State")
+            and (live.get("Target") or {}).get("Arn") == (summary.get("Target") or {}).get("Arn"))

@@ -1,0 +1,284 @@
+"""A schedule's desired spec is the CreateSchedule body, and the one validator for it.
+
+    {"Name", "GroupName", "Description", "ScheduleExpression", "ScheduleExpressionTimezone",
+     "StartDate", "EndDate", "FlexibleTimeWindow": {"Mode", "MaximumWindowInMinutes"},
+     "Target": {"Arn", "RoleArn", "Input", "RetryPolicy", "DeadLetterConfig", "EcsParameters",
+                "EventBridgeParameters", "KinesisParameters", "SqsParameters"},
+     "ActionAfterCompletion", "State", "KmsKeyArn"}
+
+StartDate and EndDate are ISO 8601 strings in UTC ("2026-12-01T08:00:00Z") so the spec is JSON;
+they become datetimes only when boto3 is called (schedules.plan.ScheduleCall).
+
+`canonical_schedule_spec` fills in what AWS fills in when a field is left out (group default,
+time zone UTC, state ENABLED, no action after completion, retry 24 h / 185) so that desired and
+live compare exactly. The forms, submit and apply all call `validate_schedule_spec`; errors are
+keyed by the field path ("Name", "Target.RoleArn", "FlexibleTimeWindow.MaximumWindowInMinutes").
+"""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from changes.constraints import check_number, check_string, member, shape
+
+from . import expressions, targets
+
+SCHEDULE_FIELDS = ("Name", "GroupName", "Description", "ScheduleExpression", "ScheduleExpressionTimezone",
+                   "StartDate", "EndDate", "FlexibleTimeWindow", "Target", "ActionAfterCompletion", "State",
+                   "KmsKeyArn")
+TARGET_FIELDS = ("Arn", "RoleArn", "Input", "RetryPolicy", "DeadLetterConfig", "EcsParameters",
+                 "EventBridgeParameters", "KinesisParameters", "SqsParameters", "SageMakerPipelineParameters")
+DEFAULT_RETRY = {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}  # what AWS stores when none is sent
+NAME_CHARS = "letters, numbers, '.', '-' and '_'"
+S = "scheduler"
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates
+# ---------------------------------------------------------------------------------------------
+def parse_date(value: Any) -> datetime | None:
+    """An aware UTC datetime from a datetime or an ISO 8601 string; None when it is neither."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str) and value:
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("z", "Z"))
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def iso_utc(value: Any) -> Any:
+    """"2026-12-01T08:00:00Z" (whole seconds, as AWS keeps them); anything unparseable unchanged."""
+    moment = parse_date(value)
+    return moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else value
+
+
+def iso_precise(value: Any) -> str:
+    """ISO UTC with microseconds: for LastModificationDate, which tells one write from the next."""
+    moment = parse_date(value)
+    return moment.isoformat().replace("+00:00", "Z") if moment else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical form
+# ---------------------------------------------------------------------------------------------
+def _drop_empty(value: Any) -> Any:
+    if isinstance(value, dict):
+        cleaned = {k: _drop_empty(v) for k, v in value.items()}
+        return {k: v for k, v in cleaned.items() if v is not None and v != "" and v != [] and v != {}}
+    if isinstance(value, list):
+        return [_drop_empty(v) for v in value]
+    return value
+
+
+def canonical_schedule_spec(spec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The spec with empties dropped and AWS's defaults filled in: what GetSchedule would return."""
+    if spec is None:
+        return None
+    body = _drop_empty({k: spec.get(k) for k in SCHEDULE_FIELDS})
+    body.setdefault("GroupName", "default")
+    body.setdefault("ScheduleExpressionTimezone", "UTC")
+    body.setdefault("State", "ENABLED")
+    body.setdefault("ActionAfterCompletion", "NONE")
+    window = dict(body.get("FlexibleTimeWindow") or {"Mode": "OFF"})
+    if window.get("Mode") == "OFF":
+        window.pop("MaximumWindowInMinutes", None)
+    body["FlexibleTimeWindow"] = window
+    for name in ("StartDate", "EndDate"):
+        if name in body:
+            body[name] = iso_utc(body[name])
+    target = {k: v for k, v in (body.get("Target") or {}).items() if k in TARGET_FIELDS}
+    if target:
+        target["RetryPolicy"] = {**DEFAULT_RETRY, **(target.get("RetryPolicy") or {})}
+        body["Target"] = target
+    return body
+
+
+def comparable(spec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The canonical spec with a JSON Input compared as JSON (AWS keeps the text as sent)."""
+    body = canonical_schedule_spec(spec)
+    if body and (body.get("Target") or {}).get("Input"):
+        try:
+            value = json.loads(body["Target"]["Input"])
+        except ValueError:
+            return body
+        body["Target"] = {**body["Target"], "Input": json.dumps(value, sort_keys=True, separators=(",", ":"))}
+    return body
+
+
+def is_one_time(spec: dict[str, Any] | None) -> bool:
+    return ((spec or {}).get("ScheduleExpression") or "").startswith("at(")
+
+
+def schedule_arn(*, region: str, account: str, group: str, name: str) -> str:
+    return f"arn:aws:scheduler:{region}:{account}:schedule/{group}/{name}"
+
+
+def target_service(arn: str) -> str:
+    """The service of a templated target ARN ("lambda", "sqs", ...); "" for anything else."""
+    parts = (arn or "").split(":", 5)
+    return parts[2] if len(parts) == 6 and parts[0] == "arn" else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------------
+def _add(errors: dict[str, list[str]], key: str, messages: list[str]) -> None:
+    if messages:
+        errors.setdefault(key, []).extend(messages)
+
+
+def _validate_expression(spec: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    expression = spec.get("ScheduleExpression") or ""
+    _add(errors, "ScheduleExpression", check_string(expression, shape(S, "ScheduleExpression"),
+                                                    label="Schedule expression"))
+    if expression:
+        try:
+            # Scheduler takes rate(1 days) as well as rate(1 day) (EVENTBRIDGE.md §3.1).
+            expressions.validate(expression, strict_rate_units=False)
+        except expressions.ExpressionError as exc:
+            _add(errors, "ScheduleExpression", [str(exc)])
+    zone = spec.get("ScheduleExpressionTimezone") or "UTC"
+    zone_errors = check_string(zone, shape(S, "ScheduleExpressionTimezone"), label="Time zone")
+    if not zone_errors:
+        try:
+            expressions.next_runs("rate(1 day)", zone, datetime.now(UTC), 0)
+        except expressions.ExpressionError as exc:
+            zone_errors = [str(exc)]
+    _add(errors, "ScheduleExpressionTimezone", zone_errors)
+    start, end = spec.get("StartDate"), spec.get("EndDate")
+    for name, value, label in (("StartDate", start, "Start date and time"), ("EndDate", end, "End date and time")):
+        if value and parse_date(value) is None:
+            _add(errors, name, [f"{label} is not a date and time (ISO 8601, e.g. 2026-12-01T08:00:00Z)."])
+    if start and end and parse_date(start) and parse_date(end) and parse_date(end) <= parse_date(start):
+        _add(errors, "EndDate", ["End date and time must be after the start date and time."])
+    window = spec.get("FlexibleTimeWindow") or {}
+    mode = window.get("Mode") or ""
+    _add(errors, "FlexibleTimeWindow.Mode", check_string(mode, shape(S, "FlexibleTimeWindowMode"),
+                                                         label="Flexible time window"))
+    minutes = window.get("MaximumWindowInMinutes")
+    if mode == "FLEXIBLE" and minutes is None:
+        _add(errors, "FlexibleTimeWindow.MaximumWindowInMinutes",
+             ["A flexible time window needs its maximum length in minutes (1 to 1440)."])
+    elif mode == "OFF" and minutes is not None:
+        _add(errors, "FlexibleTimeWindow.MaximumWindowInMinutes",
+             ["With the flexible time window Off, leave its length empty."])
+    _add(errors, "FlexibleTimeWindow.MaximumWindowInMinutes", check_number(
+        minutes, shape(S, "MaximumWindowInMinutes"), label="Flexible time window", unit="minutes"))
+
+
+def _validate_templated(target: dict[str, Any], service: str, errors: dict[str, list[str]]) -> None:
+    text = target.get("Input")
+    kind = targets.TEMPLATED.get(service)
+    if kind and kind.input_json and text:
+        _, error = targets.parse_input(text)
+        if error:
+            _add(errors, "Target.Input", [f"{kind.input_label}: {error}"])
+    if service == "sqs" and (target.get("Arn") or "").endswith(".fifo"):
+        _add(errors, "Target.SqsParameters.MessageGroupId", check_string(
+            (target.get("SqsParameters") or {}).get("MessageGroupId"), shape(S, "MessageGroupId"),
+            label="Message group ID (needed for a FIFO queue)"))
+    if service == "kinesis":
+        _add(errors, "Target.KinesisParameters.PartitionKey", check_string(
+            (target.get("KinesisParameters") or {}).get("PartitionKey"), shape(S, "TargetPartitionKey"),
+            label="Partition key"))
+    if service == "events":
+        params = target.get("EventBridgeParameters") or {}
+        _add(errors, "Target.EventBridgeParameters.DetailType",
+             check_string(params.get("DetailType"), shape(S, "DetailType"), label="Detail type"))
+        source = params.get("Source") or ""
+        source_errors = check_string(source, {k: v for k, v in shape(S, "Source").items() if k != "pattern"},
+                                     label="Source")
+        if source.startswith("aws."):
+            source_errors.append("Source cannot start with aws. (reserved for AWS services).")
+        _add(errors, "Target.EventBridgeParameters.Source", source_errors)
+    if service == "ecs":
+        _validate_ecs(target.get("EcsParameters") or {}, errors)
+
+
+def _validate_ecs(ecs: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    key = "Target.EcsParameters"
+    _add(errors, f"{key}.TaskDefinitionArn", check_string(ecs.get("TaskDefinitionArn"), shape(S, "TaskDefinitionArn"),
+                                                          label="Task definition"))
+    _add(errors, f"{key}.TaskCount", check_number(ecs.get("TaskCount"), shape(S, "TaskCount"), label="Task count"))
+    if ecs.get("LaunchType"):
+        _add(errors, f"{key}.LaunchType", check_string(ecs["LaunchType"], shape(S, "LaunchType"), label="Launch type"))
+    vpc = (ecs.get("NetworkConfiguration") or {}).get("awsvpcConfiguration")
+    if vpc is not None:
+        for name, label, rules in (("Subnets", "Subnets", shape(S, "Subnets")),
+                                   ("SecurityGroups", "Security groups", shape(S, "SecurityGroups"))):
+            items = vpc.get(name) or []
+            low, high = rules.get("min", 0), rules.get("max")
+            if name == "Subnets" and not items:
+                _add(errors, f"{key}.NetworkConfiguration.awsvpcConfiguration.{name}",
+                     ["Enter at least one subnet for the task's network."])
+            elif high is not None and not low <= len(items) <= high:
+                _add(errors, f"{key}.NetworkConfiguration.awsvpcConfiguration.{name}",
+                     [f"{label}: between {low} and {high} (you gave {len(items)})."])
+
+
+def _validate_target(target: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    arn = target.get("Arn") or ""
+    _add(errors, "Target.Arn", check_string(arn, shape(S, "TargetArn"), label="Target"))
+    universal = targets.parse_universal(arn)
+    if arn and universal is None and not arn.startswith("arn:"):
+        _add(errors, "Target.Arn",
+             ["Target must be an ARN: a resource, or arn:aws:scheduler:::aws-sdk:<service>:<action>."])
+    if arn.startswith(targets.UNIVERSAL_PREFIX) and universal is None:
+        _add(errors, "Target.Arn", ["A universal target is arn:aws:scheduler:::aws-sdk:<service>:<apiAction>."])
+    _add(errors, "Target.RoleArn", check_string(target.get("RoleArn"), shape(S, "RoleArn"), label="Execution role",
+                                                allowed="an IAM role ARN (arn:aws:iam::<account>:role/<name>)"))
+    if "Input" in target:
+        _add(errors, "Target.Input", check_string(target["Input"], shape(S, "TargetInput"), label="Input"))
+    if universal is not None:
+        service, action = universal
+        for message in targets.check_universal(service, action, target.get("Input")):
+            _add(errors, "Target.Input" if message.startswith("Input") else "Target.Arn", [message])
+    else:
+        _validate_templated(target, target_service(arn), errors)
+    retry = target.get("RetryPolicy") or {}
+    _add(errors, "Target.RetryPolicy.MaximumEventAgeInSeconds", check_number(
+        retry.get("MaximumEventAgeInSeconds"), shape(S, "MaximumEventAgeInSeconds"), label="Maximum age of event",
+        unit="seconds (1 minute to 24 hours)"))
+    _add(errors, "Target.RetryPolicy.MaximumRetryAttempts", check_number(
+        retry.get("MaximumRetryAttempts"), shape(S, "MaximumRetryAttempts"), label="Retry attempts"))
+    dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
+    if dlq is not None:
+        _add(errors, "Target.DeadLetterConfig.Arn", check_string(
+            dlq, shape(S, "DeadLetterConfigArnString"), label="Dead-letter queue",
+            allowed="an SQS standard queue ARN (arn:aws:sqs:<region>:<account>:<queue>)"))
+
+
+def validate_schedule_spec(spec: dict[str, Any]) -> dict[str, list[str]]:
+    """Every AWS constraint the spec breaks, by field path. Empty when valid.
+
+    Independent of the clock: "in the future" checks belong to the forms (an existing schedule
+    may keep a start date that has passed).
+    """
+    errors: dict[str, list[str]] = {}
+    _add(errors, "Name", check_string(spec.get("Name"), member(S, "CreateScheduleInput", "Name"),
+                                      label="Schedule name", allowed=NAME_CHARS))
+    _add(errors, "GroupName", check_string(spec.get("GroupName") or "default", shape(S, "ScheduleGroupName"),
+                                           label="Schedule group", allowed=NAME_CHARS))
+    _add(errors, "Description", check_string(spec.get("Description"), shape(S, "Description"), label="Description",
+                                             required=False))
+    _validate_expression(spec, errors)
+    if "Target" not in spec:
+        _add(errors, "Target.Arn", ["Select a target."])
+        _add(errors, "Target.RoleArn", ["Choose the execution role EventBridge Scheduler uses."])
+    else:
+        _validate_target(spec.get("Target") or {}, errors)
+    _add(errors, "ActionAfterCompletion", check_string(spec.get("ActionAfterCompletion") or "NONE",
+                                                       shape(S, "ActionAfterCompletion"),
+                                                       label="Action after schedule completion"))
+    _add(errors, "State", check_string(spec.get("State") or "ENABLED", shape(S, "ScheduleState"), label="State"))
+    if spec.get("KmsKeyArn"):
+        kms = "a KMS key or alias ARN (arn:aws:kms:<region>:<account>:key/<id>)"
+        _add(errors, "KmsKeyArn", check_string(spec["KmsKeyArn"], shape(S, "KmsKeyArn"), label="KMS key", allowed=kms))
+    return errors

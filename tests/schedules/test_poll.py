@@ -1,0 +1,122 @@
+"""Poll against a moto server over HTTP: drift within one poll, completed one-time schedules, API calls."""
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from changes import services
+from changes.choices import ChangeAction, ChangeState, SyncStatus
+from environments import aws
+from schedules.handler import denormalise
+from schedules.models import Schedule
+from schedules.plan import body
+from schedules.poll import schedules_poll
+from schedules.spec import canonical_schedule_spec
+from schedules.tasks import schedules_poll as schedules_poll_task
+from tests.schedules.test_apply import spec, submit_and_apply
+
+pytestmark = [pytest.mark.django_db, pytest.mark.aws]
+
+
+def test_a_change_made_directly_in_aws_is_drift_within_one_poll(users, environment):
+    # given a managed schedule, in sync, and an open draft based on it
+    created = submit_and_apply(users["operator"], environment, spec())
+    schedule = Schedule.objects.get(pk=created.schedule_id)
+    draft = services.change_request_draft_create(kind="schedule", action=ChangeAction.UPDATE, environment=environment,
+                                                 author=users["operator"], spec=schedule.desired_spec, target=schedule)
+    # when someone changes it in AWS, outside EventConsole
+    scheduler = aws.client(environment, "scheduler")
+    live = scheduler.get_schedule(Name=schedule.name)
+    scheduler.update_schedule(Name=schedule.name, ScheduleExpression="cron(0 1 * * ? *)",
+                              ScheduleExpressionTimezone=live["ScheduleExpressionTimezone"],
+                              FlexibleTimeWindow=live["FlexibleTimeWindow"], Target=live["Target"])
+    report = schedules_poll(environment)
+    # then the first poll sees it
+    schedule.refresh_from_db()
+    assert schedule.sync_status == SyncStatus.DRIFTED and report.drifted == 1
+    assert {d["path"] for d in schedule.drift} == {"ScheduleExpression"}
+    assert report.api_calls == 2 and report.reads == 1  # ListSchedules, then GetSchedule for the changed one
+    event = AuditEvent.objects.get(action="drift.detected", object_id=str(schedule.pk))
+    assert "differs from the desired spec in 1 field" in event.message
+    draft.refresh_from_db()
+    assert draft.state == ChangeState.STALE
+    # when it is put back
+    scheduler.update_schedule(**body(schedule.desired_spec))
+    schedules_poll(environment)
+    schedule.refresh_from_db()
+    assert schedule.sync_status == SyncStatus.IN_SYNC and schedule.drift == []
+    assert AuditEvent.objects.filter(action="drift.cleared", object_id=str(schedule.pk)).count() == 1
+
+
+def test_a_steady_environment_costs_one_list_call_per_group_page(users, environment):
+    for name in ("a", "b", "c"):
+        submit_and_apply(users["operator"], environment, spec(name=name))
+    report = schedules_poll(environment)
+    assert (report.schedules, report.in_sync, report.api_calls, report.reads) == (3, 3, 1, 0)
+    assert report.changed == []
+
+
+def test_a_schedule_deleted_in_aws_is_missing(users, environment):
+    created = submit_and_apply(users["operator"], environment, spec())
+    aws.client(environment, "scheduler").delete_schedule(Name="Start_batch_server_11PM")
+    schedules_poll_task(environment.pk)  # the beat task, run in-process
+    schedule = Schedule.objects.get(pk=created.schedule_id)
+    assert schedule.sync_status == SyncStatus.MISSING and schedule.live_spec is None
+    assert AuditEvent.objects.filter(action="drift.detected", object_id=str(schedule.pk)).exists()
+
+
+def test_a_one_time_schedule_deleted_after_its_run_is_completed_not_drift(users, environment):
+    # given a one-time schedule, 2 hours ahead in London, deleted by AWS after it runs
+    run_at = (timezone.now() + timedelta(hours=2)).astimezone(ZoneInfo("Europe/London")).replace(second=0,
+                                                                                                microsecond=0)
+    once = spec(name="once", ScheduleExpression=f"at({run_at.replace(tzinfo=None).isoformat()})",
+                ActionAfterCompletion="DELETE")
+    created = submit_and_apply(users["operator"], environment, once)
+    schedule = Schedule.objects.get(pk=created.schedule_id)
+    assert schedule.next_run == run_at
+    # moto never fires a schedule, so never deletes one after its run (MOTO.md §4): the test
+    # deletes it as AWS would, and polls as if after the run time.
+    aws.client(environment, "scheduler").delete_schedule(Name="once")
+    # when polled before its time, its absence is drift ...
+    schedules_poll(environment, now=run_at - timedelta(minutes=1))
+    schedule.refresh_from_db()
+    assert schedule.sync_status == SyncStatus.MISSING
+    # ... and after its time it is completed, and the drift clears
+    report = schedules_poll(environment, now=run_at + timedelta(minutes=1))
+    schedule.refresh_from_db()
+    assert schedule.sync_status == SyncStatus.COMPLETED and report.completed == 1
+    assert schedule.next_run is None
+    assert AuditEvent.objects.filter(action="drift.cleared", object_id=str(schedule.pk)).exists()
+
+
+def test_completed_straight_away_raises_no_drift(users, environment):
+    run_at = timezone.now() + timedelta(hours=1)
+    once = spec(name="once", ScheduleExpression=f"at({run_at.strftime('%Y-%m-%dT%H:%M:00')})",
+                ScheduleExpressionTimezone="UTC", ActionAfterCompletion="DELETE")
+    created = submit_and_apply(users["operator"], environment, once)
+    aws.client(environment, "scheduler").delete_schedule(Name="once")  # as AWS would after the run (moto never runs it)
+    schedules_poll(environment, now=run_at + timedelta(minutes=5))
+    schedule = Schedule.objects.get(pk=created.schedule_id)
+    assert schedule.sync_status == SyncStatus.COMPLETED
+    assert not AuditEvent.objects.filter(action="drift.detected", object_id=str(schedule.pk)).exists()
+
+
+def test_poll_pages_through_more_than_a_hundred_and_reads_only_what_changed(environment):
+    # given 105 schedules created in AWS and registered here without a live snapshot yet
+    scheduler = aws.client(environment, "scheduler")
+    for index in range(105):
+        desired = canonical_schedule_spec(spec(name=f"s{index:03d}"))
+        scheduler.create_schedule(**body(desired))
+        row = Schedule(environment=environment, name=desired["Name"], group_name="default", desired_spec=desired,
+                       version=1, sync_status=SyncStatus.PENDING)
+        denormalise(row, desired)
+        row.save()
+    # when polled twice
+    first = schedules_poll(environment)
+    second = schedules_poll(environment)
+    # then the first poll reads every schedule once, the second only lists
+    assert (first.schedules, first.in_sync, first.reads, first.api_calls) == (105, 105, 105, 2 + 105)
+    assert (second.in_sync, second.reads, second.api_calls) == (105, 0, 2)
+    assert Schedule.objects.filter(sync_status=SyncStatus.IN_SYNC, last_polled__isnull=False).count() == 105
