@@ -63,13 +63,29 @@ class ChangeDetailView(PermissionRequiredMixin, DetailView):
             three_way = {"since": diff(base, {k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy")}),
                          "proposed": diff(base, proposed or {}), "current": getattr(target, "desired_spec", None)}
         return super().get_context_data(
-            three_way=three_way, approvals=approvals, approvals_needed=max(1, change.environment.approvals_required),
+            next_runs=_next_runs(change), three_way=three_way, approvals=approvals, approvals_needed=max(1, change.environment.approvals_required),
             can_review=can_review, is_author=user.pk == change.author_id,
             can_retry=change.state == ChangeState.FAILED and (
                 user.pk == change.author_id or user.has_perm("changes.review_changerequest")),
             difference=diff({k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy")}, proposed or {}),
             attempts=change.apply_attempts.all(), reviews=change.reviews.select_related("reviewer"),
             comments=change.comments.select_related("author"), **kwargs)
+
+
+def _next_runs(change: ChangeRequest) -> list:
+    """For a schedule change: when it would fire, in its time zone (the reviewer sees what goes live)."""
+    if change.kind != "schedule" or change.action == "delete":
+        return []
+    from django.utils import timezone
+
+    from schedules import expressions
+
+    spec = change.spec or {}
+    try:
+        return expressions.next_runs(spec.get("ScheduleExpression", ""), spec.get("ScheduleExpressionTimezone") or "UTC",
+                                     timezone.now(), 10)
+    except (expressions.ExpressionError, ValueError):
+        return []
 
 
 class ChangeActionView(PermissionRequiredMixin, View):

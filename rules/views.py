@@ -5,7 +5,6 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +14,7 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from audit.models import AuditEvent
+from audit.selectors import audit_object_history
 from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
 from changes.kinds import ObjectConflict, SpecInvalid
 from changes.models import ChangeRequest
@@ -90,21 +89,13 @@ class RuleDetailView(PermissionRequiredMixin, DetailView):
         live = rule.live_spec
         pending = rule.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id")
         versions = rule.changes.filter(state=ChangeState.APPLIED).select_related("author").order_by("-applied_at")
-        history = rule_history(rule)[:50]
+        history = audit_object_history(object_type="rule", object_id=rule.pk).order_by("-id")[:50]
         pattern = (spec.get("Rule") or {}).get("EventPattern")
         return super().get_context_data(
             spec=spec, live=live, pending=pending, history=history, versions=versions, status=status_badge(rule),
             pattern=json.loads(pattern) if pattern else None,
             sources=_sources(pattern), targets=spec.get("Targets") or [], tags=spec.get("Tags") or [],
             can_submit=self.request.user.has_perm(SUBMIT), **kwargs)
-
-
-def rule_history(rule: Rule):
-    """Every audit event about the rule, including those of its changes before it existed (drafts)."""
-    change_ids = [str(pk) for pk in rule.changes.values_list("pk", flat=True)]
-    return (AuditEvent.objects.filter(Q(object_type="rule", object_id=str(rule.pk))
-                                      | Q(related_type="change", related_id__in=change_ids))
-            .select_related("on_behalf_of").order_by("-id"))
 
 
 def _sources(pattern: str | None) -> list[str]:

@@ -13,7 +13,7 @@ from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from audit.models import AuditEvent
+from audit.selectors import audit_object_history
 from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
 from changes.kinds import ObjectConflict, SpecInvalid
 from changes.models import ChangeRequest
@@ -125,8 +125,7 @@ class ScheduleDetailView(PermissionRequiredMixin, DetailView):
         spec = schedule.desired_spec or {}
         target = spec.get("Target") or {}
         pending = schedule.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id")
-        history = (AuditEvent.objects.filter(object_type="schedule", object_id=str(schedule.pk))
-                   .select_related("on_behalf_of").order_by("-id")[:50])
+        history = audit_object_history(object_type="schedule", object_id=schedule.pk).order_by("-id")[:50]
         preview = preview_context(spec.get("ScheduleExpression") or "", spec.get("ScheduleExpressionTimezone") or "UTC",
                                   start=spec.get("StartDate"), end=spec.get("EndDate"), anchor=schedule.last_applied)
         if spec.get("State") == "DISABLED":

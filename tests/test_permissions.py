@@ -10,7 +10,9 @@ from changes import services
 from changes.choices import ChangeState
 from changes.models import ChangeRequest
 from environments.models import Environment
+from audit.models import AuditEvent
 from rules.models import Rule
+from schedules.models import Schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +33,17 @@ def objects(users):
                                              object_name=rule.object_name)
     draft = services.change_request_draft_create(kind="rule", action="create", environment=environment,
                                                  author=users["operator"], spec={})
-    return {"environment": environment, "rule": rule, "change": submitted, "draft": draft}
+    schedule_spec = {"Name": "s", "GroupName": "default", "ScheduleExpression": "cron(0 23 * * ? *)",
+                     "ScheduleExpressionTimezone": "UTC", "FlexibleTimeWindow": {"Mode": "OFF"}, "State": "ENABLED",
+                     "Target": {"Arn": "arn:aws:sqs:us-east-1:123456789012:q",
+                                "RoleArn": "arn:aws:iam::123456789012:role/r"}}
+    schedule = Schedule.objects.create(environment=environment, name="s", desired_spec=schedule_spec, version=1,
+                                       state="ENABLED", expression="cron(0 23 * * ? *)", timezone="UTC")
+    schedule_draft = services.change_request_draft_create(kind="schedule", action="create", environment=environment,
+                                                          author=users["operator"], spec={})
+    event = AuditEvent.objects.order_by("-id").first()
+    return {"environment": environment, "rule": rule, "change": submitted, "draft": draft, "schedule": schedule,
+            "schedule_draft": schedule_draft, "event": event}
 
 
 MATRIX = [
@@ -53,6 +65,18 @@ MATRIX = [
     ("reject", "post", "changes:change_action", ["change", "reject"], {"reason": "no"}, REVIEWERS),
     ("withdraw", "post", "changes:change_action", ["change", "withdraw"], {}, EDITORS),
     ("comment", "post", "changes:change_action", ["change", "comment"], {"body": "hi"}, ("operator", "reviewer", "admin")),
+    ("schedule list", "get", "schedules:schedule_list", [], None, ALL),
+    ("upcoming runs", "get", "schedules:upcoming", [], None, ALL),
+    ("schedule detail", "get", "schedules:schedule_detail", ["schedule"], None, ALL),
+    ("create schedule", "post", "schedules:schedule_add", [], {"environment": "environment"}, EDITORS),
+    ("edit schedule", "post", "schedules:schedule_action", ["schedule", "edit"], {}, EDITORS),
+    ("clone schedule", "post", "schedules:schedule_action", ["schedule", "clone"], {}, EDITORS),
+    ("schedule delete confirmation", "get", "schedules:schedule_delete", ["schedule"], None, EDITORS),
+    ("schedule draft step (author only)", "get", "schedules:draft_step", ["schedule_draft", "detail"], None,
+     ("operator",)),
+    ("audit list", "get", "audit:event_list", [], None, ALL),
+    ("audit event", "get", "audit:event_detail", ["event"], None, ALL),
+    ("rule history", "get", "audit:object_history", ["rule-type", "rule"], None, ALL),
     ("environment list", "get", "environments:environment_list", [], None, ALL),
     ("add environment", "get", "environments:environment_add", [], None, ("admin",)),
     ("admin site", "get", "admin:index", [], None, ("admin",)),
@@ -60,7 +84,7 @@ MATRIX = [
 
 
 def _args(objects, names):
-    return [objects[n].pk if n in objects else n for n in names]
+    return [objects[n].pk if n in objects else n.removesuffix("-type") for n in names]
 
 
 @pytest.mark.parametrize("role", ALL)
