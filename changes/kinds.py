@@ -56,6 +56,12 @@ class KindHandler(Protocol):
     def wizard_from_spec(self, spec: dict[str, Any], *, environment) -> dict[str, Any]:
         """What a person would have typed in the flow to get `spec` (Edit, Clone, Restore)."""
 
+    def with_state(self, spec: dict[str, Any], state: str) -> dict[str, Any]:
+        """The spec with State ENABLED or DISABLED."""
+
+    def renamed(self, spec: dict[str, Any], name: str) -> dict[str, Any]:
+        """The spec under another name (Clone)."""
+
 
 def handler_for(kind: str) -> KindHandler:
     return import_module(HANDLERS[kind])

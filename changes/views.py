@@ -144,6 +144,56 @@ class ChangeActionView(PermissionRequiredMixin, View):
         return redirect(change)
 
 
+class ObjectActionView(PermissionRequiredMixin, View):
+    """POST edit / clone / enable / disable / delete on a rule or schedule: each opens a draft or a change.
+
+    Subclasses name the model, the kind and the URL namespace of its flow.
+    """
+
+    permission_required = "changes.submit_changerequest"
+    raise_exception = True
+    model = None
+    kind = ""
+    app = ""
+    first_step = "detail"
+
+    def post(self, request, pk, action):
+        from .kinds import handler_for
+        from .services import change_request_draft_create
+
+        target = get_object_or_404(self.model.objects.select_related("environment"), pk=pk)
+        label = self.model._meta.verbose_name
+        if target.desired_spec is None and action != "clone":
+            messages.error(request, f"This {label} is not in AWS yet: its first change is still pending.")
+            return redirect(target)
+        handler, spec, user, environment = handler_for(self.kind), target.desired_spec or {}, request.user, \
+            target.environment
+        if action in ("edit", "clone"):
+            if action == "clone":
+                spec = handler.renamed(spec, f"{target.name[:59]}-copy")
+                messages.info(request, f"A copy of {target.name}: give it a new name.")
+            draft = change_request_draft_create(
+                kind=self.kind, action="update" if action == "edit" else "create", environment=environment,
+                author=user, spec=spec, target=target if action == "edit" else None,
+                wizard=handler.wizard_from_spec(spec, environment=environment))
+            return redirect(f"{self.app}:draft_step", draft.pk, self.first_step)
+        if action in ("enable", "disable", "delete"):
+            if action != "delete":
+                spec = handler.with_state(spec, "ENABLED" if action == "enable" else "DISABLED")
+            change = change_request_draft_create(kind=self.kind, action=action, environment=environment, author=user,
+                                                 spec=spec, target=target)
+            try:
+                change_request_submit(change, actor=user)
+            except (SpecInvalid, ObjectConflict, NotAllowed, IllegalTransition) as exc:
+                messages.error(request, str(exc))
+            else:
+                waiting = change.state == ChangeState.SUBMITTED
+                messages.success(request, f"{action.capitalize()} {target.name}: "
+                                 + ("waiting for review." if waiting else "applying now."))
+            return redirect(change)
+        return redirect(target)
+
+
 def draft_url(change: ChangeRequest) -> str:
     """Where a draft is edited: the first step of its kind's flow."""
     app = "rules" if change.kind == "rule" else "schedules"

@@ -125,3 +125,11 @@ def wizard_from_spec(spec: dict[str, Any], *, environment) -> dict[str, Any]:
     from .wizard import wizard_from_spec as build
 
     return build(spec, environment=environment)
+
+
+def with_state(spec: dict[str, Any], state: str) -> dict[str, Any]:
+    return {**spec, "Rule": {**spec.get("Rule", {}), "State": state}}
+
+
+def renamed(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    return {**spec, "Rule": {**spec.get("Rule", {}), "Name": name}}

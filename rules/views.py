@@ -16,10 +16,10 @@ from django_tables2 import SingleTableMixin
 
 from audit.selectors import audit_object_history
 from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
-from changes.kinds import ObjectConflict, SpecInvalid
 from changes.models import ChangeRequest
-from changes.services import NotAllowed, change_request_draft_create, change_request_submit
+from changes.services import NotAllowed, change_request_draft_create
 from changes.states import IllegalTransition
+from changes.views import ObjectActionView
 from environments.models import Environment
 from schedules import expressions
 
@@ -29,7 +29,7 @@ from .forms import EventPatternForm, RuleScheduleForm, TargetForm, target_entry
 from .models import Rule
 from .selectors import rule_list
 from .tables import RuleTable, status_badge
-from .wizard import DETAIL, PATTERN, wizard_from_spec
+from .wizard import DETAIL, PATTERN
 
 VIEW, SUBMIT = "rules.view_rule", "changes.submit_changerequest"
 
@@ -105,46 +105,13 @@ def _sources(pattern: str | None) -> list[str]:
     return [s if isinstance(s, str) else json.dumps(s) for s in value] if isinstance(value, list) else []
 
 
-class RuleActionView(PermissionRequiredMixin, View):
+class RuleActionView(ObjectActionView):
     """POST edit / clone / enable / disable / delete: each opens a draft or a change request."""
 
-    permission_required = SUBMIT
-    raise_exception = True
-
-    def post(self, request, pk, action):
-        rule = get_object_or_404(Rule.objects.select_related("environment"), pk=pk)
-        if rule.desired_spec is None and action != "clone":
-            messages.error(request, "This rule is not in AWS yet: its first change is still pending.")
-            return redirect(rule)
-        spec = rule.desired_spec or {}
-        user = request.user
-        if action == "edit":
-            draft = change_request_draft_create(kind=ChangeKind.RULE, action=ChangeAction.UPDATE,
-                                                environment=rule.environment, author=user, spec=spec, target=rule,
-                                                wizard=wizard_from_spec(spec, environment=rule.environment))
-            return redirect("rules:draft_step", draft.pk, DETAIL)
-        if action == "clone":
-            name = f"{rule.name[:58]}-copy"
-            copy = {**spec, "Rule": {**spec.get("Rule", {}), "Name": name}}
-            draft = change_request_draft_create(kind=ChangeKind.RULE, action=ChangeAction.CREATE,
-                                                environment=rule.environment, author=user, spec=copy,
-                                                wizard=wizard_from_spec(copy, environment=rule.environment))
-            messages.info(request, f"A copy of {rule.name}: give it a new name.")
-            return redirect("rules:draft_step", draft.pk, DETAIL)
-        if action in ("enable", "disable", "delete"):
-            new_spec = spec if action == "delete" else {
-                **spec, "Rule": {**spec.get("Rule", {}), "State": "ENABLED" if action == "enable" else "DISABLED"}}
-            change = change_request_draft_create(kind=ChangeKind.RULE, action=action, environment=rule.environment,
-                                                 author=user, spec=new_spec, target=rule)
-            try:
-                change_request_submit(change, actor=user)
-            except (SpecInvalid, ObjectConflict, NotAllowed, IllegalTransition) as exc:
-                messages.error(request, str(exc))
-            else:
-                messages.success(request, f"{action.capitalize()} {rule.name}: "
-                                 + ("applying now." if change.state != ChangeState.SUBMITTED else "waiting for review."))
-            return redirect(change)
-        return redirect(rule)
+    model = Rule
+    kind = ChangeKind.RULE
+    app = "rules"
+    first_step = DETAIL
 
 
 class RuleDeleteView(PermissionRequiredMixin, DetailView):

@@ -175,3 +175,17 @@ def discard_unapplied(change) -> None:
 __all__ = ["validate", "object_name", "ensure_object", "read_live", "plan", "check_response", "on_applied",
            "on_failed", "discard_unapplied", "status_against", "denormalise", "runs_of", "next_run_of", "completed",
            "comparable"]
+
+
+def wizard_from_spec(spec: dict[str, Any], *, environment) -> dict[str, Any]:
+    from .wizard import wizard_from_spec as build
+
+    return build(spec, environment=environment)
+
+
+def with_state(spec: dict[str, Any], state: str) -> dict[str, Any]:
+    return {**spec, "State": state}
+
+
+def renamed(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    return {**spec, "Name": name}

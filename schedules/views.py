@@ -15,10 +15,10 @@ from django_tables2 import RequestConfig, SingleTableMixin
 
 from audit.selectors import audit_object_history
 from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
-from changes.kinds import ObjectConflict, SpecInvalid
 from changes.models import ChangeRequest
-from changes.services import NotAllowed, change_request_draft_create, change_request_submit, change_request_withdraw
+from changes.services import NotAllowed, change_request_draft_create, change_request_withdraw
 from changes.states import IllegalTransition
+from changes.views import ObjectActionView
 from environments.models import Environment
 from rules.tables import status_badge
 
@@ -31,7 +31,7 @@ from .models import Schedule
 from .selectors import schedule_groups, schedule_list, schedules_upcoming
 from .tables import ScheduleTable
 from .upcoming import calendar
-from .wizard import DETAIL, wizard_from_spec
+from .wizard import DETAIL
 
 VIEW, SUBMIT = "schedules.view_schedule", "changes.submit_changerequest"
 PREVIEW_FIELDS = {*CRON_FIELDS, "rate_value", "rate_unit", "at_date", "at_time", "timezone", "start_date",
@@ -136,46 +136,13 @@ class ScheduleDetailView(PermissionRequiredMixin, DetailView):
             can_submit=self.request.user.has_perm(SUBMIT), **preview, **kwargs)
 
 
-class ScheduleActionView(PermissionRequiredMixin, View):
+class ScheduleActionView(ObjectActionView):
     """POST edit / clone / enable / disable / delete: each opens a draft or a change request."""
 
-    permission_required = SUBMIT
-    raise_exception = True
-
-    def post(self, request, pk, action):
-        schedule = get_object_or_404(Schedule.objects.select_related("environment"), pk=pk)
-        if schedule.desired_spec is None and action != "clone":
-            messages.error(request, "This schedule is not in AWS yet: its first change is still pending.")
-            return redirect(schedule)
-        spec, user, environment = schedule.desired_spec or {}, request.user, schedule.environment
-        if action == "edit":
-            draft = change_request_draft_create(kind=ChangeKind.SCHEDULE, action=ChangeAction.UPDATE,
-                                                environment=environment, author=user, spec=spec, target=schedule,
-                                                wizard=wizard_from_spec(spec, environment=environment))
-            return redirect("schedules:draft_step", draft.pk, DETAIL)
-        if action == "clone":
-            name = f"{schedule.name[:59]}-copy"
-            copy = {**spec, "Name": name}
-            draft = change_request_draft_create(kind=ChangeKind.SCHEDULE, action=ChangeAction.CREATE,
-                                                environment=environment, author=user, spec=copy,
-                                                wizard=wizard_from_spec(copy, environment=environment))
-            messages.info(request, f"A copy of {schedule.name}: give it a new name.")
-            return redirect("schedules:draft_step", draft.pk, DETAIL)
-        if action in ("enable", "disable", "delete"):
-            state = "ENABLED" if action == "enable" else "DISABLED"
-            new_spec = spec if action == "delete" else {**spec, "State": state}
-            change = change_request_draft_create(kind=ChangeKind.SCHEDULE, action=action, environment=environment,
-                                                 author=user, spec=new_spec, target=schedule)
-            try:
-                change_request_submit(change, actor=user)
-            except (SpecInvalid, ObjectConflict, NotAllowed, IllegalTransition) as exc:
-                messages.error(request, str(exc))
-            else:
-                waiting = change.state == ChangeState.SUBMITTED
-                messages.success(request, f"{action.capitalize()} {schedule.name}: "
-                                 + ("waiting for review." if waiting else "applying now."))
-            return redirect(change)
-        return redirect(schedule)
+    model = Schedule
+    kind = ChangeKind.SCHEDULE
+    app = "schedules"
+    first_step = DETAIL
 
 
 class ScheduleDeleteView(PermissionRequiredMixin, DetailView):

@@ -206,3 +206,31 @@ def test_unknown_objects_and_actions(client_for):
     assert client.get(reverse("schedules:schedule_detail", args=[999])).status_code == 404
     assert client.post(reverse("schedules:schedule_action", args=[999, "edit"])).status_code == 404
     assert client.post(reverse("schedules:schedule_preview", args=[999]), {}).status_code == 404
+
+
+@pytest.mark.aws
+def test_restore_this_version_of_a_schedule(client_for, users, environment, apply_inline):
+    """Restore works for schedules as for rules: a new draft with the applied spec, opened on its review."""
+    from django.urls import reverse
+
+    from changes import services as change_services
+    from changes.models import ChangeRequest
+
+    spec = {"Name": "nightly", "GroupName": "default", "ScheduleExpression": "cron(0 23 * * ? *)",
+            "ScheduleExpressionTimezone": "Europe/London", "FlexibleTimeWindow": {"Mode": "OFF"}, "State": "ENABLED",
+            "ActionAfterCompletion": "NONE",
+            "Target": {"Arn": "arn:aws:scheduler:::aws-sdk:ec2:startInstances",
+                       "RoleArn": "arn:aws:iam::123456789012:role/EventBridge_EC2_Startinstance_Role",
+                       "Input": '{"InstanceIds": ["i-0123456789abcdef0"]}',
+                       "RetryPolicy": {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 86400}}}
+    first = change_services.change_request_draft_create(kind="schedule", action="create", environment=environment,
+                                                        author=users["operator"], spec=spec)
+    change_services.change_request_submit(first, actor=users["operator"])
+    first.refresh_from_db()
+    assert first.state == "applied", first.last_error
+    operator = client_for("operator")
+    response = operator.post(reverse("changes:change_action", args=[first.pk, "restore"]))
+    draft = ChangeRequest.objects.get(action="restore")
+    assert response["Location"] == reverse("schedules:draft_step", args=[draft.pk, "review"])
+    review = operator.get(response["Location"])
+    assert review.status_code == 200 and draft.spec == first.spec
