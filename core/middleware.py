@@ -1,0 +1,33 @@
+"""Request hygiene shared by every view."""
+from django.http import QueryDict
+
+
+def _without_nul(data: QueryDict) -> QueryDict | None:
+    """A copy of `data` with NUL characters removed, or None when there were none.
+
+    PostgreSQL cannot store NUL in text or JSON, and no person types one: removing it means a stray
+    %00 in a URL or form gets the form's ordinary validation instead of a database error.
+    """
+    if not any("\x00" in key or any("\x00" in v for v in values) for key, values in data.lists()):
+        return None
+    clean = QueryDict(mutable=True)
+    for key, values in data.lists():
+        clean.setlist(key.replace("\x00", ""), [v.replace("\x00", "") for v in values])
+    clean._mutable = False
+    return clean
+
+
+class StripNulMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        cleaned = _without_nul(request.GET)
+        if cleaned is not None:
+            request.GET = cleaned
+        if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded",
+                                                                 "multipart/form-data"):
+            cleaned = _without_nul(request.POST)
+            if cleaned is not None:
+                request.POST = cleaned
+        return self.get_response(request)
