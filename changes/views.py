@@ -194,6 +194,24 @@ class ObjectActionView(PermissionRequiredMixin, View):
         return redirect(target)
 
 
+class DraftDiscardView(PermissionRequiredMixin, View):
+    """POST: the author discards a draft (it is withdrawn; its history stays)."""
+
+    permission_required = "changes.submit_changerequest"
+    raise_exception = True
+    kind = ""
+    list_url = ""
+
+    def post(self, request, pk):
+        draft = get_object_or_404(ChangeRequest, pk=pk, kind=self.kind)
+        try:
+            change_request_withdraw(draft, actor=request.user)
+            messages.success(request, "Draft discarded.")
+        except (NotAllowed, IllegalTransition) as exc:
+            messages.error(request, str(exc))
+        return redirect(self.list_url)
+
+
 def draft_url(change: ChangeRequest) -> str:
     """Where a draft is edited: the first step of its kind's flow."""
     app = "rules" if change.kind == "rule" else "schedules"

@@ -17,8 +17,8 @@ from django_tables2 import SingleTableMixin
 from audit.selectors import audit_object_history
 from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
 from changes.models import ChangeRequest
-from changes.services import NotAllowed, change_request_draft_create
-from changes.states import IllegalTransition
+from changes.services import change_request_draft_create
+from changes import views as changes_views
 from changes.views import ObjectActionView
 from environments.models import Environment
 from schedules import expressions
@@ -127,20 +127,9 @@ class RuleDeleteView(PermissionRequiredMixin, DetailView):
         return RuleActionView.as_view()(request, pk=pk, action="delete")
 
 
-class DraftDiscardView(PermissionRequiredMixin, View):
-    permission_required = SUBMIT
-    raise_exception = True
-
-    def post(self, request, pk):
-        from changes.services import change_request_withdraw
-
-        draft = get_object_or_404(ChangeRequest, pk=pk, kind=ChangeKind.RULE)
-        try:
-            change_request_withdraw(draft, actor=request.user)
-            messages.success(request, "Draft discarded.")
-        except (NotAllowed, IllegalTransition) as exc:
-            messages.error(request, str(exc))
-        return redirect("rules:rule_list")
+class DraftDiscardView(changes_views.DraftDiscardView):
+    kind = ChangeKind.RULE
+    list_url = "rules:rule_list"
 
 
 # ---------------------------------------------------------------------------------------------
