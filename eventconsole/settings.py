@@ -229,6 +229,9 @@ AWS_READ_TIMEOUT = env.float("AWS_READ_TIMEOUT", default=30.0)
 # Health checks must answer fast: one attempt, short timeouts.
 AWS_HEALTH_TIMEOUT = env.float("AWS_HEALTH_TIMEOUT", default=3.0)
 
+# Sandbox, "which rules match" and Test pattern: matching stops (with a message) after this long.
+SANDBOX_TIME_BUDGET_SECONDS = env.float("SANDBOX_TIME_BUDGET_SECONDS", default=2.0)
+
 # ---------------------------------------------------------------------------------------------
 # Email (used by the review workflow): console by default, SMTP via EMAIL_URL.
 # ---------------------------------------------------------------------------------------------

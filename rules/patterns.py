@@ -43,6 +43,9 @@ documentation is silent or disagrees:
 * Duplicate keys: the last occurrence wins (for literal duplicates and for dotted aliases).
 * Operators accepted: those in the EventBridge operator table plus event-ruler's ``exactly``.
   Not checked: event-ruler's wildcard "rule is too complex" limit.
+* Wildcards are matched segment by segment (prefix, suffix, then each middle segment at its
+  leftmost place), never through a regular expression: the work is linear in the length of the
+  event value, as in event-ruler, whatever the pattern.
 * Size: ``validate`` measures the text it is given, or for a dict the minified JSON
   (``separators=(",", ":")``, non-ASCII kept), which is what EventConsole sends to PutRule.
 """
@@ -53,9 +56,12 @@ import ipaddress
 import json
 import re
 import socket
+import time
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -64,12 +70,15 @@ __all__ = [
     "CompiledPattern",
     "DEFAULT_MAX_SIZE",
     "MAX_OR_COMBINATIONS",
+    "MatchBudgetExceeded",
     "Mismatch",
     "PatternError",
     "RuleIndex",
     "canonical",
     "compile",
+    "check_budget",
     "explain",
+    "match_budget",
     "matches",
     "pretty",
     "validate",
@@ -97,6 +106,39 @@ class PatternError(ValueError):
     """The pattern is not one EventBridge accepts; the message names the JSON path and reason."""
 
 
+class MatchBudgetExceeded(RuntimeError):
+    """Matching ran past the time budget set with :func:`match_budget`."""
+
+
+# --------------------------------------------------------------------------------------------
+# Time budget for matching done while a person waits (sandbox, "which rules match", Test pattern)
+# --------------------------------------------------------------------------------------------
+
+_deadline: ContextVar[float | None] = ContextVar("rules_patterns_deadline", default=None)
+
+
+@contextmanager
+def match_budget(seconds: float) -> Iterator[None]:
+    """Inside the block, matching raises :class:`MatchBudgetExceeded` once ``seconds`` have passed.
+
+    The deadline is checked where work can pile up (the array-consistency search, each
+    candidate rule of :class:`RuleIndex`, each branch of ``explain``) and by callers through
+    :func:`check_budget`; outside any block nothing is checked.
+    """
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def check_budget() -> None:
+    """Raise :class:`MatchBudgetExceeded` if the current :func:`match_budget` has run out."""
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise MatchBudgetExceeded("matching took longer than its time budget")
+
+
 # --------------------------------------------------------------------------------------------
 # Value tests (one per operator) and their descriptions
 # --------------------------------------------------------------------------------------------
@@ -114,6 +156,7 @@ _MISSING = _Missing()
 _SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
 _IPV4_SHAPE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
 _IPV6_SHAPE = re.compile(r"[0-9a-fA-F:]*:[0-9a-fA-F:]*")
+_IP_MAX_LENGTH = 45
 
 
 def _is_number(value: Any) -> bool:
@@ -136,7 +179,9 @@ def _ip_value(text: str) -> IpValue | None:
 
 def _as_ip(text: str) -> IpValue | None:
     """The address ``text`` spells, if it also has event-ruler's IP-address shape."""
-    if not (_IPV4_SHAPE.fullmatch(text) or _IPV6_SHAPE.fullmatch(text)):
+    # No address is longer than 45 characters ("ffff:...:255.255.255.255"); checking the length
+    # first also keeps the shape test linear (a long run of ":" made it quadratic).
+    if len(text) > _IP_MAX_LENGTH or not (_IPV4_SHAPE.fullmatch(text) or _IPV6_SHAPE.fullmatch(text)):
         return None
     return _ip_value(text)
 
@@ -193,11 +238,29 @@ class _Wildcard:
             only = self.segments[0]
             return lambda s: s == only
         head, tail = self.segments[0], self.segments[-1]
+        size = sum(len(seg) for seg in self.segments)
         if len(self.segments) == 2:
-            size = len(head) + len(tail)
             return lambda s: len(s) >= size and s.startswith(head) and s.endswith(tail)
-        regex = re.compile(".*".join(re.escape(seg) for seg in self.segments), re.DOTALL)
-        return lambda s: regex.fullmatch(s) is not None
+        middle = tuple(seg for seg in self.segments[1:-1] if seg)
+        start = len(head)
+
+        # Segment matching, never a regular expression: the head is a prefix, the tail a suffix,
+        # and each middle segment is taken at its leftmost place after the previous one (the
+        # leftmost place always leaves the most room for the rest, so no choice is revisited).
+        # str.find moves forward only, so the work is linear in len(s) for a given pattern.
+        def check(s: str) -> bool:
+            if len(s) < size or not s.startswith(head) or not s.endswith(tail):
+                return False
+            position, end = start, len(s) - len(tail)
+            find = s.find
+            for seg in middle:
+                found = find(seg, position, end)
+                if found < 0:
+                    return False
+                position = found + len(seg)
+            return True
+
+        return check
 
 
 def _parse_wildcard(text: str, where: str) -> _Wildcard:
@@ -750,6 +813,7 @@ class _BranchEvaluation:
     """The exact (slow) evaluation of one branch, also used to explain failures."""
 
     def __init__(self, event: Mapping, branch: Branch) -> None:
+        check_budget()
         self.branch = branch
         self.leaves = [_leaves(event, cond) for cond in branch]
         self.hits = [[leaf for leaf in leaves if cond.test is not None and cond.test(leaf[0])]
@@ -788,9 +852,15 @@ class _BranchEvaluation:
                 arrays = {array for _, m in self.leaves[order[k]] for array, _ in m}
                 relevant[k] = relevant[k + 1] | arrays
 
+        calls = 0
+
         def search(k: int, chosen: dict) -> bool:
+            nonlocal calls
             if k == n:
                 return True
+            calls += 1
+            if not calls & 255:
+                check_budget()
             i = order[k]
             self.deepest = max(self.deepest, i)
             if failed is not None:
@@ -1103,6 +1173,7 @@ def explain(pattern: str | Mapping | CompiledPattern, event: Mapping | str | byt
         return Mismatch("$", "a JSON object", "a JSON value that is not an object")
     best: tuple[int, Mismatch] | None = None
     for branch in compiled.branches:
+        check_budget()
         outcome = _explain_branch(document, branch)
         if outcome is None:
             return None
@@ -1429,7 +1500,12 @@ class RuleIndex:
         if document is None:
             return set()
         rules = self._rules
-        return {rule_id for rule_id in self._candidates(document) if rules[rule_id][0].matches(document)}
+        found = set()
+        for rule_id in self._candidates(document):
+            check_budget()
+            if rules[rule_id][0].matches(document):
+                found.add(rule_id)
+        return found
 
     def _candidates(self, document: Mapping) -> set[Hashable]:
         """Rules whose indexed conditions all hold (a superset of the matching rules)."""

@@ -1,6 +1,11 @@
 """Sandbox and "which rules match this event?": the pattern library and input transformer in the console.
 
 The index of every managed rule's pattern is built once and reused until a rule changes.
+
+Every request here is bounded: the event is at most 256 KB (PutEvents' entry limit), the pattern
+at most 4,096 characters (PutRule's), the input template 8,192 characters and the input path map
+100 entries (PutTargets'); and the matching itself runs under a time budget
+(SANDBOX_TIME_BUDGET_SECONDS) that ends with a message on the page instead of a busy worker.
 """
 from __future__ import annotations
 
@@ -10,12 +15,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.db.models import Count, Max
 
 from . import catalog, patterns
 from .models import Rule
 from .spec import rule_arn
 from .transform import TransformError, render_target_input
+
+
+EVENT_MAX_BYTES = 256 * 1024  # PutEvents: an entry (event) is at most 256 KB
+TEMPLATE_MAX_CHARS = 8192  # PutTargets: InputTransformer.InputTemplate
+PATHS_MAX_ENTRIES = 100  # PutTargets: InputTransformer.InputPathsMap
+BUDGET_MESSAGE = ("Matching stopped after {seconds:g} s, its time budget: this pattern and event need more work "
+                  "than the sandbox allows. Try a smaller event or fewer array fields.")
+
+
+def budget_message() -> str:
+    return BUDGET_MESSAGE.format(seconds=settings.SANDBOX_TIME_BUDGET_SECONDS)
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
@@ -41,7 +58,11 @@ class EventForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         text = (cleaned.get("event") or "").strip()
-        if text:
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > EVENT_MAX_BYTES:
+            self.add_error("event", f"The event is {size:,} bytes; EventBridge events are at most "
+                                    f"{EVENT_MAX_BYTES:,} bytes (256 KB).")
+        elif text:
             try:
                 cleaned["event_value"] = _json_object(text, "The event")
             except forms.ValidationError as exc:
@@ -62,14 +83,31 @@ class SandboxForm(EventForm):
         attrs={"rows": 4, "class": "font-monospace"}), help_text='e.g. {"text": "New object in <bucket>"}')
 
     def clean_pattern(self):
+        text = self.cleaned_data["pattern"]
+        if len(text) > patterns.API_MAX_SIZE:
+            raise forms.ValidationError(f"The pattern is {len(text):,} characters; EventBridge accepts at most "
+                                        f"{patterns.API_MAX_SIZE:,}.")
         try:
-            return patterns.validate(self.cleaned_data["pattern"])
+            return patterns.validate(text, max_size=patterns.API_MAX_SIZE)
         except patterns.PatternError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
     def clean_input_paths_map(self):
         text = (self.cleaned_data.get("input_paths_map") or "").strip()
-        return _json_object(text, "The input path") if text else {}
+        if len(text) > PATHS_MAX_ENTRIES * 600:  # 100 entries of a 256-character key and value, with JSON quoting
+            raise forms.ValidationError(f"The input path is too long: at most {PATHS_MAX_ENTRIES} entries.")
+        value = _json_object(text, "The input path") if text else {}
+        if len(value) > PATHS_MAX_ENTRIES:
+            raise forms.ValidationError(f"The input path has {len(value)} entries; EventBridge allows at most "
+                                        f"{PATHS_MAX_ENTRIES}.")
+        return value
+
+    def clean_input_template(self):
+        text = self.cleaned_data.get("input_template") or ""
+        if len(text) > TEMPLATE_MAX_CHARS:
+            raise forms.ValidationError(f"The template is {len(text):,} characters; EventBridge accepts at most "
+                                        f"{TEMPLATE_MAX_CHARS:,}.")
+        return text
 
 
 @dataclass
@@ -78,12 +116,25 @@ class SandboxResult:
     why: Any = None
     output: str | None = None
     transform_error: str = ""
+    error: str = ""
+
+
+def pattern_check(pattern: Any, event: dict[str, Any]) -> tuple[bool | None, Any, str]:
+    """(matched, why not, error): the pattern against one event, within the sandbox's time budget."""
+    try:
+        with patterns.match_budget(settings.SANDBOX_TIME_BUDGET_SECONDS):
+            matched = patterns.matches(pattern, event)
+            return matched, None if matched else patterns.explain(pattern, event), ""
+    except patterns.MatchBudgetExceeded:
+        return None, None, budget_message()
 
 
 def sandbox_run(cleaned: dict[str, Any]) -> SandboxResult:
     pattern, event = cleaned["pattern"], cleaned["event_value"]
-    result = SandboxResult(matched=patterns.matches(pattern, event))
-    result.why = None if result.matched else patterns.explain(pattern, event)
+    result = SandboxResult()
+    result.matched, result.why, result.error = pattern_check(pattern, event)
+    if result.error:
+        return result
     if cleaned.get("input_template"):
         transformer = {"InputTemplate": cleaned["input_template"]}
         if cleaned.get("input_paths_map"):
@@ -154,8 +205,16 @@ class RuleMatch:
 
 
 def rules_matching(event: dict[str, Any]) -> tuple[list[RuleMatch], list[str]]:
-    """Every managed rule (any environment, any bus) whose pattern matches `event`, with what its targets get."""
+    """Every managed rule (any environment, any bus) whose pattern matches `event`, with what its targets get.
+
+    Raises patterns.MatchBudgetExceeded past SANDBOX_TIME_BUDGET_SECONDS (the view says so on the page).
+    """
     built = rule_index()
+    with patterns.match_budget(settings.SANDBOX_TIME_BUDGET_SECONDS):
+        return _rules_matching(built, event)
+
+
+def _rules_matching(built: _Index, event: dict[str, Any]) -> tuple[list[RuleMatch], list[str]]:
     ids = built.index.match(event)
     found = []
     for rule in Rule.objects.filter(pk__in=ids).select_related("environment").order_by("environment__name", "name"):
@@ -164,6 +223,7 @@ def rules_matching(event: dict[str, Any]) -> tuple[list[RuleMatch], list[str]]:
                        bus=rule.event_bus_name, name=rule.name)
         deliveries = []
         for target in spec.get("Targets") or []:
+            patterns.check_budget()
             try:
                 payload = render_target_input(target, event, rule_arn=arn, rule_name=rule.name)
                 deliveries.append(TargetDelivery(target["Id"], target["Arn"], payload))

@@ -175,9 +175,10 @@ class PatternTestView(_DraftHelper):
         elif sample is None:
             context["error"] = "Choose a sample event (or enter your own) to test the pattern against."
         else:
-            context["matched"] = patterns.matches(pattern, sample)
-            context["why"] = None if context["matched"] else patterns.explain(pattern, sample)
-            if not wizard.environment.is_emulated:
+            from .sandbox import pattern_check
+
+            context["matched"], context["why"], context["error"] = pattern_check(pattern, sample)
+            if not context["error"] and not wizard.environment.is_emulated:
                 context["aws"] = _aws_test_event_pattern(wizard.environment, pattern, sample)
         return render(request, "rules/_pattern_test.html", context)
 
@@ -301,13 +302,16 @@ class EventMatchView(PermissionRequiredMixin, View):
                                                     "samples": _samples_json()})
 
     def post(self, request):
-        from .sandbox import EventForm, rules_matching
+        from .sandbox import EventForm, budget_message, rules_matching
 
         form = EventForm(request.POST)
         context = {"form": form, "samples": _samples_json()}
         if form.is_valid():
-            context["matches"], context["skipped"] = rules_matching(form.cleaned_data["event_value"])
-            context["checked"] = True
+            try:
+                context["matches"], context["skipped"] = rules_matching(form.cleaned_data["event_value"])
+                context["checked"] = True
+            except patterns.MatchBudgetExceeded:
+                context["budget_error"] = budget_message()
         template = "rules/_event_match_result.html" if request.htmx else self.template_name
         return render(request, template, context)
 
