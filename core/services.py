@@ -1,11 +1,13 @@
 """Heartbeat and health checks."""
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
@@ -33,6 +35,10 @@ class Check:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def public(self) -> str:
+        """What anyone may see: "ok" or "down", never the detail (accounts, ARNs, hosts)."""
+        return "ok" if self.ok else "down"
 
 
 def _timed(name: str, fn) -> Check:
@@ -85,3 +91,26 @@ def health_checks() -> list[Check]:
                 checks += list(pool.map(
                     lambda env: _timed(f"aws:{env.name}", lambda: environment_check_endpoint(env)), environments))
     return checks
+
+
+HEALTH_CACHE_KEY = "core:health-checks"
+_health_lock = threading.Lock()
+
+
+def health_checks_cached() -> list[Check]:
+    """`health_checks()`, reused for HEALTH_CACHE_SECONDS (per process, in Django's cache).
+
+    A flood of /healthz requests then makes at most one STS call per environment per interval:
+    requests that arrive while the checks run wait for that one run instead of starting their own.
+    """
+    ttl = settings.HEALTH_CACHE_SECONDS
+    if ttl <= 0:
+        return health_checks()
+    found = cache.get(HEALTH_CACHE_KEY)
+    if found is None:
+        with _health_lock:
+            found = cache.get(HEALTH_CACHE_KEY)
+            if found is None:
+                found = health_checks()
+                cache.set(HEALTH_CACHE_KEY, found, ttl)
+    return found

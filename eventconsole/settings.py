@@ -204,6 +204,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 HEARTBEAT_INTERVAL_SECONDS = env.int("HEARTBEAT_INTERVAL_SECONDS", default=30)
 # A heartbeat older than this means beat (or every worker) has stopped: /healthz reports it down.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=180)
+# /healthz and the health page reuse their checks (database, broker, heartbeat, one STS call per
+# environment) for this many seconds, per process; 0 runs them on every request.
+HEALTH_CACHE_SECONDS = env.int("HEALTH_CACHE_SECONDS", default=15)
 POLL_INTERVAL_SECONDS = env.int("POLL_INTERVAL_SECONDS", default=60)
 # Read rule tags in bulk with the Resource Groups Tagging API: auto (real AWS only), always, never.
 POLL_TAGS_WITH_TAGGING_API = env("POLL_TAGS_WITH_TAGGING_API", default="auto")
