@@ -6,14 +6,22 @@ It sets, in one place:
   dummy keys for an emulator, so no lookup ever leaves the machine;
 - an optional role to assume (STS AssumeRole, refreshed before it expires);
 - retries: botocore's "standard" mode (throttling and transient errors, exponential back-off
-  with jitter) with AWS_RETRY_MAX_ATTEMPTS attempts in all, and connect/read timeouts.
+  with jitter) with AWS_RETRY_MAX_ATTEMPTS attempts in all, and connect/read timeouts;
+- for calls made while a person waits (the pickers' listings), `interactive=True` clients (one
+  attempt, short timeouts) and `within_budget()`, which shares AWS_INTERACTIVE_BUDGET_SECONDS
+  across every such call one request makes (`InteractiveBudgetMiddleware` starts the clock).
 
 `describe_error()` turns any botocore/boto3 exception into words for people.
 """
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -35,7 +43,8 @@ from django.conf import settings
 if TYPE_CHECKING:
     from .models import Environment
 
-__all__ = ["client", "describe_error", "clear_cache", "add_client_hook", "remove_client_hook", "EMULATOR_CREDENTIALS"]
+__all__ = ["client", "describe_error", "clear_cache", "add_client_hook", "remove_client_hook", "EMULATOR_CREDENTIALS",
+           "BudgetSpent", "interactive_budget", "within_budget", "InteractiveBudgetMiddleware"]
 
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 USER_AGENT = "EventConsole"
@@ -99,13 +108,15 @@ def _config(*, max_attempts: int, connect_timeout: float | None = None, read_tim
     )
 
 
-def client(environment: Environment, service_name: str, *, quick: bool = False):
+def client(environment: Environment, service_name: str, *, quick: bool = False, interactive: bool = False):
     """A boto3 client for `service_name` in `environment`.
 
     quick=True gives one attempt and short timeouts (health checks, Test connection), so a
     dead endpoint is reported in seconds rather than after the full retry budget.
+    interactive=True (listings for the forms) gives one attempt and connect/read timeouts of
+    AWS_INTERACTIVE_BUDGET_SECONDS; run its calls through `within_budget()`.
     """
-    key = (*_environment_key(environment), service_name, quick)
+    key = (*_environment_key(environment), service_name, quick, interactive)
     with _lock:
         cached = _clients.get(key)
     if cached is not None:
@@ -113,6 +124,9 @@ def client(environment: Environment, service_name: str, *, quick: bool = False):
     if quick:
         config = _config(max_attempts=1, connect_timeout=settings.AWS_HEALTH_TIMEOUT,
                          read_timeout=settings.AWS_HEALTH_TIMEOUT)
+    elif interactive:
+        config = _config(max_attempts=1, connect_timeout=settings.AWS_INTERACTIVE_BUDGET_SECONDS,
+                         read_timeout=settings.AWS_INTERACTIVE_BUDGET_SECONDS)
     else:
         config = _config(max_attempts=settings.AWS_RETRY_MAX_ATTEMPTS)
     new = _session(environment).client(service_name, endpoint_url=environment.endpoint_url or None, config=config)
@@ -120,6 +134,64 @@ def client(environment: Environment, service_name: str, *, quick: bool = False):
         hook(new, environment, service_name)
     with _lock:
         return _clients.setdefault(key, new)
+
+
+# ---------------------------------------------------------------------------------------------
+# The interactive budget: AWS calls made while a person waits share a few seconds in all.
+# ---------------------------------------------------------------------------------------------
+class BudgetSpent(Exception):
+    """An interactive AWS call did not finish within what was left of the request's budget."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(f"AWS did not answer within {seconds:g} s (this page's time budget for AWS calls)")
+
+
+_budget_deadline: ContextVar[float | None] = ContextVar("aws_interactive_deadline", default=None)
+# Calls run here so the page can stop waiting for them; one that outlives the budget ends by itself
+# at the interactive client's own timeout (and a listing it finishes is still cached for next time).
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="aws-interactive")
+
+
+@contextmanager
+def interactive_budget(seconds: float | None = None) -> Iterator[None]:
+    """Within the block, `within_budget()` calls share `seconds` (AWS_INTERACTIVE_BUDGET_SECONDS) in all."""
+    total = settings.AWS_INTERACTIVE_BUDGET_SECONDS if seconds is None else seconds
+    token = _budget_deadline.set(time.monotonic() + total)
+    try:
+        yield
+    finally:
+        _budget_deadline.reset(token)
+
+
+def within_budget(call: Callable[[], Any]) -> Any:
+    """`call()`'s result, or BudgetSpent once the request's interactive budget has run out.
+
+    Outside `interactive_budget()` (a shell, a task) the call gets a budget of its own.
+    """
+    total = settings.AWS_INTERACTIVE_BUDGET_SECONDS
+    deadline = _budget_deadline.get()
+    if deadline is None:
+        deadline = time.monotonic() + total
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise BudgetSpent(total)
+    future = _pool.submit(call)
+    try:
+        return future.result(timeout=remaining)
+    except FutureTimeout:
+        raise BudgetSpent(total) from None
+
+
+class InteractiveBudgetMiddleware:
+    """Every web request gets one AWS_INTERACTIVE_BUDGET_SECONDS budget for its interactive AWS calls."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with interactive_budget():
+            return self.get_response(request)
 
 
 def clear_cache() -> None:

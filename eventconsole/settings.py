@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "audit.context.RequestMetaMiddleware",
+    "environments.aws.InteractiveBudgetMiddleware",
     # Everything requires sign-in unless a view is marked @login_not_required (Django 5.1+).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -231,6 +232,9 @@ AWS_CONNECT_TIMEOUT = env.float("AWS_CONNECT_TIMEOUT", default=5.0)
 AWS_READ_TIMEOUT = env.float("AWS_READ_TIMEOUT", default=30.0)
 # Health checks must answer fast: one attempt, short timeouts.
 AWS_HEALTH_TIMEOUT = env.float("AWS_HEALTH_TIMEOUT", default=3.0)
+# Listings for the forms' pickers (made while a person waits) share this many seconds per page in all;
+# past it the page says what could not be listed and the ARN can be typed.
+AWS_INTERACTIVE_BUDGET_SECONDS = env.float("AWS_INTERACTIVE_BUDGET_SECONDS", default=3.0)
 
 # Sandbox, "which rules match" and Test pattern: matching stops (with a message) after this long.
 SANDBOX_TIME_BUDGET_SECONDS = env.float("SANDBOX_TIME_BUDGET_SECONDS", default=2.0)

@@ -124,8 +124,11 @@ class RuleDetailForm(WizardFormMixin, forms.Form):
 def _exists_in_aws(environment, bus: str, name: str) -> bool:
     from environments import aws
 
-    try:
-        aws.client(environment, "events").describe_rule(Name=name, EventBusName=bus)
+    try:  # made while a person waits: within the page's interactive AWS budget
+        aws.within_budget(lambda: aws.client(environment, "events", interactive=True).describe_rule(
+            Name=name, EventBusName=bus))
+    except aws.BudgetSpent as exc:
+        raise forms.ValidationError(f"Could not check the name in AWS: {exc}. Try again.") from exc
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
             return False

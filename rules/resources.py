@@ -1,7 +1,10 @@
 """What exists in an environment, for the target and dead-letter-queue pickers (listed from AWS).
 
 Each listing is cached for a short while so moving between steps stays fast; a listing that
-fails gives an empty list and the reason, and the forms fall back to typing an ARN.
+fails gives an empty list and the reason, and the forms fall back to typing an ARN. Listings are
+made while a person waits: they use interactive clients (one attempt, short timeouts) and share
+the page's AWS time budget (AWS_INTERACTIVE_BUDGET_SECONDS), so a hung endpoint costs a few
+seconds in all, not minutes.
 """
 from __future__ import annotations
 
@@ -23,17 +26,33 @@ class Resource:
     label: str
 
 
+class _client:  # noqa: N801 - used like the client it stands for
+    """The interactive client, made on first use: inside the budget (an AssumeRole call counts too)."""
+
+    def __init__(self, environment, service_name: str):
+        self._environment, self._service_name = environment, service_name
+
+    def __getattr__(self, name: str):
+        return getattr(aws.client(self._environment, self._service_name, interactive=True), name)
+
+
 def _cached(environment, kind: str, fetch) -> tuple[list[Resource], str]:
     key = f"resources:{environment.pk}:{environment.endpoint_url}:{environment.region}:{kind}"
     found = cache.get(key)
     if found is not None:
         return found, ""
+
+    def fetch_and_cache():
+        listed = fetch()
+        cache.set(key, listed, TTL)  # also when the page stopped waiting: the next one finds it
+        return listed
+
     try:
-        found = fetch()
+        return aws.within_budget(fetch_and_cache), ""
+    except aws.BudgetSpent as exc:
+        return [], f"{exc}; type the ARN instead."
     except (BotoCoreError, ClientError) as exc:
         return [], aws.describe_error(exc)
-    cache.set(key, found, TTL)
-    return found, ""
 
 
 def _paginate(client, operation: str, key: str, **kwargs) -> list:
@@ -44,14 +63,14 @@ def _paginate(client, operation: str, key: str, **kwargs) -> list:
 
 
 def lambda_functions(environment):
-    client = aws.client(environment, "lambda")
+    client = _client(environment, "lambda")
     return _cached(environment, "lambda", lambda: sorted(
         (Resource(f["FunctionArn"], f["FunctionName"]) for f in _paginate(client, "list_functions", "Functions")),
         key=lambda r: r.label.lower()))
 
 
 def sns_topics(environment):
-    client = aws.client(environment, "sns")
+    client = _client(environment, "sns")
     return _cached(environment, "sns", lambda: sorted(
         (Resource(t["TopicArn"], t["TopicArn"].rsplit(":", 1)[-1]) for t in _paginate(client, "list_topics", "Topics")),
         key=lambda r: r.label.lower()))
@@ -64,7 +83,7 @@ def _queue_arn(environment, url: str) -> str:
 
 
 def sqs_queues(environment):
-    client = aws.client(environment, "sqs")
+    client = _client(environment, "sqs")
 
     def fetch():
         urls = _paginate(client, "list_queues", "QueueUrls")
@@ -74,14 +93,14 @@ def sqs_queues(environment):
 
 
 def state_machines(environment):
-    client = aws.client(environment, "stepfunctions")
+    client = _client(environment, "stepfunctions")
     return _cached(environment, "states", lambda: sorted(
         (Resource(m["stateMachineArn"], m["name"]) for m in _paginate(client, "list_state_machines", "stateMachines")),
         key=lambda r: r.label.lower()))
 
 
 def event_buses(environment):
-    client = aws.client(environment, "events")
+    client = _client(environment, "events")
 
     def fetch():
         buses, token = [], None
@@ -95,7 +114,7 @@ def event_buses(environment):
 
 
 def kinesis_streams(environment):
-    client = aws.client(environment, "kinesis")
+    client = _client(environment, "kinesis")
 
     def fetch():
         page = client.list_streams()
@@ -105,7 +124,7 @@ def kinesis_streams(environment):
 
 
 def log_groups(environment):
-    client = aws.client(environment, "logs")
+    client = _client(environment, "logs")
     return _cached(environment, "logs", lambda: sorted(
         (Resource(g["arn"].removesuffix(":*"), g["logGroupName"])
          for g in _paginate(client, "describe_log_groups", "logGroups")), key=lambda r: r.label.lower()))
@@ -123,7 +142,7 @@ def _trusts(role: dict, principal: str) -> bool:
 
 
 def roles_trusting(environment, principal: str):
-    client = aws.client(environment, "iam")
+    client = _client(environment, "iam")
     return _cached(environment, f"roles:{principal}", lambda: sorted(
         (Resource(r["Arn"], r["RoleName"]) for r in _paginate(client, "list_roles", "Roles") if _trusts(r, principal)),
         key=lambda r: r.label.lower()))
@@ -140,7 +159,7 @@ TARGET_LISTINGS = {
 # ---------------------------------------------------------------------------------------------
 def schedule_groups(environment):
     """Schedule groups (ListScheduleGroups): `default` first. `arn` is the group's ARN, `label` its name."""
-    client = aws.client(environment, "scheduler")
+    client = _client(environment, "scheduler")
     return _cached(environment, "scheduler-groups", lambda: sorted(
         (Resource(g["Arn"], g["Name"]) for g in _paginate(client, "list_schedule_groups", "ScheduleGroups")
          if g.get("State", "ACTIVE") == "ACTIVE"),
@@ -148,21 +167,21 @@ def schedule_groups(environment):
 
 
 def ecs_clusters(environment):
-    client = aws.client(environment, "ecs")
+    client = _client(environment, "ecs")
     return _cached(environment, "ecs-clusters", lambda: sorted(
         (Resource(arn, arn.rsplit("/", 1)[-1]) for arn in _paginate(client, "list_clusters", "clusterArns")),
         key=lambda r: r.label.lower()))
 
 
 def ecs_task_definitions(environment):
-    client = aws.client(environment, "ecs")
+    client = _client(environment, "ecs")
     return _cached(environment, "ecs-task-definitions", lambda: sorted(
         (Resource(arn, arn.rsplit("/", 1)[-1]) for arn in
          _paginate(client, "list_task_definitions", "taskDefinitionArns")), key=lambda r: r.label.lower()))
 
 
 def codebuild_projects(environment):
-    client = aws.client(environment, "codebuild")
+    client = _client(environment, "codebuild")
 
     def fetch():
         names = _paginate(client, "list_projects", "projects")
@@ -173,7 +192,7 @@ def codebuild_projects(environment):
 
 def ec2_instances(environment):
     """Instances that are not terminated. `arn` holds the instance id; `label` its Name tag, id and state."""
-    client = aws.client(environment, "ec2")
+    client = _client(environment, "ec2")
 
     def fetch():
         found = []

@@ -269,8 +269,11 @@ class ScheduleDetailForm(WizardFormMixin, forms.Form):
 
 
 def _exists_in_aws(environment, group: str, name: str) -> bool:
-    try:
-        aws.client(environment, "scheduler").get_schedule(Name=name, GroupName=group)
+    try:  # made while a person waits: within the page's interactive AWS budget
+        aws.within_budget(lambda: aws.client(environment, "scheduler", interactive=True).get_schedule(
+            Name=name, GroupName=group))
+    except aws.BudgetSpent as exc:
+        raise forms.ValidationError(f"Could not check the name in AWS: {exc}. Try again.") from exc
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
             return False
