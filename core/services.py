@@ -85,7 +85,11 @@ def health_checks() -> list[Check]:
     checks.append(_timed("broker", _check_broker))
     if checks[0].ok:
         checks.append(_timed("heartbeat", _check_heartbeat))
-        environments = list(Environment.objects.all())
+        try:
+            environments = list(Environment.objects.all())
+        except Exception as exc:  # e.g. a database not migrated yet: report it, never a 500
+            checks.append(Check(name="environments", ok=False, detail=f"{type(exc).__name__}: {exc}"))
+            environments = []
         if environments:
             with ThreadPoolExecutor(max_workers=min(8, len(environments))) as pool:
                 checks += list(pool.map(

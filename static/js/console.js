@@ -63,4 +63,75 @@
       catch (e) { area.classList.add("is-invalid"); }
     }
   });
+
+  // No inline handlers (the Content-Security-Policy refuses them); the markup says what to do instead.
+
+  // <select data-autosubmit>: submit its form on change (filters).
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-autosubmit]") && event.target.form) event.target.form.submit();
+  });
+
+  // <form data-confirm="Question?">: ask before submitting.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  }, true);
+
+  // Refresh a step when a field that shapes it changes. A hidden submit button with
+  // data-refresh-on="id ..." is clicked when one of those fields changes; an element with
+  // data-refresh-on-name="name ..." submits its form with _go=refresh when an input of that name changes.
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    document.querySelectorAll("[data-refresh-on], [data-refresh-on-name]").forEach(function (marker) {
+      var ids = (marker.dataset.refreshOn || "").split(" ");
+      var names = (marker.dataset.refreshOnName || "").split(" ");
+      if (!((field.id && ids.indexOf(field.id) >= 0) || (field.name && names.indexOf(field.name) >= 0))) return;
+      if (marker.tagName === "BUTTON") { marker.click(); return; }
+      var form = marker.closest("form");
+      if (!form) return;
+      var button = document.createElement("button");
+      button.type = "submit"; button.name = "_go"; button.value = "refresh"; button.hidden = true; button.formNoValidate = true;
+      form.appendChild(button);
+      button.click();
+    });
+  });
+
+  // Show a block only while the inputs it depends on have the right values: data-show-when="name=a|b&other=on".
+  function fieldValue(name) {
+    var els = document.querySelectorAll('[name="' + name + '"]');
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      if (el.type === "radio") { if (el.checked) return el.value; continue; }
+      if (el.type === "checkbox") return el.checked ? "on" : "";
+      return el.value;
+    }
+    return "";
+  }
+  function applyShowWhen() {
+    document.querySelectorAll("[data-show-when]").forEach(function (block) {
+      block.hidden = !block.dataset.showWhen.split("&").every(function (condition) {
+        var parts = condition.split("=");
+        return parts[1].split("|").indexOf(fieldValue(parts[0])) !== -1;
+      });
+    });
+  }
+  document.addEventListener("change", applyShowWhen);
+  applyShowWhen();
+
+  // Sample event picker (sandbox, "which rules match"): picking a sample fills the event box.
+  var sampleData = document.getElementById("sample-events");
+  var sampleSelect = document.getElementById("id_sample_key"), sampleBox = document.getElementById("id_event");
+  if (sampleData && sampleSelect && sampleBox) {
+    var samples = JSON.parse(sampleData.textContent);
+    var fillSample = function () {
+      if (sampleSelect.value && samples[sampleSelect.value]) sampleBox.value = JSON.stringify(samples[sampleSelect.value], null, 2);
+    };
+    sampleSelect.addEventListener("change", fillSample);
+    if (!sampleBox.value.trim()) fillSample();
+  }
+
+  // Upcoming runs: marks placed along a strip by data-left (a percentage).
+  document.querySelectorAll(".strip .mark[data-left]").forEach(function (mark) {
+    mark.style.left = mark.dataset.left + "%";
+  });
 })();
