@@ -83,12 +83,3 @@ def test_schedule_target_step_falls_back_to_the_typed_arn(client_for, hung, sett
     response = schedule_flow.post(client, draft, "target", data)
     assert response.status_code == 302 and response["Location"].endswith("/settings/"), response.content[:3000]
 
-
-def test_a_healthy_endpoint_is_listed_as_before(client_for, environment, demo_resources):
-    client = client_for("operator")
-    draft = rule_flow.start(client, environment)
-    assert rule_flow.post(client, draft, "detail", rule_flow.detail(environment)).status_code == 302
-    assert rule_flow.post(client, draft, "pattern", rule_flow.worked_example_pattern_form()).status_code == 302
-    page = client.get(rule_flow.step_url(draft, "targets"))
-    body = page.content.decode()
-    assert demo_resources["lambda"] in body and "could not be listed" not in body

@@ -83,3 +83,19 @@ def test_which_rules_match_stops_at_the_budget(client_for, settings):
     page = client.post(reverse("rules:event_match"), {"sample_key": "s3-object-created", "event": ""})
     assert page.status_code == 200 and "matches" not in page.context
     assert "Matching stopped after 0 s, its time budget" in page.content.decode()
+
+
+def test_test_pattern_in_the_flow_stops_at_the_budget(client_for, environment, settings):
+    from tests.rules import flow
+
+    client = client_for("operator")
+    draft = flow.start(client, environment)
+    data = {**flow.worked_example_pattern_form(), "pattern-f_bucket_values": "another-bucket"}
+    url = reverse("rules:pattern_test", args=[draft])
+    page = client.post(url, data)
+    assert 'data-testid="pattern-why"' in page.content.decode()  # within the default budget: why not
+    settings.SANDBOX_TIME_BUDGET_SECONDS = 0
+    page = client.post(url, data)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Matching stopped after 0 s, its time budget" in body and "pattern-why" not in body
