@@ -188,10 +188,12 @@ def _aws_test_event_pattern(environment, pattern, sample) -> dict:
 
     from environments import aws
 
-    try:
-        result = aws.client(environment, "events", quick=True).test_event_pattern(
-            EventPattern=json.dumps(pattern), Event=json.dumps(sample))
+    try:  # a person waits for the answer: within the page's interactive AWS budget
+        result = aws.within_budget(lambda: aws.client(environment, "events", interactive=True).test_event_pattern(
+            EventPattern=json.dumps(pattern), Event=json.dumps(sample)))
         return {"matched": bool(result["Result"])}
+    except aws.BudgetSpent as exc:
+        return {"error": str(exc)}
     except (BotoCoreError, ClientError, KeyError) as exc:
         return {"error": aws.describe_error(exc) if not isinstance(exc, KeyError) else "No result returned."}
 
