@@ -4,25 +4,32 @@ The index of every managed rule's pattern is built once and reused until a rule 
 """
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
+
+from core import safejson
 from django.db.models import Count, Max
 
 from . import catalog, patterns
 from .models import Rule
 from .spec import rule_arn
-from .transform import TransformError, render_target_input
+from .transform import MAX_INPUT, MAX_TEMPLATE, TransformError, render_target_input
+
+# PutEvents takes entries up to 256 KB; an event to test against is refused past that, in AWS's words.
+EVENT_MAX_CHARS = 256 * 1024
+EVENT_LIMIT_WORDS = "AWS's 256 KB limit for an event"
+INPUT_MAX_CHARS = MAX_INPUT
+INPUT_LIMIT_WORDS = "AWS's limit for target input"
 
 
-def _json_object(text: str, what: str) -> dict[str, Any]:
+def _json_object(text: str, what: str, max_chars: int, limit_words: str) -> dict[str, Any]:
     try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise forms.ValidationError(f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).")
+        value = safejson.loads(text, what=what, max_chars=max_chars, limit_words=limit_words)
+    except safejson.InvalidJSON as exc:
+        raise forms.ValidationError(str(exc)) from None
     if not isinstance(value, dict):
         raise forms.ValidationError(f"{what} must be a JSON object.")
     return value
@@ -43,7 +50,7 @@ class EventForm(forms.Form):
         text = (cleaned.get("event") or "").strip()
         if text:
             try:
-                cleaned["event_value"] = _json_object(text, "The event")
+                cleaned["event_value"] = _json_object(text, "The event", EVENT_MAX_CHARS, EVENT_LIMIT_WORDS)
             except forms.ValidationError as exc:
                 self.add_error("event", exc)
         elif cleaned.get("sample_key"):
@@ -69,7 +76,7 @@ class SandboxForm(EventForm):
 
     def clean_input_paths_map(self):
         text = (self.cleaned_data.get("input_paths_map") or "").strip()
-        return _json_object(text, "The input path") if text else {}
+        return _json_object(text, "The input path", INPUT_MAX_CHARS, INPUT_LIMIT_WORDS) if text else {}
 
 
 @dataclass
