@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
+from django.forms import BaseFormSet
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, QueryDict
@@ -149,7 +150,12 @@ class DraftWizardView(PermissionRequiredMixin, View):
         return render(self.request, template, self.context(form=form, **extra))
 
     def render_quiet(self, raw: dict[str, list[str]], **extra):
-        """Re-show a step from what was typed without error messages (after a refresh, not a Next)."""
+        """Re-show a step from what was typed without error messages (after a refresh, not a Next).
+
+        A formset step (targets, tags) has no dict of initial values: it is re-shown bound, as typed.
+        """
+        if issubclass(self.step.form_class, BaseFormSet):
+            return self.render_step(self.form_for(self.step, data=querydict(raw)), **extra)
         form = self.step.form_class(wizard=self, prefix=self.step.slug, initial=initial_from(raw, self.step.slug))
         return self.render_step(form, **extra)
 

@@ -8,19 +8,20 @@ from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, UpdateView
 from django_tables2 import SingleTableView
 
+from core.tables import CheckedPaginationMixin
+
 from .forms import EnvironmentForm
 from .models import Environment
 from .services import environment_delete, environment_save, environment_test_connection
 from .tables import EnvironmentTable
 
 
-class EnvironmentListView(PermissionRequiredMixin, SingleTableView):
+class EnvironmentListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTableView):
     permission_required = "environments.view_environment"
     raise_exception = True
     model = Environment
     table_class = EnvironmentTable
     template_name = "environments/environment_list.html"
-    paginate_by = 50
 
 
 class EnvironmentDetailView(PermissionRequiredMixin, DetailView):
