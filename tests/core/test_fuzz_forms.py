@@ -194,7 +194,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "environments:environment_test": Endpoint("operator", lambda w: [w.environment.pk], examples=4),
     "rules:rule_list": Endpoint("viewer", method="GET"),
     "rules:rule_add": Endpoint("operator", fields_from=_url("rules:rule_list"), examples=6),
-    "rules:sandbox": Endpoint("viewer", fields_from=_url("rules:sandbox"), examples=40),
+    "rules:sandbox": Endpoint("viewer", fields_from=_url("rules:sandbox"), examples=25),
     "rules:event_match": Endpoint("viewer", fields_from=_url("rules:event_match"), examples=25),
     "rules:rule_detail": Endpoint("viewer", lambda w: [w.rule.pk], method="GET"),
     "rules:rule_delete": Endpoint("operator", lambda w: [w.rule.pk], examples=4),
@@ -209,7 +209,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "rules:target_preview": Endpoint("operator", lambda w: [w.rule_draft.pk, "0"], arg_slugs=("0", "1", "__prefix__"),
                                      fields_from=_step("rules", "rule_draft", "targets"), examples=25),
     "rules:draft_step": Endpoint("operator", lambda w: [w.rule_draft.pk, "pattern"], arg_slugs=RULE_STEPS,
-                                 fields_from=_step("rules", "rule_draft", "pattern"), examples=30, keeps_draft=True),
+                                 fields_from=_step("rules", "rule_draft", "pattern"), examples=20, keeps_draft=True),
     "schedules:schedule_list": Endpoint("viewer", method="GET"),
     "schedules:schedule_add": Endpoint("operator", fields_from=_url("schedules:schedule_list"), examples=6),
     "schedules:upcoming": Endpoint("viewer", method="GET"),
@@ -221,7 +221,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "schedules:schedule_preview": Endpoint("operator", lambda w: [w.schedule_draft.pk],
                                            fields_from=_step("schedules", "schedule_draft", "detail"), examples=20),
     "schedules:draft_step": Endpoint("operator", lambda w: [w.schedule_draft.pk, "target"], arg_slugs=SCHEDULE_STEPS,
-                                     fields_from=_step("schedules", "schedule_draft", "target"), examples=30),
+                                     fields_from=_step("schedules", "schedule_draft", "target"), examples=20),
     "changes:review_list": Endpoint("reviewer", method="GET"),
     "changes:change_detail": Endpoint("reviewer", lambda w: [w.change.pk], method="GET"),
     "changes:change_action": Endpoint("reviewer", lambda w: [w.change.pk, "comment"],
@@ -300,8 +300,21 @@ def _build_url(name: str, endpoint: Endpoint, world: World, slug, broken_id) -> 
             str(slug), safe="", errors="surrogatepass") + "/"
 
 
-@pytest.mark.parametrize("name", sorted(ENDPOINTS))
-def test_no_hostile_input_gives_a_500(world, name):
+# Endpoints that destroy part of the world run last, so the others see it whole.
+DESTRUCTIVE = ("rules:draft_discard", "schedules:draft_discard", "rules:rule_delete", "schedules:schedule_delete",
+               "rules:rule_action", "schedules:schedule_action", "changes:change_action", "logout",
+               "environments:environment_delete")
+
+
+def test_no_hostile_input_gives_a_500(world):
+    """One world for every endpoint (its set-up is most of the cost); each endpoint gets its own run."""
+    failures: list[str] = []
+    for name in sorted(set(ENDPOINTS) - set(DESTRUCTIVE)) + list(DESTRUCTIVE):
+        failures += _fuzz(world, name)
+    assert not failures, "\n".join(failures)
+
+
+def _fuzz(world: World, name: str) -> list[str]:
     endpoint = ENDPOINTS[name]
     client = world.clients[endpoint.user]
     url = reverse(name, args=endpoint.args(world))
@@ -311,6 +324,7 @@ def test_no_hostile_input_gives_a_500(world, name):
     else:
         fields = page_fields(client, endpoint.fields_from(world)) if endpoint.fields_from else {}
         fields.setdefault("_go", ["next", "save", "back", "refresh", "switch:form", "switch:json", "step:review"])
+    world.rule_draft.refresh_from_db()
     saved = {"detail": world.rule_draft.wizard.get("detail")}
     failures: list[str] = []
 
@@ -325,7 +339,7 @@ def test_no_hostile_input_gives_a_500(world, name):
         else:
             response = client.post(target, _encode(pairs), content_type="application/x-www-form-urlencoded")
         if response.status_code >= 500 and not (name == "healthz" and response.status_code == 503):
-            failures.append(f"{endpoint.method} {target} {pairs!r:.2000} -> {response.status_code}")
+            failures.append(f"{name}: {endpoint.method} {target} {pairs!r:.2000} -> {response.status_code}")
         assert not failures, failures[-1]
         if endpoint.keeps_draft:
             world.rule_draft.refresh_from_db()
@@ -333,5 +347,8 @@ def test_no_hostile_input_gives_a_500(world, name):
                 saved["detail"] = world.rule_draft.wizard.get("detail")
             assert world.rule_draft.wizard.get("detail") == saved["detail"], "the saved detail step was lost"
 
-    fuzz()
-    assert not failures
+    try:
+        fuzz()
+    except AssertionError as exc:
+        return failures or [f"{name}: {exc}"]
+    return failures
