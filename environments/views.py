@@ -63,6 +63,8 @@ class EnvironmentDeleteView(PermissionRequiredMixin, DeleteView):
     model = Environment
     template_name = "environments/environment_confirm_delete.html"
     success_url = reverse_lazy("environments:environment_list")
+    # DeleteView's delete() would remove the row directly: no service, no audit, a 500 when protected.
+    http_method_names = ["get", "post", "head", "options"]
 
     def form_valid(self, form):
         name = self.object.name

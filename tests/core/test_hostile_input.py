@@ -316,3 +316,44 @@ def test_the_audit_chain_replaces_what_it_cannot_hash(users):
     assert event.after == {"Description": "ok", "k\ufffd": ["\\u0000 stays text"]}
     assert {"path": "Description", "old": "a\ufffdb", "new": "ok"} in event.diff
     assert audit_verify_chain() is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Drafts: forged buttons, junk-sized boxes
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.aws
+@pytest.mark.parametrize("step", ["detail", "review"])
+@pytest.mark.parametrize("go", ["step:a/b", "step:", "step:nope", "step:\u202e"])
+def test_a_forged_step_button_stays_on_the_step(users, rule_draft, step, go):
+    client = client_for_user(users["operator"])
+    response = client.post(reverse("rules:draft_step", args=[rule_draft.pk, step]), {"_go": go})
+    assert response.status_code in (200, 302)
+    if response.status_code == 302:
+        assert response["Location"] == reverse("rules:draft_step", args=[rule_draft.pk, step]) or step == "review"
+
+
+@pytest.mark.aws
+def test_a_junk_sized_box_is_refused_and_the_draft_keeps_what_it_had(users, rule_draft):
+    client = client_for_user(users["operator"])
+    saved = rule_flow.detail(rule_draft.environment, name="keep-me")
+    client.post(reverse("rules:draft_step", args=[rule_draft.pk, "detail"]), {**saved, "_go": "save"})
+    rule_draft.refresh_from_db()
+    before = rule_draft.wizard
+    response = client.post(reverse("rules:draft_step", args=[rule_draft.pk, "detail"]),
+                           {**saved, "detail-description": "d" * 300_001, "_go": "save"})
+    assert response.status_code == 200
+    assert "description: at most 300,000 characters can be typed in one box; nothing was saved." in [
+        str(m) for m in response.context["messages"]]
+    rule_draft.refresh_from_db()
+    assert rule_draft.wizard == before and before["detail"]["detail-name"] == ["keep-me"]
+
+
+def test_http_delete_never_bypasses_the_delete_service(users, environment):
+    from environments.models import Environment
+
+    services.change_request_draft_create(kind="rule", action="create", environment=environment,
+                                         author=users["operator"], spec={})  # the environment is in use
+    response = client_for_user(users["admin"]).delete(reverse("environments:environment_delete",
+                                                              args=[environment.pk]))
+    assert response.status_code == 405
+    assert Environment.objects.filter(pk=environment.pk).exists()
