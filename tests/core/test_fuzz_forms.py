@@ -284,7 +284,8 @@ def _request(draw, fields: dict[str, list[str]], slugs: tuple[str, ...], n_args:
     slug = draw(st.sampled_from(slugs) | HOSTILE.filter(lambda s: s and "/" not in s and len(s) < 100)) \
         if slugs else None
     broken_id = draw(st.sampled_from((None, None, None, 0, 999_999, 2**31, 10**30))) if n_args else None
-    return pairs, slug, broken_id
+    htmx = draw(st.booleans())  # the same URL asked for its htmx partial
+    return pairs, slug, broken_id, htmx
 
 
 def _build_url(name: str, endpoint: Endpoint, world: World, slug, broken_id) -> str:
@@ -334,12 +335,14 @@ def _fuzz(world: World, name: str) -> list[str]:
               suppress_health_check=list(HealthCheck))
     @given(request=_request(fields, endpoint.arg_slugs, len(endpoint.args(world))))
     def fuzz(request):
-        pairs, slug, broken_id = request
+        pairs, slug, broken_id, htmx = request
         target = _build_url(name, endpoint, world, slug, broken_id)
+        headers = {"HX-Request": "true"} if htmx else {}
         if endpoint.method == "GET":
-            response = client.get(target + "?" + _encode(pairs))
+            response = client.get(target + "?" + _encode(pairs), headers=headers)
         else:
-            response = client.post(target, _encode(pairs), content_type="application/x-www-form-urlencoded")
+            response = client.post(target, _encode(pairs), content_type="application/x-www-form-urlencoded",
+                                   headers=headers)
         if response.status_code >= 500 and not (name == "healthz" and response.status_code == 503):
             failures.append(f"{name}: {endpoint.method} {target} {pairs!r:.2000} -> {response.status_code}")
         assert not failures, failures[-1]
