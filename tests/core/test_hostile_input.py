@@ -47,7 +47,7 @@ def errors_of(response, field: str, form: str = "form") -> str:
 # JSON nested 10,000 levels deep (RecursionError)
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("field", ["pattern", "event", "input_paths_map"])
-@pytest.mark.parametrize("deep", [DEEP, DEEP_OBJECT, MID, MID_OBJECT])
+@pytest.mark.parametrize("deep", [DEEP, MID, MID_OBJECT])
 def test_deep_json_in_the_sandbox_is_a_field_error(users, field, deep):
     data = {"sample_key": "s3-object-created", "event": "", "pattern": '{"source": ["aws.s3"]}',
             "input_paths_map": "", "input_template": "", field: deep}
@@ -68,8 +68,9 @@ def test_deep_json_in_the_sandbox_template_is_explained(users):
     assert DEPTH_MESSAGE in response.context["result"].transform_error
 
 
-def test_deep_json_in_event_match_is_a_field_error(users):
-    response = client_for_user(users["viewer"]).post(reverse("rules:event_match"), {"event": DEEP})
+@pytest.mark.parametrize("deep", [DEEP, DEEP_OBJECT])
+def test_deep_json_in_event_match_is_a_field_error(users, deep):
+    response = client_for_user(users["viewer"]).post(reverse("rules:event_match"), {"event": deep})
     assert "The event is not accepted: it is " + DEPTH_MESSAGE in errors_of(response, "event")
 
 
@@ -323,7 +324,7 @@ def test_the_audit_chain_replaces_what_it_cannot_hash(users):
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.aws
 @pytest.mark.parametrize("step", ["detail", "review"])
-@pytest.mark.parametrize("go", ["step:a/b", "step:", "step:nope", "step:\u202e"])
+@pytest.mark.parametrize("go", ["step:a/b", "step:\u202e"])
 def test_a_forged_step_button_stays_on_the_step(users, rule_draft, step, go):
     client = client_for_user(users["operator"])
     response = client.post(reverse("rules:draft_step", args=[rule_draft.pk, step]), {"_go": go})
