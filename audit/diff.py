@@ -8,15 +8,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from core import safejson
+
 MISSING = object()
 
 
 def _maybe_json(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in "{[":
         try:
-            return json.loads(value)
-        except ValueError:
-            return value
+            return safejson.loads(value)
+        except safejson.InvalidJSON:
+            return value  # compared as text
     return value
 
 

@@ -10,6 +10,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from core import safejson
+
 from .context import current_request_meta
 from .diff import diff as compute_diff
 from .models import AuditChainHead, AuditEvent
@@ -23,8 +25,13 @@ HASHED_FIELDS = ("time", "actor_id", "actor_name", "on_behalf_of_id", "action", 
 
 
 def _normalise(value: Any) -> Any:
-    """JSON-round-trip a value so the hash is the same before saving and after reading back."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True))
+    """JSON-round-trip a value so the hash is the same before saving and after reading back.
+
+    Last line of defence: a NUL or an unpaired surrogate that got this far (neither can be
+    encoded as UTF-8 nor stored by PostgreSQL) becomes U+FFFD instead of breaking the chain.
+    """
+    text = json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False)
+    return json.loads(safejson.scrub_json_text(text))
 
 
 def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
@@ -43,24 +50,25 @@ def audit_record(*, action: str, object_type: str, object_id: Any = "", object_r
     fields = {
         "time": timezone.now(),
         "actor_id": getattr(actor, "pk", None),
-        "actor_name": actor.get_username() if actor is not None else SYSTEM,
+        "actor_name": safejson.scrub_text(actor.get_username()) if actor is not None else SYSTEM,
         "on_behalf_of_id": getattr(on_behalf_of, "pk", None),
         "action": action,
         "object_type": object_type,
         "object_id": str(object_id or ""),
-        "object_repr": str(object_repr)[:300],
+        "object_repr": safejson.scrub_text(str(object_repr)[:300]),
         "related_type": related_type,
         "related_id": str(related_id or ""),
         "environment_id": getattr(environment, "pk", None),
         "environment_name": getattr(environment, "name", "") or "",
         "before": _normalise(before),
         "after": _normalise(after),
-        "diff": compute_diff(before, after) if with_diff and (before is not None or after is not None) else None,
-        "message": message,
+        "diff": _normalise(compute_diff(before, after)) if with_diff and (before is not None or after is not None)
+        else None,
+        "message": safejson.scrub_text(message),
         "data": _normalise(data),
         "request_id": meta.request_id,
         "ip_address": meta.ip_address,
-        "user_agent": meta.user_agent,
+        "user_agent": safejson.scrub_text(meta.user_agent),
     }
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1, defaults={"last_hash": GENESIS})

@@ -41,6 +41,21 @@ class RetryLater(Exception):
 # ---------------------------------------------------------------------------------------------
 # Drafts
 # ---------------------------------------------------------------------------------------------
+COMMENT_MAX = 4000  # characters in a comment (Comment.body)
+REASON_MAX = 2000  # characters in an approve/reject reason
+
+
+def check_text_limit(text: str, *, limit: int, what: str) -> None:
+    """ValueError (shown to the person) for text over `limit` or text that cannot be stored."""
+    from core.safejson import text_problem
+
+    if len(text) > limit:
+        raise ValueError(f"{what} can be at most {limit:,} characters (this one has {len(text):,}).")
+    problem = text_problem(text, what)
+    if problem:
+        raise ValueError(problem)
+
+
 def change_request_draft_create(*, kind: str, action: str, environment, author, spec: dict | None = None,
                                 wizard: dict | None = None, target=None) -> ChangeRequest:
     """A new draft; for an existing rule or schedule it remembers the spec and version it starts from."""
@@ -156,6 +171,7 @@ def change_request_approve(change: ChangeRequest, *, reviewer, reason: str = "")
     The author can never approve; one person's approval counts once; two reviewers approving at
     the same moment apply once (the row lock serialises them, and only one sees the count reached).
     """
+    check_text_limit(reason, limit=REASON_MAX, what="A reason")
     if not reviewer.has_perm("changes.review_changerequest"):
         raise NotAllowed("Only reviewers can approve changes.")
     if reviewer.pk == change.author_id:
@@ -183,6 +199,7 @@ def change_request_approve(change: ChangeRequest, *, reviewer, reason: str = "")
 
 
 def change_request_reject(change: ChangeRequest, *, reviewer, reason: str) -> ChangeRequest:
+    check_text_limit(reason, limit=REASON_MAX, what="A reason")
     if not reviewer.has_perm("changes.review_changerequest"):
         raise NotAllowed("Only reviewers can reject changes.")
     if reviewer.pk == change.author_id:
@@ -250,6 +267,7 @@ def change_request_comment(change: ChangeRequest, *, author, body: str) -> Comme
     body = body.strip()
     if not body:
         raise ValueError("A comment cannot be empty.")
+    check_text_limit(body, limit=COMMENT_MAX, what="A comment")
     with transaction.atomic():
         comment = Comment.objects.create(change=change, author=author, body=body)
         audit_change(change, AuditAction.COMMENTED, actor=author, message=body[:500])

@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, ListView
 
-from .choices import ChangeState, PENDING_STATES, ReviewDecision
+from .choices import OPEN_STATES, ChangeState, PENDING_STATES, ReviewDecision
+from .forms import CommentForm, ReasonForm
 from .kinds import ObjectConflict, SpecInvalid
 from .models import ChangeRequest
 from .selectors import change_request_list
@@ -108,17 +109,24 @@ class ChangeActionView(PermissionRequiredMixin, View):
         if action == "comment" and not (user.has_perm("changes.submit_changerequest")
                                         or user.has_perm("changes.review_changerequest")):
             raise PermissionDenied  # viewers read; they do not write
+        form = (CommentForm if action == "comment" else ReasonForm)(request.POST) \
+            if action in ("comment", "approve", "reject") else None
+        if form is not None and not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)  # shown beside the comment and review boxes
+            return redirect(change)
         try:
             if action == "submit":
                 change_request_submit(change, actor=user)
                 messages.success(request, "Submitted." if change.state == ChangeState.SUBMITTED else
                                  "Submitted and approved: the worker is applying it.")
             elif action == "approve":
-                change_request_approve(change, reviewer=user, reason=request.POST.get("reason", ""))
+                change_request_approve(change, reviewer=user, reason=form.cleaned_data["reason"])
                 messages.success(request, "Approved." if change.state == ChangeState.APPROVED else
                                  "Your approval is recorded; more approvals are needed.")
             elif action == "reject":
-                change_request_reject(change, reviewer=user, reason=request.POST.get("reason", ""))
+                change_request_reject(change, reviewer=user, reason=form.cleaned_data["reason"])
                 messages.success(request, "Rejected.")
             elif action == "withdraw":
                 change_request_withdraw(change, actor=user)
@@ -136,7 +144,7 @@ class ChangeActionView(PermissionRequiredMixin, View):
                                  "Review it and submit.")
                 return redirect(draft_url(draft))
             elif action == "comment":
-                change_request_comment(change, author=user, body=request.POST.get("body", ""))
+                change_request_comment(change, author=user, body=form.cleaned_data["body"])
         except (NotAllowed, IllegalTransition, ObjectConflict, ValueError) as exc:
             messages.error(request, str(exc))
         except SpecInvalid as exc:
@@ -163,11 +171,14 @@ class ObjectActionView(PermissionRequiredMixin, View):
 
         target = get_object_or_404(self.model.objects.select_related("environment"), pk=pk)
         label = self.model._meta.verbose_name
-        if target.desired_spec is None and action != "clone":
+        spec = target.desired_spec
+        if spec is None and action == "clone":  # not in AWS yet: copy what its pending change proposes
+            pending = target.changes.filter(state__in=OPEN_STATES).order_by("-id").first()
+            spec = (pending.spec or None) if pending is not None else None
+        if not spec:
             messages.error(request, f"This {label} is not in AWS yet: its first change is still pending.")
             return redirect(target)
-        handler, spec, user, environment = handler_for(self.kind), target.desired_spec or {}, request.user, \
-            target.environment
+        handler, user, environment = handler_for(self.kind), request.user, target.environment
         if action in ("edit", "clone"):
             if action == "clone":
                 spec = handler.renamed(spec, f"{target.name[:59]}-copy")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
+from django.forms import BaseFormSet
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, QueryDict
@@ -35,6 +36,9 @@ from .services import NotAllowed, change_request_draft_save, change_request_subm
 from .states import IllegalTransition
 
 REVIEW = "review"
+# The longest value one box may hold in a draft: above AWS's largest (a 256 KB event or schedule
+# input), so only junk is refused, and the draft's JSON stays bounded.
+RAW_VALUE_MAX = 300_000
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,10 @@ class DraftWizardView(PermissionRequiredMixin, View):
                 first_invalid = step.slug
         return cleaned, first_invalid
 
+    def known_step(self, slug: str) -> str:
+        """`slug` when it is a step of this flow, else the current step (a forged button names no step)."""
+        return slug if slug in {s.slug for s in self.active_steps()} else self.step.slug
+
     def step_url(self, slug: str) -> str:
         return reverse(f"{self.app}:draft_step", args=[self.change.pk, slug])
 
@@ -149,7 +157,12 @@ class DraftWizardView(PermissionRequiredMixin, View):
         return render(self.request, template, self.context(form=form, **extra))
 
     def render_quiet(self, raw: dict[str, list[str]], **extra):
-        """Re-show a step from what was typed without error messages (after a refresh, not a Next)."""
+        """Re-show a step from what was typed without error messages (after a refresh, not a Next).
+
+        A formset step (targets, tags) has no dict of initial values: it is re-shown bound, as typed.
+        """
+        if issubclass(self.step.form_class, BaseFormSet):
+            return self.render_step(self.form_for(self.step, data=querydict(raw)), **extra)
         form = self.step.form_class(wizard=self, prefix=self.step.slug, initial=initial_from(raw, self.step.slug))
         return self.render_step(form, **extra)
 
@@ -163,14 +176,21 @@ class DraftWizardView(PermissionRequiredMixin, View):
         if self.step.slug == REVIEW:
             go = request.POST.get("_go", "")
             if go.startswith("step:"):
-                return redirect(self.step_url(go[5:]))
+                return redirect(self.step_url(self.known_step(go[5:])))
             if go == "back":
                 return redirect(self.step_url(self.neighbours()[0]))
             return self.submit()
         data = request.POST.copy()
         data.pop("csrfmiddlewaretoken", None)
         go = data.pop("_go", ["next"])[-1]
-        raw = self.adjust_raw({key: data.getlist(key) for key in data}, go)
+        raw = {key: data.getlist(key) for key in data}
+        too_long = sorted(key[:100] for key, values in raw.items()
+                          if len(key) > 200 or any(len(v) > RAW_VALUE_MAX for v in values))
+        if too_long:  # nothing is saved: what the draft already holds stays as it was
+            messages.error(request, f"{', '.join(k.split('-')[-1] for k in too_long)[:200]}: at most "
+                                    f"{RAW_VALUE_MAX:,} characters can be typed in one box; nothing was saved.")
+            return self.render_step(self.form_for(self.step))
+        raw = self.adjust_raw(raw, go)
         form = self.form_for(self.step, data=querydict(raw))
         environment = self.step_environment(form)
         if environment is not None:
@@ -190,7 +210,7 @@ class DraftWizardView(PermissionRequiredMixin, View):
         if go == "back" and previous:
             return redirect(self.step_url(previous))  # saved as typed, even when not valid yet
         if go.startswith("step:"):
-            return redirect(self.step_url(go[5:]))
+            return redirect(self.step_url(self.known_step(go[5:])))
         if go == "save":
             messages.success(request, "Draft saved. Resume it from the list whenever you like.")
             return redirect(self.step_url(self.step.slug))

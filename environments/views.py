@@ -8,19 +8,20 @@ from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, UpdateView
 from django_tables2 import SingleTableView
 
+from core.tables import CheckedPaginationMixin
+
 from .forms import EnvironmentForm
 from .models import Environment
 from .services import environment_delete, environment_save, environment_test_connection
 from .tables import EnvironmentTable
 
 
-class EnvironmentListView(PermissionRequiredMixin, SingleTableView):
+class EnvironmentListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTableView):
     permission_required = "environments.view_environment"
     raise_exception = True
     model = Environment
     table_class = EnvironmentTable
     template_name = "environments/environment_list.html"
-    paginate_by = 50
 
 
 class EnvironmentDetailView(PermissionRequiredMixin, DetailView):
@@ -62,6 +63,8 @@ class EnvironmentDeleteView(PermissionRequiredMixin, DeleteView):
     model = Environment
     template_name = "environments/environment_confirm_delete.html"
     success_url = reverse_lazy("environments:environment_list")
+    # DeleteView's delete() would remove the row directly: no service, no audit, a 500 when protected.
+    http_method_names = ["get", "post", "head", "options"]
 
     def form_valid(self, form):
         name = self.object.name

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.urls import include, path, reverse
 
+from core.signin import SignInForm
 from core.views import healthz
 
 admin.site.site_header = "EventConsole administration"
@@ -24,7 +25,8 @@ admin.site.login = admin_login
 urlpatterns = [
     path("", include("core.urls")),
     path("healthz", healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True,
+                                                         authentication_form=SignInForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("environments/", include("environments.urls")),
     path("rules/", include("rules.urls")),

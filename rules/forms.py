@@ -18,9 +18,13 @@ from changes.constraints import check_number, check_string, member, shape
 from environments.models import Environment
 from schedules import expressions
 
+from core import safejson
+
 from . import catalog, patterns, resources
 from .models import Rule
+from .sandbox import EVENT_LIMIT_WORDS, EVENT_MAX_CHARS
 from .spec import DEFAULT_RETRY_POLICY, NAME_CHARS, TARGETS_PER_RULE, parse_arn
+from .transform import MAX_INPUT
 
 ALL_EVENTS_PATTERN = {"source": [{"prefix": ""}]}  # what the console's "All events" creates
 ANY, SPECIFIC = "any", "specific"
@@ -238,10 +242,10 @@ class EventPatternForm(WizardFormMixin, forms.Form):
         text = self.cleaned_data.get("sample_event") or ""
         if self.cleaned_data.get("sample_type") == self.SAMPLE_OWN and text.strip():
             try:
-                value = json.loads(text)
-            except ValueError as exc:
-                raise forms.ValidationError(f"The sample event is not valid JSON: {exc.msg} (line {exc.lineno}, "
-                                            f"column {exc.colno}).") from exc
+                value = safejson.loads(text, what="The sample event", max_chars=EVENT_MAX_CHARS,
+                                       limit_words=EVENT_LIMIT_WORDS)
+            except safejson.InvalidJSON as exc:
+                raise forms.ValidationError(str(exc)) from None
             if not isinstance(value, dict):
                 raise forms.ValidationError("The sample event must be a JSON object.")
         return text
@@ -279,8 +283,8 @@ class EventPatternForm(WizardFormMixin, forms.Form):
     def sample(self, cleaned: dict[str, Any]) -> dict[str, Any] | None:
         if cleaned.get("sample_type") == self.SAMPLE_OWN:
             try:
-                value = json.loads(cleaned.get("sample_event") or "null")
-            except ValueError:
+                value = safejson.loads(cleaned.get("sample_event") or "null", max_chars=EVENT_MAX_CHARS)
+            except safejson.InvalidJSON:
                 return None
             return value if isinstance(value, dict) else None
         key = cleaned.get("sample_key")
@@ -472,19 +476,22 @@ class TargetForm(WizardFormMixin, forms.Form):
             self.add_error("input_path", "Enter the part of the event to send, as a JSONPath such as $.detail.")
         if mode == CONSTANT:
             try:
-                json.loads(cleaned.get("input_constant") or "")
-            except ValueError as exc:
-                self.add_error("input_constant", f"The constant must be valid JSON ({exc.msg}).")
+                safejson.loads(cleaned.get("input_constant") or "", what="The constant", max_chars=MAX_INPUT,
+                               limit_words="AWS's limit for a target's Input")
+            except safejson.InvalidJSON as exc:
+                self.add_error("input_constant", str(exc))
         if mode == TRANSFORMER:
             if not (cleaned.get("input_template") or "").strip():
                 self.add_error("input_template", "Enter the template the target receives.")
             text = (cleaned.get("input_paths_map") or "").strip()
             try:
-                paths = json.loads(text) if text else {}
+                paths = safejson.loads(text, what="The input path", max_chars=MAX_INPUT) if text else {}
+            except safejson.InvalidJSON as exc:
+                self.add_error("input_paths_map", str(exc))
+            else:
                 if not isinstance(paths, dict):
-                    raise ValueError("not an object")
-            except ValueError:
-                self.add_error("input_paths_map", 'The input path must be a JSON object such as {"name": "$.detail.name"}.')
+                    self.add_error("input_paths_map",
+                                   'The input path must be a JSON object such as {"name": "$.detail.name"}.')
         dlq = cleaned.get("dlq_mode")
         if dlq == DLQ_THIS and not cleaned.get("dlq_queue"):
             self.add_error("dlq_queue", "Choose the queue, or choose None.")

@@ -65,6 +65,8 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
+from core import safejson
+
 __all__ = [
     "API_MAX_SIZE",
     "CompiledPattern",
@@ -708,10 +710,6 @@ def _count_combinations(obj: Json) -> int:
 # Loading and validation
 # --------------------------------------------------------------------------------------------
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _load(pattern: str | Mapping, max_size: int) -> dict:
     if not 1 <= max_size <= API_MAX_SIZE:
         raise ValueError(f"max_size must be between 1 and {API_MAX_SIZE}")
@@ -729,11 +727,9 @@ def _load(pattern: str | Mapping, max_size: int) -> dict:
         raise PatternError(f"the pattern is {len(text):,} characters long; the limit is "
                            f"{max_size:,}")
     try:
-        parsed = json.loads(text, parse_constant=_reject_constant)
-    except RecursionError:
-        raise PatternError("invalid JSON: nested too deeply") from None
-    except ValueError as exc:
-        raise PatternError(f"invalid JSON: {exc}") from None
+        parsed = safejson.loads(text, what="The pattern")
+    except safejson.InvalidJSON as exc:
+        raise PatternError(f"invalid JSON: {exc.reason}") from None
     if not isinstance(parsed, dict):
         raise PatternError(f"the pattern must be a JSON object, not {_type_name(parsed)}")
     return parsed
@@ -1037,9 +1033,9 @@ def _event_object(event: Mapping | str | bytes) -> Mapping | None:
         return event
     if isinstance(event, (str, bytes, bytearray)):
         try:
-            parsed = json.loads(event)
-        except ValueError as exc:
-            raise ValueError(f"the event is not valid JSON: {exc}") from None
+            parsed = safejson.loads(event, what="the event")
+        except safejson.InvalidJSON as exc:
+            raise ValueError(f"the event is not valid JSON: {exc.reason}") from None
         return parsed if isinstance(parsed, dict) else None
     raise TypeError(f"the event must be a dict or JSON text, not {type(event).__name__}")
 
@@ -1193,8 +1189,10 @@ def explain(pattern: str | Mapping | CompiledPattern, event: Mapping | str | byt
 def _dumps(pattern: str | Mapping, **options: Any) -> str:
     """JSON text of a pattern given as text or as a dict; PatternError if it is not JSON."""
     try:
-        value = json.loads(pattern, parse_constant=_reject_constant) if isinstance(pattern, str) else pattern
+        value = safejson.loads(pattern, what="The pattern") if isinstance(pattern, str) else pattern
         return json.dumps(value, ensure_ascii=False, allow_nan=False, **options)
+    except safejson.InvalidJSON as exc:
+        raise PatternError(f"invalid JSON: {exc.reason}") from None
     except (TypeError, ValueError, RecursionError) as exc:
         raise PatternError(f"invalid JSON: {exc}") from None
 

@@ -9,7 +9,6 @@ at most 4,096 characters (PutRule's), the input template 8,192 characters and th
 """
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,14 +17,20 @@ from django import forms
 from django.conf import settings
 from django.db.models import Count, Max
 
+from core import safejson
+
 from . import catalog, patterns
 from .models import Rule
 from .spec import rule_arn
-from .transform import TransformError, render_target_input
+from .transform import MAX_INPUT, MAX_TEMPLATE, TransformError, render_target_input
 
-
-EVENT_MAX_BYTES = 256 * 1024  # PutEvents: an entry (event) is at most 256 KB
-TEMPLATE_MAX_CHARS = 8192  # PutTargets: InputTransformer.InputTemplate
+# PutEvents takes entries up to 256 KB; an event to test against is refused past that, in AWS's words.
+EVENT_MAX_BYTES = 256 * 1024
+EVENT_MAX_CHARS = EVENT_MAX_BYTES
+EVENT_LIMIT_WORDS = "AWS's 256 KB limit for an event"
+INPUT_MAX_CHARS = MAX_INPUT
+INPUT_LIMIT_WORDS = "AWS's limit for target input"
+TEMPLATE_MAX_CHARS = MAX_TEMPLATE  # PutTargets: InputTransformer.InputTemplate
 PATHS_MAX_ENTRIES = 100  # PutTargets: InputTransformer.InputPathsMap
 BUDGET_MESSAGE = ("Matching stopped after {seconds:g} s, its time budget: this pattern and event need more work "
                   "than the sandbox allows. Try a smaller event or fewer array fields.")
@@ -35,11 +40,11 @@ def budget_message() -> str:
     return BUDGET_MESSAGE.format(seconds=settings.SANDBOX_TIME_BUDGET_SECONDS)
 
 
-def _json_object(text: str, what: str) -> dict[str, Any]:
+def _json_object(text: str, what: str, max_chars: int, limit_words: str) -> dict[str, Any]:
     try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise forms.ValidationError(f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).")
+        value = safejson.loads(text, what=what, max_chars=max_chars, limit_words=limit_words)
+    except safejson.InvalidJSON as exc:
+        raise forms.ValidationError(str(exc)) from None
     if not isinstance(value, dict):
         raise forms.ValidationError(f"{what} must be a JSON object.")
     return value
@@ -64,7 +69,7 @@ class EventForm(forms.Form):
                                     f"{EVENT_MAX_BYTES:,} bytes (256 KB).")
         elif text:
             try:
-                cleaned["event_value"] = _json_object(text, "The event")
+                cleaned["event_value"] = _json_object(text, "The event", EVENT_MAX_CHARS, EVENT_LIMIT_WORDS)
             except forms.ValidationError as exc:
                 self.add_error("event", exc)
         elif cleaned.get("sample_key"):
@@ -96,7 +101,7 @@ class SandboxForm(EventForm):
         text = (self.cleaned_data.get("input_paths_map") or "").strip()
         if len(text) > PATHS_MAX_ENTRIES * 600:  # 100 entries of a 256-character key and value, with JSON quoting
             raise forms.ValidationError(f"The input path is too long: at most {PATHS_MAX_ENTRIES} entries.")
-        value = _json_object(text, "The input path") if text else {}
+        value = _json_object(text, "The input path", INPUT_MAX_CHARS, INPUT_LIMIT_WORDS) if text else {}
         if len(value) > PATHS_MAX_ENTRIES:
             raise forms.ValidationError(f"The input path has {len(value)} entries; EventBridge allows at most "
                                         f"{PATHS_MAX_ENTRIES}.")

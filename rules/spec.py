@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from changes.constraints import check_number, check_string, member, shape
+from core import safejson
 from schedules import expressions
 
 from . import patterns
@@ -31,7 +32,7 @@ ROLE_REQUIRED = {"states": "Step Functions state machine", "kinesis": "Kinesis s
 
 
 def canonical_pattern(pattern: str | dict) -> str:
-    value = json.loads(pattern) if isinstance(pattern, str) else pattern
+    value = safejson.loads(pattern, what="The pattern") if isinstance(pattern, str) else pattern
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -69,7 +70,7 @@ def canonical_rule_spec(spec: dict[str, Any] | None) -> dict[str, Any] | None:
     if rule.get("EventPattern"):
         try:
             rule["EventPattern"] = canonical_pattern(rule["EventPattern"])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             pass  # left as typed; the validator says what is wrong with it
     targets = sorted((_canonical_target(t) for t in spec.get("Targets") or []), key=lambda t: str(t.get("Id", "")))
     tags = sorted((_drop_empty(t) for t in spec.get("Tags") or []), key=lambda t: str(t.get("Key", "")))
@@ -110,9 +111,9 @@ def _validate_target(target: dict[str, Any], key: str, *, region: str | None, er
     if target.get("Input"):
         _add(errors, f"{key}.Input", check_string(target["Input"], shape("events", "TargetInput"), label="Constant"))
         try:
-            json.loads(target["Input"])
-        except ValueError as exc:
-            _add(errors, f"{key}.Input", [f"Constant must be valid JSON text ({exc.msg} at character {exc.pos})."])
+            safejson.loads(target["Input"], what="Constant")
+        except safejson.InvalidJSON as exc:
+            _add(errors, f"{key}.Input", [str(exc)])
     if target.get("InputPath"):
         _add(errors, f"{key}.InputPath",
              check_string(target["InputPath"], shape("events", "TargetInputPath"), label="Part of the matched event"))

@@ -37,6 +37,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from core import safejson
+
 __all__ = ["RESERVED_VARIABLES", "TransformError", "render_target_input", "validate_target_input"]
 
 RESERVED_VARIABLES = (
@@ -166,8 +168,8 @@ class _Template:
         if not self.text.lstrip().startswith(("{", "[", '"')):
             return False
         try:
-            json.loads(self._fill("", "null"))
-        except ValueError:
+            safejson.loads(self._fill("", "null"))
+        except safejson.InvalidJSON:
             return False
         return True
 
@@ -181,10 +183,10 @@ class _Template:
                 raise TransformError(f"{where}: placeholder <{name}> cannot be used as an "
                                      "object key")
         try:
-            json.loads(self._fill("", "null"))
-        except ValueError as exc:
+            safejson.loads(self._fill("", "null"))
+        except safejson.InvalidJSON as exc:
             raise TransformError(f"{where}: the template starts like JSON but is not valid "
-                                 f"JSON once placeholders are filled in: {exc}") from None
+                                 f"JSON once placeholders are filled in: {exc.reason}") from None
 
     def render(self, values: Mapping[str, Any]) -> str:
         parts, last, in_string = [], 0, False
@@ -316,17 +318,13 @@ def _checked(target: Mapping) -> tuple[str, Any]:
             raise TransformError(f"{where}: Input is {len(value):,} characters; the limit is "
                                  f"{MAX_INPUT:,}")
         try:
-            json.loads(value, parse_constant=_reject_constant)
-        except (ValueError, RecursionError) as exc:
-            raise TransformError(f"{where}: Input is not valid JSON: {exc}") from None
+            safejson.loads(value)
+        except safejson.InvalidJSON as exc:
+            raise TransformError(f"{where}: Input is not valid JSON: {exc.reason}") from None
         return "input", value
     if chosen[0] == "InputPath":
         return "path", _parse_path(value, f"{where}: InputPath")
     return "transformer", _check_transformer(value, where)
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 # ------------------------------------------------------------------------------------------
@@ -355,7 +353,10 @@ def render_target_input(target: Mapping, event: Mapping | str, *, rule_arn: str,
     Raises :class:`TransformError` if the target's input settings are invalid.
     """
     kind, settings = _checked(target)
-    document = json.loads(event) if isinstance(event, (str, bytes, bytearray)) else event
+    try:
+        document = safejson.loads(event, what="the event") if isinstance(event, (str, bytes, bytearray)) else event
+    except safejson.InvalidJSON as exc:
+        raise TransformError(str(exc)) from None
     if not isinstance(document, Mapping):
         raise TransformError("the event must be a JSON object")
     if kind == "event":

@@ -20,6 +20,8 @@ from changes.models import ChangeRequest
 from changes.services import change_request_draft_create
 from changes import views as changes_views
 from changes.views import ObjectActionView
+from core.params import int_param
+from core.tables import CheckedPaginationMixin
 from environments.models import Environment
 from schedules import expressions
 
@@ -34,7 +36,7 @@ from .wizard import DETAIL, PATTERN
 VIEW, SUBMIT = "rules.view_rule", "changes.submit_changerequest"
 
 
-class RuleListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
+class RuleListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTableMixin, FilterView):
     permission_required = VIEW
     raise_exception = True
     table_class = RuleTable
@@ -64,7 +66,7 @@ class RuleCreateView(PermissionRequiredMixin, View):
     raise_exception = True
 
     def post(self, request):
-        environment = (Environment.objects.filter(pk=request.POST.get("environment")).first()
+        environment = (Environment.objects.filter(pk=int_param(request.POST.get("environment"))).first()
                        or Environment.objects.order_by("-is_production", "name").last())
         if environment is None:
             messages.error(request, "Add an environment first (Environments page).")

@@ -21,8 +21,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from changes.constraints import check_number, check_string, member, shape
+from core import safejson
 
 from . import expressions, targets
+
+INPUT_MAX_CHARS = 256 * 1024  # a schedule's payload: 256 KB
 
 SCHEDULE_FIELDS = ("Name", "GroupName", "Description", "ScheduleExpression", "ScheduleExpressionTimezone",
                    "StartDate", "EndDate", "FlexibleTimeWindow", "Target", "ActionAfterCompletion", "State",
@@ -105,8 +108,8 @@ def comparable(spec: dict[str, Any] | None) -> dict[str, Any] | None:
     body = canonical_schedule_spec(spec)
     if body and (body.get("Target") or {}).get("Input"):
         try:
-            value = json.loads(body["Target"]["Input"])
-        except ValueError:
+            value = safejson.loads(body["Target"]["Input"])
+        except safejson.InvalidJSON:
             return body
         body["Target"] = {**body["Target"], "Input": json.dumps(value, sort_keys=True, separators=(",", ":"))}
     return body
@@ -236,6 +239,11 @@ def _validate_target(target: dict[str, Any], errors: dict[str, list[str]]) -> No
                                                 allowed="an IAM role ARN (arn:aws:iam::<account>:role/<name>)"))
     if "Input" in target:
         _add(errors, "Target.Input", check_string(target["Input"], shape(S, "TargetInput"), label="Input"))
+        if isinstance(target["Input"], str) and len(target["Input"]) > INPUT_MAX_CHARS:
+            _add(errors, "Target.Input", [f"Input must have length less than or equal to {INPUT_MAX_CHARS:,} "
+                                          f"(EventBridge Scheduler's 256 KB limit); it has {len(target['Input']):,}."])
+        elif isinstance(target["Input"], str) and safejson.text_problem(target["Input"], "Input"):
+            _add(errors, "Target.Input", [safejson.text_problem(target["Input"], "Input")])
     if universal is not None:
         service, action = universal
         for message in targets.check_universal(service, action, target.get("Input")):

@@ -17,6 +17,8 @@ from functools import cache, lru_cache
 from botocore.exceptions import UnknownServiceError
 from botocore.session import get_session
 
+from core import safejson
+
 UNIVERSAL_PREFIX = "arn:aws:scheduler:::aws-sdk:"
 
 
@@ -146,9 +148,9 @@ def parse_input(text: str) -> tuple[object | None, str]:
                       f"{', '.join(CONTEXT_ATTRIBUTES)}.")
     stand_in = _ATTRIBUTE.sub("0", text)
     try:
-        return json.loads(stand_in), ""
-    except ValueError as exc:
-        return None, f"This is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+        return safejson.loads(stand_in, what="This"), ""
+    except safejson.InvalidJSON as exc:
+        return None, str(exc)
 
 
 def check_universal(service: str, action: str, text: str | None) -> list[str]:

@@ -5,13 +5,12 @@ from datetime import UTC, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.paginator import EmptyPage
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
-from django_tables2 import RequestConfig, SingleTableMixin
+from django_tables2 import SingleTableMixin
 
 from audit.selectors import audit_object_history
 from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
@@ -19,6 +18,8 @@ from changes.models import ChangeRequest
 from changes.services import change_request_draft_create
 from changes import views as changes_views
 from changes.views import ObjectActionView
+from core.params import int_param
+from core.tables import CheckedPaginationMixin
 from environments.models import Environment
 from rules.tables import status_badge
 
@@ -58,7 +59,7 @@ def preview_context(expression: str, zone: str, *, start=None, end=None, anchor=
 # ---------------------------------------------------------------------------------------------
 # List, create, detail
 # ---------------------------------------------------------------------------------------------
-class ScheduleListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
+class ScheduleListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTableMixin, FilterView):
     permission_required = VIEW
     raise_exception = True
     table_class = ScheduleTable
@@ -68,19 +69,6 @@ class ScheduleListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
 
     def get_queryset(self):
         return schedule_list()
-
-    def get_table(self, **kwargs):
-        """Ordering from the request; the page and its size checked here (1 to 500 rows), since
-        django-tables2 would take any per_page it is given."""
-        table = self.get_table_class()(data=self.get_table_data(), **kwargs)
-        RequestConfig(self.request, paginate=False).configure(table)
-        size, page = self.request.GET.get("per_page", ""), self.request.GET.get("page", "")
-        size = min(int(size), 500) if size.isdigit() and int(size) > 0 else self.per_page
-        try:
-            table.paginate(page=int(page) if page.isdigit() else 1, per_page=size)
-        except EmptyPage:
-            table.paginate(page=table.paginator.num_pages, per_page=size)
-        return table
 
     def get_template_names(self):
         if self.request.htmx and not self.request.htmx.boosted:
@@ -101,7 +89,7 @@ class ScheduleCreateView(PermissionRequiredMixin, View):
     raise_exception = True
 
     def post(self, request):
-        environment = (Environment.objects.filter(pk=request.POST.get("environment")).first()
+        environment = (Environment.objects.filter(pk=int_param(request.POST.get("environment"))).first()
                        or Environment.objects.order_by("-is_production", "name").last())
         if environment is None:
             messages.error(request, "Add an environment first (Environments page).")

@@ -77,8 +77,13 @@ def _detail_raw(spec: dict[str, Any], environment, name: str | None) -> dict[str
     zone = spec.get("ScheduleExpressionTimezone") or "UTC"
     raw = {"environment": str(environment.pk), "name": name or spec.get("Name", ""),
            "description": spec.get("Description", ""), "group": spec.get("GroupName") or "default", "timezone": zone}
-    parsed = expressions.parse(spec["ScheduleExpression"], strict_rate_units=False)
-    if parsed.kind == "at":
+    try:
+        parsed = expressions.parse(spec.get("ScheduleExpression") or "", strict_rate_units=False)
+    except expressions.ExpressionError:
+        parsed = None  # nothing valid to show: the step opens with its defaults for the expression
+    if parsed is None:
+        pass
+    elif parsed.kind == "at":
         raw.update(occurrence=ONE_TIME, at_date=parsed.when.strftime("%Y/%m/%d"),
                    at_time=parsed.when.strftime("%H:%M" if not parsed.when.second else "%H:%M:%S"))
     elif parsed.kind == "rate":

@@ -3,6 +3,8 @@ import json
 
 from django import template
 
+from core import safejson
+
 register = template.Library()
 
 
@@ -11,8 +13,8 @@ def pretty_json(value):
     """Indented JSON; a string holding JSON (an event pattern) is parsed first."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
+            value = safejson.loads(value)
+        except safejson.InvalidJSON:
             return value
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
 
