@@ -56,7 +56,7 @@ def test_deep_json_in_the_sandbox_is_a_field_error(users, field, deep):
     if deep in (MID, MID_OBJECT) or field == "event":
         assert DEPTH_MESSAGE in message
     else:  # longer than the field's AWS limit: that is said first
-        assert (f"the pattern is {len(deep):,} characters long; the limit is 2,048" in message
+        assert (f"The pattern is {len(deep):,} characters; EventBridge accepts at most 4,096." in message
                 or "it must have length less than or equal to 8,192 (AWS's limit for target input)" in message)
 
 
