@@ -20,6 +20,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def audit_checkpoints(settings, tmp_path):
+    """Each test's own checkpoint file: checkpoints of a test's events must not outlive its database."""
+    settings.AUDIT_CHECKPOINT_PATH = str(tmp_path / "audit-checkpoints.jsonl")
+    return tmp_path / "audit-checkpoints.jsonl"
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """Resource listings are cached for a while; each test starts from what AWS has now."""
     from django.core.cache import cache
