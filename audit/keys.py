@@ -44,13 +44,8 @@ def _make(secret: str) -> ChainKey:
     return ChainKey(id=key_id(raw), secret=raw)
 
 
-def local_key_file() -> Path:
-    return Path(settings.VAR_DIR) / KEY_FILE_NAME
-
-
-def _local_key() -> str:
+def _local_key(path: Path) -> str:
     """Read the local-mode key file, creating it (0600, exclusive create) the first time."""
-    path = local_key_file()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -66,20 +61,20 @@ def _local_key() -> str:
 
 
 @lru_cache(maxsize=8)
-def _ring(current: str, old: tuple[str, ...], local: bool) -> tuple[ChainKey, dict[str, ChainKey]]:
+def _ring(current: str, old: tuple[str, ...], local: bool, var_dir: str) -> tuple[ChainKey, dict[str, ChainKey]]:
     if not current:
         if not local:
             raise ImproperlyConfigured("AUDIT_CHAIN_KEY is required outside local mode (see docs/operations.md).")
-        current = _local_key()
+        current = _local_key(Path(var_dir) / KEY_FILE_NAME)
     signing = _make(current)
     ring = {key.id: key for key in map(_make, filter(None, (o.strip() for o in old)))}
     ring[signing.id] = signing
     return signing, ring
 
 
-def _settings() -> tuple[str, tuple[str, ...], bool]:
+def _settings() -> tuple[str, tuple[str, ...], bool, str]:
     return (getattr(settings, "AUDIT_CHAIN_KEY", "") or "", tuple(getattr(settings, "AUDIT_CHAIN_OLD_KEYS", ())),
-            bool(getattr(settings, "LOCAL_MODE", False)))
+            bool(getattr(settings, "LOCAL_MODE", False)), str(settings.VAR_DIR))
 
 
 def signing_key() -> ChainKey:
