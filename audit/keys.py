@@ -16,7 +16,7 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -26,13 +26,23 @@ KEY_FILE_NAME = "audit-chain.key"
 MIN_KEY_LENGTH = 32
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=True)
 class ChainKey:
     id: str
     secret: bytes
 
     def sign(self, message: str) -> str:
         return hmac.new(self.secret, message.encode(), hashlib.sha256).hexdigest()
+
+    @cached_property
+    def _keyed(self):
+        return hmac.new(self.secret, digestmod=hashlib.sha256)
+
+    def mac(self, message: bytes) -> str:
+        """HMAC-SHA256 of `message` (from a copy of the keyed state: the key is set up once)."""
+        state = self._keyed.copy()
+        state.update(message)
+        return state.hexdigest()
 
 
 def key_id(secret: bytes) -> str:

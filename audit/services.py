@@ -50,8 +50,7 @@ def _body(fields: dict[str, Any], *, normalise: bool = True) -> str:
 def _digest(prev_hash: str, body: str, key: chain_keys.ChainKey | None) -> str:
     if key is None:  # events written before keyed hashing
         return hashlib.sha256(f"{prev_hash}\n{body}".encode("utf-8", "surrogatepass")).hexdigest()
-    message = f"{key.id}\n{prev_hash}\n{body}".encode("utf-8", "surrogatepass")
-    return hmac.new(key.secret, message, hashlib.sha256).hexdigest()
+    return key.mac(f"{key.id}\n{prev_hash}\n{body}".encode("utf-8", "surrogatepass"))
 
 
 def event_hash(prev_hash: str, fields: dict[str, Any], key: chain_keys.ChainKey | None = None) -> str:
