@@ -33,6 +33,16 @@ APP_ROLE = f"ec_audit_app_{os.getpid()}"
 APP_PASSWORD = "app-role-password-1"
 
 
+# Only the apps the drills need: auth (and contenttypes), then audit. The four roles are not synced after a
+# partial migrate (their groups would be recorded before the audit tables exist); a full migrate syncs them last.
+MIGRATE = """
+from django.core.management import call_command
+from django.db.models.signals import post_migrate
+post_migrate.disconnect(dispatch_uid="accounts.roles_sync")
+call_command("migrate", "auth", verbosity=0)
+"""
+
+
 def _server() -> dict:
     """The PostgreSQL server the suite uses (DATABASE_URL) or the local one, as a superuser."""
     default = settings.DATABASES["default"]
@@ -74,8 +84,7 @@ def server(django_db_blocker):
         conn.execute(f'CREATE DATABASE "{SCRATCH_DB}"')
     env = {**os.environ, "DATABASE_URL": _url(server, SCRATCH_DB), "AUDIT_CHAIN_KEY": signing_key().secret.decode(),
            "EVENTCONSOLE_VAR_DIR": str(settings.VAR_DIR)}
-    migrate = ("from django.core.management import call_command; "
-               "call_command('migrate', 'auth', verbosity=0); call_command('migrate', 'audit', verbosity=0)")
+    migrate = MIGRATE + "call_command('migrate', 'audit', verbosity=0)\n"
     subprocess.run([sys.executable, "manage.py", "shell", "-c", migrate], cwd=ROOT, env=env, check=True, timeout=180)
     with django_db_blocker.unblock():
         _register(ALIAS, _url(server, SCRATCH_DB))
@@ -262,3 +271,56 @@ def test_db_app_role_refuses_a_role_that_owns_tables_and_prints_its_sql(attacker
     assert 'REVOKE UPDATE, DELETE ON "public"."audit_auditevent" FROM "someone_else";' in out
     assert 'GRANT UPDATE ("last_hash", "last_event_id") ON "public"."audit_auditchainhead" TO "someone_else";' in out
     assert not attacker.execute("SELECT 1 FROM pg_roles WHERE rolname = 'someone_else'").fetchone()
+
+
+UPGRADE = MIGRATE + """
+from datetime import datetime, timezone
+from django.db import connection
+from audit.services import GENESIS, HASHED_FIELDS, event_hash
+
+call_command("migrate", "audit", "0003", verbosity=0)
+prev = GENESIS
+with connection.cursor() as cursor:  # events as the release before keyed hashing wrote them
+    for i in range(3):
+        fields = {name: None for name in HASHED_FIELDS} | {
+            "time": datetime(2026, 1, 1, 12, i, tzinfo=timezone.utc), "actor_name": "system",
+            "action": "change.submitted", "object_type": "rule", "object_id": str(i), "object_repr": f"default/r{i}",
+            "related_type": "", "related_id": "", "environment_name": "", "message": f"old {i}", "request_id": "",
+            "user_agent": "", "after": {"n": i}}
+        digest = event_hash(prev, fields)
+        cursor.execute(
+            "INSERT INTO audit_auditevent (time, actor_name, action, object_type, object_id, object_repr, related_type,"
+            " related_id, environment_name, after, message, request_id, user_agent, prev_hash, hash)"
+            " VALUES (%s, 'system', 'change.submitted', 'rule', %s, %s, '', '', '', %s::jsonb, %s, '', '', %s, %s)",
+            [fields["time"], str(i), f"default/r{i}", '{"n": %d}' % i, f"old {i}", prev, digest])
+        prev = digest
+    cursor.execute("INSERT INTO audit_auditchainhead (id, last_hash, last_event_id) VALUES (1, %s, 3)", [prev])
+call_command("migrate", "audit", verbosity=0)
+"""
+
+
+def test_unkeyed_events_of_an_earlier_release_still_verify_after_the_upgrade(server):
+    name, alias = f"{SCRATCH_DB}_upgrade", "audit_tamper_upgrade"
+    with superuser(server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env = {**os.environ, "DATABASE_URL": _url(server, name), "AUDIT_CHAIN_KEY": signing_key().secret.decode()}
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", UPGRADE], cwd=ROOT, env=env, check=True, timeout=180)
+    _register(alias, _url(server, name))
+    try:
+        from audit.models import AuditChainHead
+
+        head = AuditChainHead.objects.using(alias).get()
+        assert head.legacy_last_id == 3 and head.legacy_seal.startswith(signing_key().id + ":")
+        assert audit_verify(using=alias).ok
+        new = record(1, using=alias)[0]
+        assert new.key_id == signing_key().id and new.prev_hash == head.last_hash
+        result = audit_verify(using=alias)
+        assert result.ok and result.count == 4
+        with superuser(server, name) as attacker:  # and the seal cannot be moved, even by the owner
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="legacy audit segment"):
+                attacker.execute("UPDATE audit_auditchainhead SET legacy_last_id = 4")
+    finally:
+        _unregister(alias)
+        with superuser(server) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
