@@ -269,3 +269,17 @@ def test_the_key_is_required_outside_local_mode_and_generated_once_in_local_mode
 
     keys._ring.cache_clear()  # as a new process would: the file is read, not generated again
     assert signing_key() == key
+
+
+def test_beat_writes_a_signed_checkpoint_when_the_chain_has_grown(events, settings, audit_checkpoints):
+    from audit.tasks import audit_checkpoint
+
+    assert settings.CELERY_BEAT_SCHEDULE["audit-checkpoint"]["task"] == audit_checkpoint.name
+    audit_checkpoint.apply()
+    audit_checkpoint.apply()  # nothing new since: no second line
+    [line] = [json.loads(text) for text in audit_checkpoints.read_text().splitlines()]
+    assert (line["event_id"], line["hash"], line["key_id"]) == (events[-1].pk, events[-1].hash, signing_key().id)
+    later = audit_record(action="change.submitted", object_type="rule", object_repr="default/later")
+    audit_checkpoint.apply()
+    assert json.loads(audit_checkpoints.read_text().splitlines()[-1])["event_id"] == later.pk
+    assert audit_verify_chain() is None
