@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -63,10 +64,11 @@ def _local_key(path: Path) -> str:
     else:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32) + "\n")
-    for _ in range(50):  # another process may have created it an instant ago and be writing it
+    for _ in range(100):  # another process may have created it an instant ago and be writing it
         text = path.read_text().strip()
         if text:
             return text
+        time.sleep(0.02)
     raise ImproperlyConfigured(f"The audit chain key file {path} is empty.")
 
 
