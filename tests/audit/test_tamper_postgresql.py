@@ -75,11 +75,24 @@ def _unregister(alias: str) -> None:
         del connections.settings[alias]
 
 
+def _drop_leftovers(conn) -> None:
+    """Scratch databases of earlier runs that were killed before their teardown (their process is gone)."""
+    for (name,) in conn.execute("SELECT datname FROM pg_database WHERE datname ~ '^ec_audit_tamper_[0-9]+(_upgrade)?$'"):
+        pid = int(name.split("_")[3])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except PermissionError:
+            pass
+
+
 @pytest.fixture(scope="module")
 def server(django_db_blocker):
     """A scratch database migrated (as the owner: the superuser here): auth (with contenttypes) and audit."""
     server = _server()
     with superuser(server) as conn:  # unreachable PostgreSQL fails here, loudly
+        _drop_leftovers(conn)
         conn.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}"')
         conn.execute(f'CREATE DATABASE "{SCRATCH_DB}"')
     env = {**os.environ, "DATABASE_URL": _url(server, SCRATCH_DB), "AUDIT_CHAIN_KEY": signing_key().secret.decode(),
