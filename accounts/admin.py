@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from audit.choices import AuditAction, ObjectType
+from audit.recorder import audit_explicit
 from audit.services import audit_record
 
 from .services import user_audit, user_snapshot
@@ -27,6 +28,14 @@ admin.site.unregister(Group)
 @admin.register(User)
 class AuditedUserAdmin(UserAdmin):
     """Edits made here are audited once the user and its groups are saved (save_related)."""
+
+    @audit_explicit(User)  # save_related and delete_model record these pages' changes themselves
+    def changeform_view(self, *args, **kwargs):
+        return super().changeform_view(*args, **kwargs)
+
+    @audit_explicit(User)
+    def delete_view(self, *args, **kwargs):
+        return super().delete_view(*args, **kwargs)
 
     def save_model(self, request, obj, form, change):
         self._audit_before = user_snapshot(User.objects.filter(pk=obj.pk).first()) if change else None
@@ -53,6 +62,10 @@ class AuditedUserAdmin(UserAdmin):
 
 @admin.register(Group)
 class AuditedGroupAdmin(GroupAdmin):
+    @audit_explicit(Group)  # save_related records this page's changes itself
+    def changeform_view(self, *args, **kwargs):
+        return super().changeform_view(*args, **kwargs)
+
     def save_model(self, request, obj, form, change):
         self._audit_before = _group_snapshot(Group.objects.filter(pk=obj.pk).first()) if change else None
         super().save_model(request, obj, form, change)

@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from audit.recorder import audit_explicit
+
 from .roles import ADMINS, ROLE_NAMES, ROLE_PERMISSIONS
 
 
@@ -52,6 +54,8 @@ def user_snapshot(user) -> dict | None:
         return None
     snapshot = {name: getattr(user, name) for name in USER_FIELDS}
     snapshot["groups"] = sorted(user.groups.values_list("name", flat=True))
+    snapshot["permissions"] = sorted(f"{app}.{codename}" for app, codename in user.user_permissions.values_list(
+        "content_type__app_label", "codename"))
     return snapshot
 
 
@@ -65,6 +69,7 @@ def user_audit(*, user, before: dict | None, actor=None, message: str) -> None:
 
 
 @transaction.atomic
+@audit_explicit(get_user_model())  # records its own event ("Roles set to …")
 def user_set_roles(*, user, roles: list[str], actor=None):
     """Put `user` in exactly these role groups. Admins also get the admin site (is_staff)."""
     unknown = set(roles) - set(ROLE_NAMES)

@@ -6,4 +6,4 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit history"
 
     def ready(self):
-        from . import receivers  # noqa: F401 (sign-in, sign-out and failed sign-in events)
+        from . import checks, receivers  # noqa: F401 (system checks; sign-in/out events and the change recorder)

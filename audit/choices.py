@@ -22,6 +22,7 @@ class AuditAction(models.TextChoices):
     USER_CHANGED = "user.changed", "User changed"
     GROUP_CHANGED = "group.changed", "Group changed"
     ENVIRONMENT_CHANGED = "environment.changed", "Environment changed"
+    ROLE_GRANT_CHANGED = "role_grant.changed", "Role grant changed"
 
 
 class ObjectType(models.TextChoices):
@@ -31,3 +32,4 @@ class ObjectType(models.TextChoices):
     ENVIRONMENT = "environment", "Environment"
     USER = "user", "User"
     GROUP = "group", "Group"
+    ROLE_GRANT = "role_grant", "Role grant"

@@ -2,8 +2,8 @@
 
 Rows are read 2,000 at a time (`audit.selectors.audit_event_batches`) and written as they come, so
 an export of any size holds one batch in memory. Every field is included, hashes too. JSON Lines is
-the exact record: `time` keeps its microseconds, so each line's hash can be recomputed
-(audit.services.event_hash). CSV writes JSON fields as compact JSON text and, because spreadsheets
+the exact record: `time` keeps its microseconds, so whoever holds the chain key named by `key_id`
+can recompute each line's hash (audit.services.event_hash). CSV writes JSON fields as compact JSON text and, because spreadsheets
 run cells that start with = + - @ as formulas, prefixes such a text cell with an apostrophe.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ __all__ = ["FORMATS", "COLUMNS", "export_csv", "export_jsonl", "export_response"
 # Every field of AuditEvent, in the order of its model, plus the approving user's name for reading.
 COLUMNS = ["id", "time", "actor_id", "actor_name", "on_behalf_of_id", "on_behalf_of_name", "action", "object_type",
            "object_id", "object_repr", "related_type", "related_id", "environment_id", "environment_name", "before",
-           "after", "diff", "message", "data", "request_id", "ip_address", "user_agent", "prev_hash", "hash"]
+           "after", "diff", "message", "data", "request_id", "ip_address", "user_agent", "prev_hash", "hash", "key_id"]
 JSON_COLUMNS = {"before", "after", "diff", "data"}
 _QUERY_FIELDS = [c if c != "on_behalf_of_name" else "on_behalf_of__username" for c in COLUMNS]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -1,9 +1,11 @@
 """AuditEvent: append-only and hash-chained, written by services in the same transaction as the change.
 
-Each event's `hash` is SHA-256 over the previous event's hash and this event's content, so an
-altered or removed row breaks the chain (`python manage.py verify_audit` finds it). The app
+Each event's `hash` is HMAC-SHA256, under a key kept outside the database, over the previous
+event's hash and this event's content, so an altered, inserted or removed row breaks the chain
+and cannot be re-chained without the key (`python manage.py verify_audit` finds it). The app
 never updates or deletes an event: save() refuses an existing row, delete() refuses, and the
-queryset's update()/delete() refuse. On PostgreSQL a trigger also refuses UPDATE and DELETE.
+queryset's update()/delete() refuse. On PostgreSQL triggers also refuse UPDATE, DELETE and
+TRUNCATE, and let the chain head only move forward to an existing event.
 """
 from django.conf import settings
 from django.db import models
@@ -55,6 +57,9 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(verbose_name="user agent", max_length=300, blank=True)
     prev_hash = models.CharField(verbose_name="previous hash", max_length=64)
     hash = models.CharField(verbose_name="hash", max_length=64, unique=True)
+    key_id = models.CharField(verbose_name="key id", max_length=16, blank=True, default="",
+                              help_text="Id of the chain key that signed this event; empty for events hashed "
+                                        "with plain SHA-256 before keyed hashing.")
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -87,6 +92,10 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_hash = models.CharField(max_length=64)
     last_event_id = models.BigIntegerField(null=True)
+    # Events up to legacy_last_id were hashed without a key (earlier releases); the seal (key id and an
+    # HMAC of that id and its hash) was written with the chain key when keyed hashing was introduced.
+    legacy_last_id = models.BigIntegerField(null=True, blank=True)
+    legacy_seal = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         verbose_name = "audit chain head"

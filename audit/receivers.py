@@ -1,9 +1,30 @@
-"""Sign-in, failed sign-in and sign-out become audit events."""
+"""Sign-in, failed sign-in and sign-out become audit events; so does every change to environments, users
+and groups (group membership and permissions included), from any path (audit.recorder)."""
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from accounts.services import user_snapshot
+from environments.models import Environment
+from environments.services import environment_snapshot
+
 from .choices import AuditAction, ObjectType
+from .recorder import audit_track
 from .services import audit_record
+
+
+def group_snapshot(group) -> dict:
+    return {"name": group.name, "permissions": sorted(
+        f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type"))}
+
+
+audit_track(Environment, object_type=ObjectType.ENVIRONMENT, action=AuditAction.ENVIRONMENT_CHANGED,
+            snapshot=environment_snapshot, environment=lambda environment: environment)
+audit_track(get_user_model(), object_type=ObjectType.USER, action=AuditAction.USER_CHANGED, snapshot=user_snapshot,
+            m2m=("groups", "user_permissions"), secret_fields=("password",), ignore_update_fields=("last_login",))
+audit_track(Group, object_type=ObjectType.GROUP, action=AuditAction.GROUP_CHANGED, snapshot=group_snapshot,
+            m2m=("permissions",))
 
 
 @receiver(user_logged_in, dispatch_uid="audit.signed_in")

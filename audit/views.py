@@ -22,7 +22,7 @@ from .selectors import (
     EventPage, audit_chain_neighbours, audit_event_detail, audit_event_list, audit_event_page, audit_object_history,
     audit_object_link,
 )
-from .services import HASHED_FIELDS, event_hash
+from .services import audit_event_hash_matches
 
 VIEW = "audit.view_auditevent"
 MAX_ID = 2**63 - 1
@@ -181,7 +181,6 @@ class AuditEventDetailView(PermissionRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         event = self.object
         previous, following = audit_chain_neighbours(event)
-        fields = {name: getattr(event, name) for name in HASHED_FIELDS}
         history_type = event.object_type if _is_number(event.object_id) else None
         return super().get_context_data(
             object_url=audit_object_link(event.object_type, event.object_id),
@@ -191,7 +190,7 @@ class AuditEventDetailView(PermissionRequiredMixin, DetailView):
             history_url=reverse("audit:object_history", args=[history_type, event.object_id]) if history_type else None,
             related_history_url=(reverse("audit:object_history", args=[event.related_type, event.related_id])
                                  if event.related_type and _is_number(event.related_id) else None),
-            hash_ok=event_hash(event.prev_hash, fields) == event.hash,
+            hash_ok=audit_event_hash_matches(event),
             previous=previous, following=following,
             previous_ok=previous is None or previous.hash == event.prev_hash,
             following_ok=following is None or following.prev_hash == event.hash,

@@ -2,9 +2,9 @@
 
 Run: python -m bench audit   (or make bench). AUDIT_EVENTS=200000 python -m bench audit for a quicker run.
 
-The events are inserted with executemany in batches of 5,000, with a valid hash chain computed here,
-event by event, by the function audit_record() uses (audit.services.event_hash), so `verify_audit`
-accepts the data. The mix: ~10,000 objects (70% rules, 30% schedules) in 2 environments, about ten
+The events are inserted with executemany in batches of 5,000, with a valid keyed hash chain computed
+here, event by event, by the function audit_record() uses (audit.services.event_hash, under the chain
+key), so `verify_audit` accepts the data. The mix: ~10,000 objects (70% rules, 30% schedules) in 2 environments, about ten
 change requests each; a change leaves 3 draft steps (before/after/diff), submit, approve, apply
 started, 2 API calls (request/response data) and applied (system, on behalf of the approver); plus
 drift detected and sign-ins; 24 users; times spread evenly over 2025 in id order. The pages are
@@ -53,6 +53,7 @@ def seed(events: int = EVENTS, *, progress: bool = True) -> dict:
     from audit.choices import AuditAction as A, ObjectType
     from audit.diff import diff
     from audit.models import AuditChainHead, AuditEvent
+    from audit.keys import signing_key
     from audit.services import GENESIS, _normalise, event_hash
     from changes.models import ChangeRequest
     from environments.models import Environment
@@ -88,6 +89,7 @@ def seed(events: int = EVENTS, *, progress: bool = True) -> dict:
          for n, (kind, obj) in enumerate(plan)], batch_size=2000)
     setup_s = time.perf_counter() - started
 
+    key = signing_key()
     step = timedelta(days=365) / events
     head = AuditChainHead.objects.filter(id=1).first()  # creating the users above recorded events already
     prev_hash = head.last_hash if head is not None else GENESIS
@@ -98,7 +100,7 @@ def seed(events: int = EVENTS, *, progress: bool = True) -> dict:
     # each value adapted the way the model fields would adapt it.
     columns = ["time", "actor_id", "actor_name", "on_behalf_of_id", "action", "object_type", "object_id",
                "object_repr", "related_type", "related_id", "environment_id", "environment_name", "before", "after",
-               "diff", "message", "data", "request_id", "ip_address", "user_agent", "prev_hash", "hash"]
+               "diff", "message", "data", "request_id", "ip_address", "user_agent", "prev_hash", "hash", "key_id"]
     json_columns = {"before", "after", "diff", "data"}
     quote = connection.ops.quote_name
     insert = (f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
@@ -121,8 +123,8 @@ def seed(events: int = EVENTS, *, progress: bool = True) -> dict:
         fields.update(time=YEAR_START + step * written, request_id=f"{rng.getrandbits(64):016x}" * 2,
                       ip_address=None if fields["actor_id"] is None else f"10.0.{written % 250}.{written % 199 + 1}",
                       user_agent="" if fields["actor_id"] is None else "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
-        fields["prev_hash"] = prev_hash
-        fields["hash"] = prev_hash = event_hash(prev_hash, fields)
+        fields["prev_hash"], fields["key_id"] = prev_hash, key.id
+        fields["hash"] = prev_hash = event_hash(prev_hash, fields, key)
         batch.append(tuple(
             adapt_time(fields[c]) if c == "time" else
             (json.dumps(fields[c]) if fields[c] is not None else None) if c in json_columns else fields[c]

@@ -12,9 +12,12 @@ from pathlib import Path
 def django_with_scratch_db(*, broker: str | None = None) -> Path:
     """Point settings at a fresh var/ (SQLite, broker) under a temp dir, set Django up and migrate.
 
+    BENCH_DATABASE_URL (an empty database) replaces the SQLite file, e.g. for PostgreSQL.
+
     The broker is the filesystem one under that dir unless `broker` names another."""
     scratch = Path(tempfile.mkdtemp(prefix="eventconsole-bench-"))
-    os.environ.update({"EVENTCONSOLE_VAR_DIR": str(scratch), "DATABASE_URL": f"sqlite:///{scratch / 'bench.sqlite3'}",
+    database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{scratch / 'bench.sqlite3'}"
+    os.environ.update({"EVENTCONSOLE_VAR_DIR": str(scratch), "DATABASE_URL": database_url,
                        "DJANGO_SETTINGS_MODULE": "eventconsole.settings", "LOG_LEVEL": "WARNING"})
     if broker:
         os.environ["CELERY_BROKER_URL"] = broker

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 
 from audit.choices import AuditAction, ObjectType
+from audit.recorder import audit_explicit
 from audit.services import audit_record
 
 from . import aws
@@ -17,29 +18,31 @@ AUDITED_FIELDS = ("name", "description", "account_id", "region", "endpoint_url",
                   "approvals_required")
 
 
-def _snapshot(environment: Environment | None) -> dict | None:
+def environment_snapshot(environment: Environment | None) -> dict | None:
     return model_to_dict(environment, fields=AUDITED_FIELDS) if environment is not None and environment.pk else None
 
 
+@audit_explicit(Environment)  # records its own event, with the actor
 def environment_save(form, *, actor) -> Environment:
     """Create or update an environment from a valid EnvironmentForm; the audit event says what changed."""
-    before = _snapshot(Environment.objects.filter(pk=form.instance.pk).first()) if form.instance.pk else None
+    before = environment_snapshot(Environment.objects.filter(pk=form.instance.pk).first()) if form.instance.pk else None
     with transaction.atomic():
         environment = form.save()
         audit_record(action=AuditAction.ENVIRONMENT_CHANGED, object_type=ObjectType.ENVIRONMENT,
                      object_id=environment.pk, object_repr=environment.name, environment=environment, actor=actor,
-                     before=before, after=_snapshot(environment),
+                     before=before, after=environment_snapshot(environment),
                      message="Environment created" if before is None else "Environment changed")
     aws.clear_cache()
     return environment
 
 
+@audit_explicit(Environment)
 def environment_delete(environment: Environment, *, actor) -> None:
     """Delete an environment (refused with ProtectedError while rules or schedules use it)."""
     with transaction.atomic():
         audit_record(action=AuditAction.ENVIRONMENT_CHANGED, object_type=ObjectType.ENVIRONMENT,
                      object_id=environment.pk, object_repr=environment.name, actor=actor,
-                     before=_snapshot(environment), after=None, message="Environment deleted")
+                     before=environment_snapshot(environment), after=None, message="Environment deleted")
         environment.delete()
     aws.clear_cache()
 

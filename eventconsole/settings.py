@@ -184,6 +184,17 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Audit log integrity (docs/operations.md): the chain key is never stored in the database.
+# ---------------------------------------------------------------------------------------------
+# Required outside local mode; local mode generates one into VAR_DIR/audit-chain.key when unset.
+AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY", default="")
+# Keys used before a rotation (comma-separated): they verify old events, never sign new ones.
+AUDIT_CHAIN_OLD_KEYS = env.list("AUDIT_CHAIN_OLD_KEYS", default=[])
+# Append-only file of signed checkpoints; in production on other storage than the database's.
+AUDIT_CHECKPOINT_PATH = env("AUDIT_CHECKPOINT_PATH", default=str(VAR_DIR / "audit-checkpoints.jsonl"))
+AUDIT_CHECKPOINT_INTERVAL_SECONDS = env.int("AUDIT_CHECKPOINT_INTERVAL_SECONDS", default=300)
+
+# ---------------------------------------------------------------------------------------------
 # Internationalisation
 # ---------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -247,6 +258,7 @@ CELERY_BEAT_SCHEDULE = {
     # Poll live state per environment; each run fans out one task per environment.
     "rules-poll": {"task": "rules.tasks.rules_poll_all", "schedule": float(POLL_INTERVAL_SECONDS)},
     "schedules-poll": {"task": "schedules.tasks.schedules_poll_all", "schedule": float(POLL_INTERVAL_SECONDS)},
+    "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint", "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS)},
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -19,6 +19,27 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL the audit tables refuse TRUNCATE (audit migration 0005), and Django empties the database
+    after each transactional test with TRUNCATE: the suite's own test database lets that through. The refusal
+    itself is drilled on a scratch database of its own (tests/audit/test_tamper_postgresql.py)."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_no_truncate")
+                cursor.execute("ALTER TABLE audit_auditchainhead DISABLE TRIGGER audit_auditchainhead_no_truncate")
+
+
+@pytest.fixture(autouse=True)
+def audit_checkpoints(settings, tmp_path):
+    """Each test's own checkpoint file: checkpoints of a test's events must not outlive its database."""
+    settings.AUDIT_CHECKPOINT_PATH = str(tmp_path / "audit-checkpoints.jsonl")
+    return tmp_path / "audit-checkpoints.jsonl"
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Resource listings are cached for a while; each test starts from what AWS has now."""

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from audit.choices import AuditAction, ObjectType
 from audit.export import COLUMNS, export_csv, export_jsonl
+from audit.keys import verification_keys
 from audit.models import AuditEvent
 from audit.services import HASHED_FIELDS, audit_record, event_hash
 from changes.models import ChangeRequest
@@ -100,7 +101,9 @@ def test_jsonl_export_is_the_exact_record_each_hash_can_be_recomputed(client_for
         assert list(line) == COLUMNS
         fields = {name: line[name] for name in HASHED_FIELDS}
         fields["time"] = datetime.fromisoformat(line["time"])
-        assert event_hash(line["prev_hash"], fields) == line["hash"]
+        key = verification_keys()[line["key_id"]]
+        assert event_hash(line["prev_hash"], fields, key) == line["hash"]
+        assert event_hash(line["prev_hash"], fields) != line["hash"]  # keyed: plain SHA-256 does not reproduce it
     system = next(line for line in lines if line["actor_id"] is None)
     assert system["actor_name"] == "system" and system["on_behalf_of_name"] == "reviewer"
 

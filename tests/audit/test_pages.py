@@ -26,7 +26,7 @@ from schedules.models import Schedule
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("audit:event_list")
-START = datetime(2025, 3, 1, 9, 30, tzinfo=dt_timezone.utc)
+START = datetime(2099, 3, 1, 9, 30, tzinfo=dt_timezone.utc)
 ACTIONS = [AuditAction.DRAFT_SAVED, AuditAction.SUBMITTED, AuditAction.APPROVED, AuditAction.API_CALL,
            AuditAction.APPLIED, AuditAction.DRIFT_DETECTED, AuditAction.SIGNED_IN]
 
@@ -34,6 +34,9 @@ ACTIONS = [AuditAction.DRAFT_SAVED, AuditAction.SUBMITTED, AuditAction.APPROVED,
 @pytest.fixture(autouse=True)
 def clock(monkeypatch):
     """audit_record() stamps events with this clock (clock.now = … moves it), from before the users exist.
+
+    It starts in 2099, after the events the test database already holds (migrate's role set-up is
+    recorded at the real time), so times still follow ids.
 
     Events are numbered in the order they are recorded and their times follow (as on a real system);
     the date filters rely on that, within audit.selectors.CLOCK_SKEW.
@@ -102,18 +105,18 @@ FILTERS = [
     ({"object": "orders-3"}, lambda e: "orders-3" in e.object_repr),
     ({"object_type": "rule", "object": "ORDERS-1"}, lambda e: e.object_type == "rule" and "orders-1" in e.object_repr),
     ({"environment": "production"}, lambda e: e.environment_name == "Production"),
-    ({"date_from": "2025-03-10", "date_to": "2025-03-20"},
-     lambda e: datetime(2025, 3, 10, tzinfo=dt_timezone.utc) <= e.time < datetime(2025, 3, 21, tzinfo=dt_timezone.utc)),
-    ({"date_from": "2025-04-15"}, lambda e: e.time >= datetime(2025, 4, 15, tzinfo=dt_timezone.utc)),
-    ({"date_to": "2025-03-01"}, lambda e: e.time < datetime(2025, 3, 2, tzinfo=dt_timezone.utc)),
+    ({"date_from": "2099-03-10", "date_to": "2099-03-20"},
+     lambda e: datetime(2099, 3, 10, tzinfo=dt_timezone.utc) <= e.time < datetime(2099, 3, 21, tzinfo=dt_timezone.utc)),
+    ({"date_from": "2099-04-15"}, lambda e: e.time >= datetime(2099, 4, 15, tzinfo=dt_timezone.utc)),
+    ({"date_to": "2099-03-01"}, lambda e: e.time < datetime(2099, 3, 2, tzinfo=dt_timezone.utc)),
     ({"q": "needle"}, lambda e: "needle" in e.message),
     ({"q": "REVIEWER"}, lambda e: "reviewer" in f"{e.object_repr} {e.actor_name} {e.message}".lower()),
     ({"q": "nightly-2"}, lambda e: "nightly-2" in e.object_repr),
     ({"actor": "reviewer", "action": "change.approved"},
      lambda e: e.actor_name == "reviewer" and e.action == "change.approved"),
-    ({"environment": "sandbox", "date_from": "2025-03-05", "date_to": "2025-04-05"},
+    ({"environment": "sandbox", "date_from": "2099-03-05", "date_to": "2099-04-05"},
      lambda e: e.environment_name == "Sandbox"
-     and datetime(2025, 3, 5, tzinfo=dt_timezone.utc) <= e.time < datetime(2025, 4, 6, tzinfo=dt_timezone.utc)),
+     and datetime(2099, 3, 5, tzinfo=dt_timezone.utc) <= e.time < datetime(2099, 4, 6, tzinfo=dt_timezone.utc)),
 ]
 
 
@@ -209,7 +212,7 @@ def test_two_indexed_filters_also_walk_correctly_in_windows(client_for, many, mo
 
 PAGES_SQL = [
     LIST, f"{LIST}?before=60", f"{LIST}?after=10", f"{LIST}?actor=operator&action={ACTIONS[0]}",
-    f"{LIST}?environment=ENV&date_from=2025-03-02&date_to=2025-03-04", f"{LIST}?q=needle",
+    f"{LIST}?environment=ENV&date_from=2099-03-02&date_to=2099-03-04", f"{LIST}?q=needle",
     f"{LIST}?object_type=rule&object=r3", "/audit/history/rule/3/", "/audit/history/rule/3/?before=100",
 ]
 
@@ -248,8 +251,8 @@ def test_dates_become_id_bounds(client_for, many, envs):
     client = client_for("viewer")
     client.get(LIST)
     with CaptureQueriesContext(connection) as queries:
-        page = client.get(f"{LIST}?date_from=2025-03-02&date_to=2025-03-02").context["page"]
-    assert [e.pk for e in page.events] == newest_first(keep=lambda e: e.time.date().isoformat() == "2025-03-02")
+        page = client.get(f"{LIST}?date_from=2099-03-02&date_to=2099-03-02").context["page"]
+    assert [e.pk for e in page.events] == newest_first(keep=lambda e: e.time.date().isoformat() == "2099-03-02")
     page_sql = next(q["sql"] for q in queries.captured_queries if '"message"' in q["sql"])
     assert '"audit_auditevent"."id" >=' in page_sql and '"audit_auditevent"."id" <=' in page_sql
     assert '"audit_auditevent"."time" >=' in page_sql
@@ -262,8 +265,8 @@ def test_dates_become_id_bounds(client_for, many, envs):
     ("before=%C2%B2", "is not an event number"),
     ("after=9223372036854775807&q=x", None),
     ("before=5&after=3", "either before or after"),
-    ("date_from=2025-13-45", "Ignored From: Enter a valid date."),
-    ("date_from=2025-04-01&date_to=2025-03-01", "The end date is before the start date."),
+    ("date_from=2099-13-45", "Ignored From: Enter a valid date."),
+    ("date_from=2099-04-01&date_to=2099-03-01", "The end date is before the start date."),
     ("action=nope", "Ignored Action: Select a valid choice."),
     ("environment=987654", "Ignored Environment: Select a valid choice."),
     ("date_to=9999-12-31&date_from=0001-01-01", None),
@@ -279,7 +282,7 @@ def test_bad_parameters_are_ignored_with_words(client_for, many, query, words):
 
 def test_bad_export_parameters_answer_400_in_words(client_for, many):
     client = client_for("viewer")
-    response = client.get(f"{LIST}?date_from=2025-02-31&format=csv")
+    response = client.get(f"{LIST}?date_from=2099-02-31&format=csv")
     assert response.status_code == 400 and b"Nothing exported" in response.content and b"valid date" in response.content
     response = client.get(f"{LIST}?format=xml")
     assert response.status_code == 400 and b"use format=csv or format=jsonl" in response.content

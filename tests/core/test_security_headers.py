@@ -31,8 +31,9 @@ def test_every_response_has_a_policy_without_inline_script(client_for, client, p
 
 
 def _production_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "EVENTCONSOLE_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "EVENTCONSOLE_", "AUDIT_"))}
     env.update(EVENTCONSOLE_LOCAL_MODE="false", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+               AUDIT_CHAIN_KEY=secrets.token_urlsafe(32),
                DJANGO_ALLOWED_HOSTS="console.example.com", PYTHONPATH=str(ROOT), **extra)
     return env
 
