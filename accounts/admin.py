@@ -8,6 +8,7 @@ from django.db import transaction
 from audit.choices import AuditAction, ObjectType
 from audit.services import audit_record
 
+from .models import RoleGrant
 from .services import user_audit, user_snapshot
 
 User = get_user_model()
@@ -24,9 +25,22 @@ admin.site.unregister(User)
 admin.site.unregister(Group)
 
 
+class RoleGrantInline(admin.TabularInline):
+    """Roles in one environment only. (Groups, above, are roles in every environment.)"""
+
+    model = RoleGrant
+    extra = 1
+    fields = ("role", "environment")
+    verbose_name = "role in one environment"
+    verbose_name_plural = "roles in one environment only (the groups above count in every environment)"
+
+
 @admin.register(User)
 class AuditedUserAdmin(UserAdmin):
-    """Edits made here are audited once the user and its groups are saved (save_related)."""
+    """Edits made here are audited once the user, its groups and its per-environment roles are saved
+    (save_related): the audited snapshot includes the roles granted per environment."""
+
+    inlines = [RoleGrantInline]
 
     def save_model(self, request, obj, form, change):
         self._audit_before = user_snapshot(User.objects.filter(pk=obj.pk).first()) if change else None

@@ -28,6 +28,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
+from accounts.permissions import SUBMIT, restrict, user_can
+
 from .choices import ChangeState
 from .kinds import ObjectConflict, SpecInvalid
 from .models import ChangeRequest
@@ -62,6 +64,13 @@ def querydict(data: dict[str, list[str]] | None) -> QueryDict:
     return result
 
 
+def submittable_environments(user):
+    """The environment picker of a flow's first step: only where this user may submit."""
+    from environments.models import Environment
+
+    return restrict(Environment.objects.order_by("name"), user, SUBMIT, field="pk")
+
+
 class DraftWizardView(PermissionRequiredMixin, View):
     permission_required = "changes.submit_changerequest"
     raise_exception = True
@@ -93,6 +102,8 @@ class DraftWizardView(PermissionRequiredMixin, View):
                                         pk=kwargs["pk"], kind=self.kind)
         if self.change.author_id != request.user.pk:
             raise PermissionDenied("Only the author can edit a draft.")
+        if not user_can(request.user, SUBMIT, self.change.environment):
+            raise PermissionDenied(f"You may no longer change anything in {self.change.environment.name}.")
         if self.change.state != ChangeState.DRAFT:
             messages.info(request, f"This change is {self.change.get_state_display().lower()}; it can no longer be edited.")
             return redirect(self.change)

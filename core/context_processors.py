@@ -26,7 +26,11 @@ def _nav_items(request):
 def console(request):
     """Values every page needs: navigation, the user's roles, and whether AWS is the local emulator."""
     user = getattr(request, "user", None)
-    roles = []
+    roles, role_rows = [], []
     if user is not None and user.is_authenticated:
+        from accounts.permissions import roles_by_environment
+
         roles = [g.name for g in user.groups.all() if g.name in ROLE_NAMES]
-    return {"LOCAL_MODE": settings.LOCAL_MODE, "nav_items": _nav_items(request), "user_roles": roles}
+        role_rows = roles_by_environment(user)  # [("every environment", [...]), ("Sandbox", [...])]
+    return {"LOCAL_MODE": settings.LOCAL_MODE, "nav_items": _nav_items(request), "user_roles": roles,
+            "role_rows": role_rows}
