@@ -40,12 +40,13 @@ class _All:
 
 ALL = _All()
 
-# Permissions a grant in one environment can give: everything of a role except what spans environments.
+# Permissions a grant in one environment can give: everything of a role except what spans environments
+# (these, and managing users and their roles: auth.* and accounts.*).
 ENVIRONMENT_WIDE = frozenset({"environments.add_environment"})
 
 
 def _scoped(role: str) -> frozenset[str]:
-    return frozenset(p for p in ROLE_PERMISSIONS.get(role, ()) if not p.startswith("auth.")
+    return frozenset(p for p in ROLE_PERMISSIONS.get(role, ()) if not p.startswith(("auth.", "accounts."))
                      and p not in ENVIRONMENT_WIDE)
 
 
