@@ -242,8 +242,12 @@ class DraftWizardView(PermissionRequiredMixin, View):
         except Exception as exc:  # the review must show even if the plan cannot be computed
             note = f"The plan could not be computed: {exc}"
         spec_errors = errors if errors is not None else handler.validate(self.change.spec, environment=self.environment)
+        from .approvals import explain, requirements
+
+        reaches = [explain(row) for row in requirements(self.change, reviews=[]) if row.reason]
         return render(self.request, self.template_name_review, self.context(
-            cleaned=cleaned, plan=calls, plan_note=note, spec_errors=spec_errors, spec=self.change.spec))
+            cleaned=cleaned, plan=calls, plan_note=note, spec_errors=spec_errors, spec=self.change.spec,
+            reaches=reaches))
 
     template_name_review = "changes/wizard_review.html"
 
@@ -260,8 +264,10 @@ class DraftWizardView(PermissionRequiredMixin, View):
             messages.error(self.request, str(exc))
             return self.render_review()
         if self.change.state == ChangeState.SUBMITTED:
-            messages.success(self.request, f"Submitted for review: {self.change.environment.name} needs "
-                             f"{self.change.environment.approvals_required} approval(s) before it is applied.")
+            from .approvals import requirements, summary
+
+            messages.success(self.request, "Submitted for review; approvals needed before it is applied: "
+                             f"{summary(requirements(self.change, reviews=[]))}.")
         else:
             messages.success(self.request, "Submitted: no approval is needed here, so the worker is applying it now.")
         return self.submitted_redirect(self.change)

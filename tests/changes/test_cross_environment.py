@@ -152,3 +152,21 @@ def test_an_environment_without_an_account_id_is_never_reached(environment):
     Environment.objects.create(name="Unknown account", region="eu-west-1", endpoint_url=environment.endpoint_url)
     change = ChangeRequest(kind="rule", environment=environment, spec=forward_everything())
     assert reached_environments(change) == []
+
+
+def test_the_flows_review_step_warns_before_submission(people, environment, production, client):
+    from tests.rules import flow
+
+    client.force_login(people["sandbox_operator"])
+    draft = flow.start(client, environment)
+    flow.post(client, draft, "detail", flow.detail(environment, name="to-production"))
+    flow.post(client, draft, "pattern", flow.worked_example_pattern_form())
+    flow.post(client, draft, "targets", flow.targets(flow.target(
+        0, "", arn="arn:aws:lambda:eu-west-1:123456789012:function:Do_nothing")))
+    flow.post(client, draft, "tags", flow.tags())
+    review = client.get(flow.step_url(draft, "review"))
+    assert review.status_code == 200, review
+    html = review.content.decode()
+    assert ("Targets reach Production (eu-west-1, 123456789012): 1 approval from a Production reviewer needed"
+            in html)
+    assert "Sandbox needs no approval itself" in html
