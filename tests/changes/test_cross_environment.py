@@ -44,8 +44,17 @@ def submit(author, environment, spec):
     return change
 
 
-def test_a_sandbox_rule_forwarding_to_the_production_bus_waits_for_a_production_reviewer(people, environment):
-    change = submit(people["sandbox_operator"], environment, forward_everything())
+def test_a_sandbox_rule_forwarding_to_the_production_bus_waits_for_a_production_reviewer(
+        people, environment, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    for name in ("sandbox_reviewer", "production_reviewer"):
+        people[name].email = f"{name}@example.com"
+        people[name].save()
+    with django_capture_on_commit_callbacks(execute=True):
+        change = submit(people["sandbox_operator"], environment, forward_everything())
+    # Production's reviewers are asked; Sandbox's part needs nobody.
+    assert [m.to for m in mail.outbox] == [["production_reviewer@example.com"]]
     # Sandbox alone applies without review; reaching Production it must wait.
     assert change.state == S.SUBMITTED
     submitted = AuditEvent.objects.filter(action="change.submitted", related_id=str(change.pk)).get()
