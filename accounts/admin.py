@@ -18,7 +18,9 @@ def _group_snapshot(group):
     if group is None or group.pk is None:
         return None
     return {"name": group.name, "permissions": sorted(
-        f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type"))}
+        f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")),
+        "environment_roles": sorted(f"{role} in {name}" for role, name in
+                                    group.role_grants.values_list("role", "environment__name"))}
 
 
 admin.site.unregister(User)
@@ -29,6 +31,7 @@ class RoleGrantInline(admin.TabularInline):
     """Roles in one environment only. (Groups, above, are roles in every environment.)"""
 
     model = RoleGrant
+    fk_name = "user"
     extra = 1
     fields = ("role", "environment")
     verbose_name = "role in one environment"
@@ -65,8 +68,21 @@ class AuditedUserAdmin(UserAdmin):
         super().delete_model(request, obj)
 
 
+class GroupRoleGrantInline(admin.TabularInline):
+    """Every member of this group holds these roles in these environments."""
+
+    model = RoleGrant
+    fk_name = "group"
+    extra = 1
+    fields = ("role", "environment")
+    verbose_name = "role its members hold in one environment"
+    verbose_name_plural = "roles its members hold in one environment only"
+
+
 @admin.register(Group)
 class AuditedGroupAdmin(GroupAdmin):
+    inlines = [GroupRoleGrantInline]
+
     def save_model(self, request, obj, form, change):
         self._audit_before = _group_snapshot(Group.objects.filter(pk=obj.pk).first()) if change else None
         super().save_model(request, obj, form, change)

@@ -69,11 +69,18 @@ def grants_of(user) -> dict[int, frozenset[str]]:
         from .models import RoleGrant
 
         by_env: dict[int, set[str]] = {}
-        for env_id, role in RoleGrant.objects.filter(user_id=user.pk).values_list("environment_id", "role"):
+        for env_id, role in _grants(RoleGrant, user).values_list("environment_id", "role"):
             by_env.setdefault(env_id, set()).update(_ROLE_SCOPED.get(role, ()))
         cached = {env_id: frozenset(perms) for env_id, perms in by_env.items()}
         setattr(user, _CACHE, cached)
     return cached
+
+
+def _grants(model, user):
+    """The user's own grants and those of the groups they belong to (one query)."""
+    from django.db.models import Q
+
+    return model.objects.filter(Q(user_id=user.pk) | Q(group__user=user.pk)).distinct()
 
 
 def forget(user) -> None:
@@ -139,9 +146,9 @@ def roles_by_environment(user) -> list[tuple[str, list[str]]]:
         rows.append(("every environment", global_roles))
     from .models import RoleGrant
 
-    by_env: dict[str, list[str]] = {}
-    for name, role in RoleGrant.objects.filter(user_id=user.pk).values_list("environment__name", "role"):
-        by_env.setdefault(name, []).append(role)
+    by_env: dict[str, set[str]] = {}
+    for name, role in _grants(RoleGrant, user).values_list("environment__name", "role"):
+        by_env.setdefault(name, set()).add(role)
     rows.extend((name, sorted(roles)) for name, roles in sorted(by_env.items()))
     return rows
 

@@ -110,6 +110,28 @@ def user_set_environment_roles(*, user, environment, roles: list[str], actor=Non
     return user
 
 
+@transaction.atomic
+def group_set_environment_roles(*, group, environment, roles: list[str], actor=None):
+    """Every member of `group` gets exactly these roles in `environment` (through the group)."""
+    from audit.choices import AuditAction, ObjectType
+    from audit.services import audit_record
+
+    from .models import RoleGrant
+
+    _check_roles(roles)
+    before = sorted(RoleGrant.objects.filter(group=group, environment=environment).values_list("role", flat=True))
+    RoleGrant.objects.filter(group=group, environment=environment).exclude(role__in=roles).delete()
+    for role in roles:
+        RoleGrant.objects.get_or_create(group=group, environment=environment, role=role)
+    if before != sorted(roles):
+        audit_record(action=AuditAction.GROUP_CHANGED, object_type=ObjectType.GROUP, object_id=group.pk,
+                     object_repr=group.name, actor=actor, environment=environment,
+                     before={"environment_roles": [f"{r} in {environment.name}" for r in before]},
+                     after={"environment_roles": [f"{r} in {environment.name}" for r in sorted(roles)]},
+                     message=f"Roles of its members in {environment.name} set to {', '.join(sorted(roles)) or 'none'}")
+    return group
+
+
 def role_grant(*, user, role: str, environment, actor=None):
     """Add one role in one environment (audited)."""
     from .models import RoleGrant

@@ -149,7 +149,8 @@ def _reviewers_for(change: ChangeRequest, rows=None):
     granted = [role for role, perms in ROLE_PERMISSIONS.items() if REVIEW in perms]
     return (get_user_model().objects.filter(is_active=True)
             .filter(Q(groups__permissions=permission) | Q(user_permissions=permission) | Q(is_superuser=True)
-                    | Q(role_grants__environment__in=environments, role_grants__role__in=granted))
+                    | Q(role_grants__environment__in=environments, role_grants__role__in=granted)
+                    | Q(groups__role_grants__environment__in=environments, groups__role_grants__role__in=granted))
             .exclude(pk=change.author_id).exclude(email="").distinct())
 
 

@@ -168,3 +168,36 @@ def test_the_server_refuses_an_environment_the_first_step_did_not_offer(alice, t
         services.change_request_draft_create(kind="rule", action="create", environment=production, author=alice)
     draft.refresh_from_db()
     assert draft.environment == sandbox
+
+
+def test_a_group_can_hold_a_role_in_one_environment_for_all_its_members(alice, two, client_for, users):
+    from django.contrib.auth.models import Group
+
+    from accounts.services import group_set_environment_roles
+
+    sandbox, production = two
+    team = Group.objects.create(name="Payments team")
+    alice.groups.add(team)
+    group_set_environment_roles(group=team, environment=sandbox, roles=["Operators"], actor=users["admin"])
+    alice = get_user_model().objects.get(pk=alice.pk)
+    assert user_can(alice, SUBMIT, sandbox) and not user_can(alice, SUBMIT, production)
+    event = AuditEvent.objects.filter(action="group.changed", object_id=str(team.pk)).latest("id")
+    assert event.after == {"environment_roles": ["Operators in Sandbox"]} and event.actor_id == users["admin"].pk
+
+    # The group's admin page grants too, audited in the group's snapshot.
+    admin = client_for("admin")
+    url = reverse("admin:auth_group_change", args=[team.pk])
+    grant = RoleGrant.objects.get(group=team)
+    response = admin.post(url, {"name": "Payments team", "role_grants-TOTAL_FORMS": "2",
+                                "role_grants-INITIAL_FORMS": "1", "role_grants-0-id": grant.pk,
+                                "role_grants-0-group": team.pk, "role_grants-0-role": "Operators",
+                                "role_grants-0-environment": sandbox.pk, "role_grants-1-role": "Viewers",
+                                "role_grants-1-environment": production.pk})
+    assert response.status_code == 302
+    alice = get_user_model().objects.get(pk=alice.pk)
+    assert user_can(alice, "rules.view_rule", production) and not user_can(alice, SUBMIT, production)
+    event = AuditEvent.objects.filter(action="group.changed", object_id=str(team.pk)).latest("id")
+    assert event.after["environment_roles"] == ["Operators in Sandbox", "Viewers in Production"]
+    client = Client()
+    client.force_login(alice)
+    assert "(Viewers in Production; Operators in Sandbox)" in client.get(reverse("core:dashboard")).content.decode()
