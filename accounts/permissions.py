@@ -51,7 +51,7 @@ def _scoped(role: str) -> frozenset[str]:
 
 
 _ROLE_SCOPED = {name: _scoped(name) for name in ROLE_NAMES}
-_CACHE = "_eventconsole_grants"
+_CACHE, _ROWS, _MENU = "_eventconsole_grants", "_eventconsole_grant_rows", "_eventconsole_roles"
 
 
 def _usable(user) -> bool:
@@ -66,26 +66,31 @@ def grants_of(user) -> dict[int, frozenset[str]]:
     """{environment id: permissions} from the user's RoleGrants (one query per user object)."""
     cached = getattr(user, _CACHE, None)
     if cached is None:
-        from .models import RoleGrant
-
         by_env: dict[int, set[str]] = {}
-        for env_id, role in _grants(RoleGrant, user).values_list("environment_id", "role"):
+        for env_id, _, role in _grant_rows(user):
             by_env.setdefault(env_id, set()).update(_ROLE_SCOPED.get(role, ()))
         cached = {env_id: frozenset(perms) for env_id, perms in by_env.items()}
         setattr(user, _CACHE, cached)
     return cached
 
 
-def _grants(model, user):
-    """The user's own grants and those of the groups they belong to (one query)."""
-    from django.db.models import Q
+def _grant_rows(user) -> list[tuple[int, str, str]]:
+    """[(environment id, environment name, role)]: the user's own grants and their groups' (one query)."""
+    rows = getattr(user, _ROWS, None)
+    if rows is None:
+        from django.db.models import Q
 
-    return model.objects.filter(Q(user_id=user.pk) | Q(group__user=user.pk)).distinct()
+        from .models import RoleGrant
+
+        rows = sorted(set(RoleGrant.objects.filter(Q(user_id=user.pk) | Q(group__user=user.pk))
+                          .values_list("environment_id", "environment__name", "role")))
+        setattr(user, _ROWS, rows)
+    return rows
 
 
 def forget(user) -> None:
     """Drop the cached answers on this user object (after its grants or groups changed)."""
-    for name in (_CACHE, "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+    for name in (_CACHE, _ROWS, _MENU, "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         if hasattr(user, name):
             delattr(user, name)
 
@@ -137,19 +142,22 @@ def has_any_role(user) -> bool:
 
 
 def roles_by_environment(user) -> list[tuple[str, list[str]]]:
-    """[("every environment", [roles]), (environment name, [roles]), …] for the menu and the user page."""
+    """[("every environment", [roles]), (environment name, [roles]), …] for the menu (two queries, once
+    per user object)."""
+    cached = getattr(user, _MENU, None)
+    if cached is not None:
+        return cached
     rows = []
     global_roles = sorted(g.name for g in user.groups.all() if g.name in ROLE_NAMES)
     if user.is_superuser:
         global_roles = sorted(set(global_roles) | {"superuser"})
     if global_roles:
         rows.append(("every environment", global_roles))
-    from .models import RoleGrant
-
     by_env: dict[str, set[str]] = {}
-    for name, role in _grants(RoleGrant, user).values_list("environment__name", "role"):
+    for _, name, role in _grant_rows(user):
         by_env.setdefault(name, set()).add(role)
     rows.extend((name, sorted(roles)) for name, roles in sorted(by_env.items()))
+    setattr(user, _MENU, rows)
     return rows
 
 
