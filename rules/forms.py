@@ -62,7 +62,9 @@ class RuleDetailForm(WizardFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         change = self.wizard.change
-        self.fields["environment"].queryset = submittable_environments(self.wizard.request.user)
+        request = getattr(self.wizard, "request", None)  # None: built by code, not for a person
+        if request is not None:
+            self.fields["environment"].queryset = submittable_environments(request.user)
         self.fields["environment"].initial = change.environment_id
         if change.action != ChangeAction.CREATE and change.rule_id:
             # An existing rule keeps its environment, bus and name (renaming is delete + create in AWS).

@@ -86,7 +86,9 @@ class ScheduleDetailForm(WizardFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.check_aws = check_aws
         change = self.wizard.change
-        self.fields["environment"].queryset = submittable_environments(self.wizard.request.user)
+        request = getattr(self.wizard, "request", None)  # None: built by code, not for a person
+        if request is not None:
+            self.fields["environment"].queryset = submittable_environments(request.user)
         self.fields["environment"].initial = change.environment_id
         if change.action != ChangeAction.CREATE:
             # A schedule keeps its environment, group and name (AWS cannot move or rename one);
