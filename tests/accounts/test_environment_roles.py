@@ -201,3 +201,30 @@ def test_a_group_can_hold_a_role_in_one_environment_for_all_its_members(alice, t
     client = Client()
     client.force_login(alice)
     assert "(Viewers in Production; Operators in Sandbox)" in client.get(reverse("core:dashboard")).content.decode()
+
+
+def test_the_services_refuse_whoever_calls_them_once_the_role_is_gone(alice, two, users):
+    from changes.choices import ChangeState
+
+    sandbox, production = two
+    user_set_environment_roles(user=alice, environment=sandbox, roles=["Operators"])
+    draft = services.change_request_draft_create(kind="rule", action="create", environment=sandbox, author=alice)
+    failed = ChangeRequest.objects.create(kind="rule", action="update", environment=sandbox, author=alice,
+                                          state=ChangeState.FAILED, spec={}, object_name="f")
+    user_set_environment_roles(user=alice, environment=sandbox, roles=["Viewers"])  # no longer an operator there
+    for call in (lambda: services.change_request_submit(draft, actor=alice),
+                 lambda: services.change_request_withdraw(draft, actor=alice),
+                 lambda: services.change_request_retry(failed, actor=alice),
+                 lambda: services.change_request_back_to_draft(failed, actor=alice),
+                 lambda: services.change_request_comment(failed, author=alice, body="hi")):
+        with pytest.raises(NotAllowed):
+            call()
+    assert ChangeRequest.objects.get(pk=draft.pk).state == ChangeState.DRAFT
+    assert ChangeRequest.objects.get(pk=failed.pk).state == ChangeState.FAILED
+    assert ChangeRequest.objects.filter(author=alice).count() == 2 and not failed.comments.exists()
+    # A reviewer in Production only may not retry a failed Sandbox change either.
+    bob = user_create(username="bob", password="x-1-long-enough", roles=[])
+    user_set_environment_roles(user=bob, environment=production, roles=["Reviewers"])
+    with pytest.raises(NotAllowed):
+        services.change_request_retry(failed, actor=bob)
+    assert ChangeRequest.objects.get(pk=failed.pk).state == ChangeState.FAILED
