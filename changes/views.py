@@ -253,13 +253,13 @@ def environment_for_new_draft(request):
             if not user_can(request.user, SUBMIT, environment):
                 raise PermissionDenied(f"You may not start changes in {environment.name}.")
             return environment
-    return restrict(_environments().order_by("is_production", "name"), request.user, SUBMIT, field="pk").first()
+    return restrict(_environments().order_by("-is_production", "name"), request.user, SUBMIT, field="pk").last()
 
 
 def object_readable(user, obj, perm):
     """`obj` (a rule or schedule) if `user` may use `perm` in its environment; else 403."""
     if not user_can(user, perm, obj.environment_id):
-        raise PermissionDenied(f"You have no role in {obj.environment.name}.")
+        raise PermissionDenied(f"Your role in {obj.environment.name} does not allow this.")
     return obj
 
 
