@@ -19,7 +19,7 @@ from django.contrib.auth.backends import BaseBackend, ModelBackend
 from .roles import ROLE_NAMES, ROLE_PERMISSIONS
 
 __all__ = ["ALL", "ENVIRONMENT_WIDE", "user_can", "environments_where", "restrict", "has_any_role",
-           "grants_of", "forget", "EnvironmentRoleBackend", "SUBMIT", "REVIEW", "TEST", "CHANGE_ENV", "DELETE_ENV"]
+           "grants_of", "forget", "roles_by_environment", "EnvironmentRoleBackend", "SUBMIT", "REVIEW", "TEST", "CHANGE_ENV", "DELETE_ENV"]
 
 SUBMIT = "changes.submit_changerequest"
 REVIEW = "changes.review_changerequest"

@@ -19,7 +19,6 @@ Nothing here talks to AWS or writes anything: callers (changes.services, the cha
 """
 from __future__ import annotations
 
-
 import re
 from dataclasses import dataclass, field
 
@@ -48,17 +47,17 @@ class Requirement:
         return len(self.approved_by)
 
 
-def _strings(value, key: str = ""):
-    if key in IGNORED_KEYS:
-        return
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from _strings(v, k)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v, key)
+def _strings(value):
+    """Every string in a JSON-like value, except under IGNORED_KEYS (iterative: any depth is fine)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(v for k, v in reversed(list(item.items())) if k not in IGNORED_KEYS)
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
 
 
 def spec_arns(spec) -> list[tuple[str, str, str]]:
