@@ -9,31 +9,42 @@ from audit.choices import AuditAction, ObjectType
 from audit.recorder import audit_explicit
 from audit.services import audit_record
 
-from .services import user_audit, user_snapshot
+from .models import RoleGrant
+from .services import group_snapshot, user_audit, user_snapshot
 
 User = get_user_model()
 
 
-def _group_snapshot(group):
-    if group is None or group.pk is None:
-        return None
-    return {"name": group.name, "permissions": sorted(
-        f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type"))}
 
 
 admin.site.unregister(User)
 admin.site.unregister(Group)
 
 
+class RoleGrantInline(admin.TabularInline):
+    """Roles in one environment only. (Groups, above, are roles in every environment.)"""
+
+    model = RoleGrant
+    fk_name = "user"
+    extra = 1
+    fields = ("role", "environment")
+    verbose_name = "role in one environment"
+    verbose_name_plural = "roles in one environment only (the groups above count in every environment)"
+
+
 @admin.register(User)
 class AuditedUserAdmin(UserAdmin):
-    """Edits made here are audited once the user and its groups are saved (save_related)."""
+    """Edits made here are audited once the user, its groups and its per-environment roles are saved
+    (save_related): the audited snapshot includes the roles granted per environment."""
 
-    @audit_explicit(User)  # save_related and delete_model record these pages' changes themselves
+    inlines = [RoleGrantInline]
+
+    @audit_explicit(User, RoleGrant)  # save_related and delete_model record these pages' changes themselves
+    # (the user's snapshot includes its roles per environment)
     def changeform_view(self, *args, **kwargs):
         return super().changeform_view(*args, **kwargs)
 
-    @audit_explicit(User)
+    @audit_explicit(User, RoleGrant)
     def delete_view(self, *args, **kwargs):
         return super().delete_view(*args, **kwargs)
 
@@ -60,14 +71,26 @@ class AuditedUserAdmin(UserAdmin):
         super().delete_model(request, obj)
 
 
+class GroupRoleGrantInline(admin.TabularInline):
+    """Every member of this group holds these roles in these environments."""
+
+    model = RoleGrant
+    fk_name = "group"
+    extra = 1
+    fields = ("role", "environment")
+    verbose_name = "role its members hold in one environment"
+    verbose_name_plural = "roles its members hold in one environment only"
+
+
 @admin.register(Group)
 class AuditedGroupAdmin(GroupAdmin):
-    @audit_explicit(Group)  # save_related records this page's changes itself
+    @audit_explicit(Group, RoleGrant)  # save_related records this page's changes itself (grants included)
     def changeform_view(self, *args, **kwargs):
         return super().changeform_view(*args, **kwargs)
+    inlines = [GroupRoleGrantInline]
 
     def save_model(self, request, obj, form, change):
-        self._audit_before = _group_snapshot(Group.objects.filter(pk=obj.pk).first()) if change else None
+        self._audit_before = group_snapshot(Group.objects.filter(pk=obj.pk).first()) if change else None
         super().save_model(request, obj, form, change)
 
     @transaction.atomic
@@ -75,7 +98,7 @@ class AuditedGroupAdmin(GroupAdmin):
         super().save_related(request, form, formsets, change)
         group = form.instance
         before = getattr(self, "_audit_before", None)
-        if before != _group_snapshot(group):
+        if before != group_snapshot(group):
             audit_record(action=AuditAction.GROUP_CHANGED, object_type=ObjectType.GROUP, object_id=group.pk,
-                         object_repr=group.name, actor=request.user, before=before, after=_group_snapshot(group),
+                         object_repr=group.name, actor=request.user, before=before, after=group_snapshot(group),
                          message="Group created" if before is None else "Group changed")

@@ -34,6 +34,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "environments.delete_environment",
         "auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user",
         "auth.view_group", "auth.change_group",
+        # roles granted in one environment (the inline on a user's admin page)
+        "accounts.view_rolegrant", "accounts.add_rolegrant", "accounts.change_rolegrant",
+        "accounts.delete_rolegrant",
     ],
 }
 

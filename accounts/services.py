@@ -7,6 +7,7 @@ from django.db import transaction
 
 from audit.recorder import audit_explicit
 
+from .models import RoleGrant
 from .roles import ADMINS, ROLE_NAMES, ROLE_PERMISSIONS
 
 
@@ -56,35 +57,114 @@ def user_snapshot(user) -> dict | None:
     snapshot["groups"] = sorted(user.groups.values_list("name", flat=True))
     snapshot["permissions"] = sorted(f"{app}.{codename}" for app, codename in user.user_permissions.values_list(
         "content_type__app_label", "codename"))
+    snapshot["environment_roles"] = sorted(
+        f"{role} in {name}" for role, name in user.role_grants.values_list("role", "environment__name"))
     return snapshot
 
 
-def user_audit(*, user, before: dict | None, actor=None, message: str) -> None:
+def group_snapshot(group) -> dict | None:
+    """What a group's audit events show: its name, permissions and roles per environment."""
+    if group is None or group.pk is None:
+        return None
+    return {"name": group.name, "permissions": sorted(
+        f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")),
+        "environment_roles": sorted(f"{role} in {name}" for role, name in
+                                    group.role_grants.values_list("role", "environment__name"))}
+
+
+def user_audit(*, user, before: dict | None, actor=None, message: str, environment=None) -> None:
     from audit.choices import AuditAction, ObjectType
     from audit.services import audit_record
 
     audit_record(action=AuditAction.USER_CHANGED, object_type=ObjectType.USER, object_id=user.pk,
                  object_repr=user.get_username(), actor=actor, before=before, after=user_snapshot(user),
-                 message=message)
+                 message=message, environment=environment)
 
 
 @transaction.atomic
 @audit_explicit(get_user_model())  # records its own event ("Roles set to …")
 def user_set_roles(*, user, roles: list[str], actor=None):
     """Put `user` in exactly these role groups. Admins also get the admin site (is_staff)."""
-    unknown = set(roles) - set(ROLE_NAMES)
-    if unknown:
-        raise ValueError(f"Unknown role(s): {', '.join(sorted(unknown))}. Roles: {', '.join(ROLE_NAMES)}.")
+    _check_roles(roles)
     before = user_snapshot(user)
     groups = roles_sync()
     user.groups.remove(*[groups[n] for n in ROLE_NAMES if n not in roles])
     user.groups.add(*[groups[n] for n in roles])
     user.is_staff = ADMINS in roles or user.is_superuser
     user.save(update_fields=["is_staff"])
+    from .permissions import forget
+
+    forget(user)
     after = user_snapshot(user)
     if after != before:
         user_audit(user=user, before=before, actor=actor, message=f"Roles set to {', '.join(roles) or 'none'}")
     return user
+
+
+def _check_roles(roles) -> None:
+    unknown = set(roles) - set(ROLE_NAMES)
+    if unknown:
+        raise ValueError(f"Unknown role(s): {', '.join(sorted(unknown))}. Roles: {', '.join(ROLE_NAMES)}.")
+
+
+@transaction.atomic
+@audit_explicit(RoleGrant)  # the user's event below covers the grants
+def user_set_environment_roles(*, user, environment, roles: list[str], actor=None):
+    """Give `user` exactly these roles in `environment` only (their roles everywhere are untouched)."""
+    from .models import RoleGrant
+    from .permissions import forget
+
+    _check_roles(roles)
+    before = user_snapshot(user)
+    RoleGrant.objects.filter(user=user, environment=environment).exclude(role__in=roles).delete()
+    for role in roles:
+        RoleGrant.objects.get_or_create(user=user, environment=environment, role=role)
+    forget(user)
+    after = user_snapshot(user)
+    if after != before:
+        user_audit(user=user, before=before, actor=actor, environment=environment,
+                   message=f"Roles in {environment.name} set to {', '.join(sorted(roles)) or 'none'}")
+    return user
+
+
+@transaction.atomic
+@audit_explicit(RoleGrant)  # the group's event below covers the grants
+def group_set_environment_roles(*, group, environment, roles: list[str], actor=None):
+    """Every member of `group` gets exactly these roles in `environment` (through the group)."""
+    from audit.choices import AuditAction, ObjectType
+    from audit.services import audit_record
+
+    from .models import RoleGrant
+
+    _check_roles(roles)
+    before = sorted(RoleGrant.objects.filter(group=group, environment=environment).values_list("role", flat=True))
+    RoleGrant.objects.filter(group=group, environment=environment).exclude(role__in=roles).delete()
+    for role in roles:
+        RoleGrant.objects.get_or_create(group=group, environment=environment, role=role)
+    if before != sorted(roles):
+        audit_record(action=AuditAction.GROUP_CHANGED, object_type=ObjectType.GROUP, object_id=group.pk,
+                     object_repr=group.name, actor=actor, environment=environment,
+                     before={"environment_roles": [f"{r} in {environment.name}" for r in before]},
+                     after={"environment_roles": [f"{r} in {environment.name}" for r in sorted(roles)]},
+                     message=f"Roles of its members in {environment.name} set to {', '.join(sorted(roles)) or 'none'}")
+    return group
+
+
+def role_grant(*, user, role: str, environment, actor=None):
+    """Add one role in one environment (audited)."""
+    from .models import RoleGrant
+
+    current = list(RoleGrant.objects.filter(user=user, environment=environment).values_list("role", flat=True))
+    return user_set_environment_roles(user=user, environment=environment, roles=sorted({*current, role}), actor=actor)
+
+
+def role_revoke(*, user, role: str, environment, actor=None):
+    """Remove one role in one environment (audited)."""
+    from .models import RoleGrant
+
+    current = RoleGrant.objects.filter(user=user, environment=environment).values_list("role", flat=True)
+    return user_set_environment_roles(user=user, environment=environment, roles=[r for r in current if r != role],
+                                      actor=actor)
 
 
 def user_create(*, username: str, password: str, roles: list[str], email: str = ""):

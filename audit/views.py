@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView
+
+from accounts.permissions import ALL, environments_where, restrict, user_can
 
 from . import selectors
 from .choices import AuditAction as A, ObjectType
@@ -35,6 +38,12 @@ ACTION_COLORS = {
     A.SIGN_IN_FAILED: "danger", A.SIGNED_OUT: "secondary", A.USER_CHANGED: "dark", A.GROUP_CHANGED: "dark",
     A.ENVIRONMENT_CHANGED: "dark",
 }
+
+
+def _readable(queryset, user):
+    """Events of the environments `user` may read; events about no environment (users, sign-ins) only for
+    those who read every environment. (environment_id is indexed with id, so pages stay keyset pages.)"""
+    return restrict(queryset, user, VIEW, field="environment_id")
 
 
 def _cursor(request) -> tuple[int | None, int | None, list[str]]:
@@ -140,7 +149,8 @@ class AuditEventListView(PermissionRequiredMixin, View):
     template_name = "audit/event_list.html"
 
     def get(self, request):
-        filterset = AuditEventFilterSet(request.GET or None, queryset=audit_event_list())
+        filterset = AuditEventFilterSet(request.GET or None, queryset=_readable(audit_event_list(), request.user))
+        limited = environments_where(request.user, VIEW) is not ALL
         queryset = filterset.qs
         errors = _filter_errors(filterset)
         fmt = _format(request)
@@ -157,7 +167,7 @@ class AuditEventListView(PermissionRequiredMixin, View):
         for problem in [f"Ignored {error}" for error in errors] + problems:
             messages.warning(request, problem)
         page = audit_event_page(queryset, before=before, after=after, size=selectors.PAGE_SIZE,
-                                window=selectors.SCAN_WINDOW if filterset.needs_window else None,
+                                window=selectors.SCAN_WINDOW if filterset.needs_window or limited else None,
                                 id_lo=filterset.id_lo, id_hi=filterset.id_hi)
         context = {"filter": filterset, "page": _with_links(request, page), "exports": _export_links(request),
                    "newest_url": _newest_url(request), "filtered": bool(filterset.active)}
@@ -177,6 +187,13 @@ class AuditEventDetailView(PermissionRequiredMixin, DetailView):
 
     def get_queryset(self):
         return audit_event_detail()
+
+    def get_object(self, queryset=None):
+        event = super().get_object(queryset)
+        if not (environments_where(self.request.user, VIEW) is ALL
+                or (event.environment_id is not None and user_can(self.request.user, VIEW, event.environment_id))):
+            raise PermissionDenied("This event is about an environment you have no role in.")
+        return event
 
     def get_context_data(self, **kwargs):
         event = self.object
@@ -207,7 +224,7 @@ class ObjectHistoryView(PermissionRequiredMixin, View):
     def get(self, request, object_type, object_id):
         if object_type not in ObjectType.values or object_id > MAX_ID:
             raise Http404("No such object.")
-        queryset = audit_object_history(object_type=object_type, object_id=object_id)
+        queryset = _readable(audit_object_history(object_type=object_type, object_id=object_id), request.user)
         fmt = _format(request)
         if fmt is not None:
             if fmt not in FORMATS:

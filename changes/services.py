@@ -18,9 +18,11 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.permissions import REVIEW, SUBMIT, user_can
 from audit.choices import AuditAction
 from environments import aws
 
+from . import approvals
 from .calls import RETRYABLE_CODES, ApiCall, PartialFailure
 from .choices import AttemptStatus, ChangeAction, ChangeState as S, OPEN_STATES, ReviewDecision
 from .kinds import SpecInvalid, handler_for
@@ -32,6 +34,12 @@ log = logging.getLogger(__name__)
 
 class NotAllowed(PermissionError):
     """The user may not do this to this change (e.g. approve their own)."""
+
+
+def _require(user, perm: str, environment, message: str) -> None:
+    """Defence in depth: the views check too, but a service never acts for someone without the role there."""
+    if user is not None and not user_can(user, perm, environment):
+        raise NotAllowed(message.format(environment=getattr(environment, "name", environment)))
 
 
 class RetryLater(Exception):
@@ -59,6 +67,7 @@ def check_text_limit(text: str, *, limit: int, what: str) -> None:
 def change_request_draft_create(*, kind: str, action: str, environment, author, spec: dict | None = None,
                                 wizard: dict | None = None, target=None) -> ChangeRequest:
     """A new draft; for an existing rule or schedule it remembers the spec and version it starts from."""
+    _require(author, SUBMIT, environment, "You may not start changes in {environment}.")
     fields: dict[str, Any] = {}
     if target is not None:
         fields = {kind: target, "base_spec": target.desired_spec, "base_version": target.version,
@@ -77,6 +86,7 @@ def change_request_draft_save(change: ChangeRequest, *, actor, step: str, spec: 
         raise IllegalTransition(change, S.DRAFT)
     if change.author_id != actor.pk:
         raise NotAllowed("Only the author can edit a draft.")
+    _require(actor, SUBMIT, environment or change.environment, "You may not edit changes in {environment}.")
     with transaction.atomic():
         locked = ChangeRequest.objects.select_for_update().get(pk=change.pk)
         if locked.state != S.DRAFT:
@@ -112,6 +122,7 @@ def _plan_for(change: ChangeRequest) -> tuple[list[ApiCall], str]:
 def change_request_submit(change: ChangeRequest, *, actor) -> ChangeRequest:
     if change.author_id != actor.pk:
         raise NotAllowed("Only the author can submit a draft.")
+    _require(actor, SUBMIT, change.environment, "You may not submit changes in {environment}.")
     if change.state != S.DRAFT:
         raise IllegalTransition(change, S.SUBMITTED)
     handler = handler_for(change.kind)
@@ -123,13 +134,16 @@ def change_request_submit(change: ChangeRequest, *, actor) -> ChangeRequest:
         handler.ensure_object(change)  # raises ObjectConflict when the name is taken
         change.save(update_fields=["rule", "schedule", "object_name", "last_updated"])
     calls, note = _plan_for(change)
-    transition(change, S.SUBMITTED, actor=actor, plan=[c.as_dict() for c in calls], message=note)
-    if change.environment.approvals_required == 0:
+    rows = approvals.requirements(change, reviews=[])
+    reaches = "; ".join(approvals.explain(row) for row in rows if row.reason)
+    transition(change, S.SUBMITTED, actor=actor, plan=[c.as_dict() for c in calls],
+               message="; ".join(m for m in (note, reaches) if m))
+    if not approvals.needs_review(rows):
         transition(change, S.APPROVED, on_behalf_of=actor,
                    message=f"{change.environment.name} needs no approval: applying at once")
         _enqueue_apply(change)
     else:
-        _notify_reviewers(change)
+        _notify_reviewers(change, rows)
     return change
 
 
@@ -139,20 +153,27 @@ def _enqueue_apply(change: ChangeRequest) -> None:
     change_request_apply_task.delay_on_commit(change.pk)
 
 
-def _reviewers_for(change: ChangeRequest):
+def _reviewers_for(change: ChangeRequest, rows=None):
+    """Reviewers (by role group, or granted the role in an environment that must approve), never the author."""
     from django.contrib.auth import get_user_model
 
+    from accounts.roles import ROLE_PERMISSIONS
+
     permission = Permission.objects.get(content_type__app_label="changes", codename="review_changerequest")
+    environments = [row.environment.pk for row in rows or [] if row.needed > 0] or [change.environment_id]
+    granted = [role for role, perms in ROLE_PERMISSIONS.items() if REVIEW in perms]
     return (get_user_model().objects.filter(is_active=True)
-            .filter(Q(groups__permissions=permission) | Q(user_permissions=permission) | Q(is_superuser=True))
+            .filter(Q(groups__permissions=permission) | Q(user_permissions=permission) | Q(is_superuser=True)
+                    | Q(role_grants__environment__in=environments, role_grants__role__in=granted)
+                    | Q(groups__role_grants__environment__in=environments, groups__role_grants__role__in=granted))
             .exclude(pk=change.author_id).exclude(email="").distinct())
 
 
-def _notify_reviewers(change: ChangeRequest) -> None:
+def _notify_reviewers(change: ChangeRequest, rows=None) -> None:
     url = reverse("changes:change_detail", args=[change.pk])
     messages = [(f"[EventConsole] Review requested: {change}",
                  f"{change.author.get_username()} submitted {change} in {change.environment.name}.\n"
-                 f"Review it at {url}\n", None, [user.email]) for user in _reviewers_for(change)]
+                 f"Review it at {url}\n", None, [user.email]) for user in _reviewers_for(change, rows)]
     if messages:
         transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
 
@@ -170,9 +191,11 @@ def change_request_approve(change: ChangeRequest, *, reviewer, reason: str = "")
 
     The author can never approve; one person's approval counts once; two reviewers approving at
     the same moment apply once (the row lock serialises them, and only one sees the count reached).
+    Every environment the change must satisfy (its own, and those its targets reach: see
+    changes.approvals) counts the approvals of its own reviewers.
     """
     check_text_limit(reason, limit=REASON_MAX, what="A reason")
-    if not reviewer.has_perm("changes.review_changerequest"):
+    if not reviewer.has_perm(REVIEW):
         raise NotAllowed("Only reviewers can approve changes.")
     if reviewer.pk == change.author_id:
         raise NotAllowed("You cannot approve your own change.")
@@ -180,28 +203,34 @@ def change_request_approve(change: ChangeRequest, *, reviewer, reason: str = "")
         locked = ChangeRequest.objects.select_for_update().select_related("environment").get(pk=change.pk)
         if locked.state != S.SUBMITTED:
             raise IllegalTransition(locked, S.APPROVED)
+        rows = approvals.requirements(locked)
+        if not approvals.may_approve(reviewer, rows):
+            names = ", ".join(row.environment.name for row in rows if row.needed > 0) or locked.environment.name
+            raise NotAllowed(f"Only a reviewer in {names} can approve this change.")
         try:
             with transaction.atomic():
                 Review.objects.create(change=locked, reviewer=reviewer, decision=ReviewDecision.APPROVE, reason=reason)
         except IntegrityError:
             raise NotAllowed("You have already reviewed this change; an approval counts once.") from None
-        approvals = locked.reviews.filter(decision=ReviewDecision.APPROVE).count()
-        needed = max(1, locked.environment.approvals_required)
-        if approvals >= needed:
-            transition(locked, S.APPROVED, actor=reviewer, message=reason or f"Approved ({approvals} of {needed})")
+        rows = approvals.requirements(locked)
+        summary = approvals.summary(rows)
+        if approvals.all_met(rows):
+            transition(locked, S.APPROVED, actor=reviewer, message=reason or f"Approved ({summary})")
             _enqueue_apply(locked)
             _notify_author(locked, "approved")
         else:
             audit_change(locked, AuditAction.APPROVED, actor=reviewer,
-                         message=f"Approval {approvals} of {needed}" + (f": {reason}" if reason else ""))
+                         message=f"Approval recorded ({summary})" + (f": {reason}" if reason else ""))
     change.refresh_from_db()
     return change
 
 
 def change_request_reject(change: ChangeRequest, *, reviewer, reason: str) -> ChangeRequest:
     check_text_limit(reason, limit=REASON_MAX, what="A reason")
-    if not reviewer.has_perm("changes.review_changerequest"):
+    if not reviewer.has_perm(REVIEW):
         raise NotAllowed("Only reviewers can reject changes.")
+    if not approvals.may_reject(reviewer, approvals.requirements(change, reviews=[])):
+        raise NotAllowed(f"Only a reviewer in {change.environment.name} (or an environment it reaches) can reject it.")
     if reviewer.pk == change.author_id:
         raise NotAllowed("You cannot review your own change; withdraw it instead.")
     if not reason.strip():
@@ -217,6 +246,7 @@ def change_request_reject(change: ChangeRequest, *, reviewer, reason: str) -> Ch
 def change_request_withdraw(change: ChangeRequest, *, actor) -> ChangeRequest:
     if actor.pk != change.author_id:
         raise NotAllowed("Only the author can withdraw a change.")
+    _require(actor, SUBMIT, change.environment, "You may no longer change anything in {environment}.")
     with transaction.atomic():
         transition(change, S.WITHDRAWN, actor=actor)
         handler_for(change.kind).discard_unapplied(change)
@@ -225,8 +255,9 @@ def change_request_withdraw(change: ChangeRequest, *, actor) -> ChangeRequest:
 
 def change_request_retry(change: ChangeRequest, *, actor) -> ChangeRequest:
     """Failed → Approved, and apply again (the same change, the same spec)."""
-    if actor.pk != change.author_id and not actor.has_perm("changes.review_changerequest"):
-        raise NotAllowed("Only the author or a reviewer can retry a failed change.")
+    if not ((actor.pk == change.author_id and user_can(actor, SUBMIT, change.environment))
+            or user_can(actor, REVIEW, change.environment)):
+        raise NotAllowed(f"Only the author or a reviewer in {change.environment.name} can retry a failed change.")
     transition(change, S.APPROVED, actor=actor, expect=(S.FAILED,), message="Retry")
     _enqueue_apply(change)
     return change
@@ -236,6 +267,7 @@ def change_request_back_to_draft(change: ChangeRequest, *, actor) -> ChangeReque
     """A failed or stale change becomes a new draft with the same inputs; the old one is withdrawn."""
     if actor.pk != change.author_id:
         raise NotAllowed("Only the author can take a change back to a draft.")
+    _require(actor, SUBMIT, change.environment, "You may not start changes in {environment}.")
     with transaction.atomic():
         if change.state != S.STALE:
             transition(change, S.WITHDRAWN, actor=actor, message="Taken back to a draft")
@@ -253,6 +285,7 @@ def change_request_restore(change: ChangeRequest, *, actor) -> ChangeRequest:
     """A new draft that puts back the spec an applied change sent to AWS ("Restore this version")."""
     if change.state != S.APPLIED or change.action == ChangeAction.DELETE:
         raise NotAllowed("Only a version that was applied (and was not a deletion) can be restored.")
+    _require(actor, SUBMIT, change.environment, "You may not start changes in {environment}.")
     handler = handler_for(change.kind)
     target = change.target
     draft = change_request_draft_create(
@@ -264,6 +297,9 @@ def change_request_restore(change: ChangeRequest, *, actor) -> ChangeRequest:
 
 
 def change_request_comment(change: ChangeRequest, *, author, body: str) -> Comment:
+    if not (user_can(author, SUBMIT, change.environment) or user_can(author, REVIEW, change.environment)
+            or approvals.may_reject(author, approvals.requirements(change, reviews=[]))):
+        raise NotAllowed(f"Only operators and reviewers of {change.environment.name} can comment here.")
     body = body.strip()
     if not body:
         raise ValueError("A comment cannot be empty.")

@@ -7,6 +7,10 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, ListView
 
+from accounts.permissions import REVIEW, SUBMIT, restrict, user_can
+from core.params import int_param
+
+from . import approvals
 from .choices import OPEN_STATES, ChangeState, PENDING_STATES, ReviewDecision
 from .forms import CommentForm, ReasonForm
 from .kinds import ObjectConflict, SpecInvalid
@@ -31,8 +35,9 @@ class ReviewListView(PermissionRequiredMixin, ListView):
         params = self.request.GET
         show = params.get("show", "open")
         states = PENDING_STATES if show == "open" else None
-        return change_request_list(user=self.request.user, waiting_for_me=params.get("mine") == "1",
-                                   production_only=params.get("production") == "1", states=states)
+        return approvals.visible_changes(
+            change_request_list(user=self.request.user, waiting_for_me=params.get("mine") == "1",
+                                production_only=params.get("production") == "1", states=states), self.request.user)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(show=self.request.GET.get("show", "open"), **kwargs)
@@ -47,29 +52,44 @@ class ChangeDetailView(PermissionRequiredMixin, DetailView):
     def get_queryset(self):
         return ChangeRequest.objects.select_related("environment", "author", "rule", "schedule")
 
+    def get_object(self, queryset=None):
+        change = super().get_object(queryset)
+        if not approvals.may_view(self.request.user, change):
+            raise PermissionDenied
+        return change
+
     def get_context_data(self, **kwargs):
         from audit.diff import diff
 
         change, user = self.object, self.request.user
-        reviewers = {r.reviewer_id for r in change.reviews.all()}
-        approvals = sum(r.decision == ReviewDecision.APPROVE for r in change.reviews.all())
+        reviews = list(change.reviews.select_related("reviewer"))
+        reviewers = {r.reviewer_id for r in reviews}
+        requirements = approvals.requirements(change, reviews=reviews)
         target = change.target
         live = getattr(target, "live_spec", None)
         proposed = None if change.action == "delete" else change.spec
-        can_review = (user.has_perm("changes.review_changerequest") and change.state == ChangeState.SUBMITTED
-                      and user.pk != change.author_id and user.pk not in reviewers)
+        open_to_review = change.state == ChangeState.SUBMITTED and user.pk != change.author_id
+        can_review = open_to_review and user.pk not in reviewers and approvals.may_approve(user, requirements)
+        can_reject = open_to_review and approvals.may_reject(user, requirements)
+        may_submit = user_can(user, SUBMIT, change.environment)
         three_way = None
         if change.state == ChangeState.STALE:
             base = change.base_spec or {}
             three_way = {"since": diff(base, {k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy")}),
                          "proposed": diff(base, proposed or {}), "current": getattr(target, "desired_spec", None)}
         return super().get_context_data(
-            next_runs=_next_runs(change), three_way=three_way, approvals=approvals, approvals_needed=max(1, change.environment.approvals_required),
-            can_review=can_review, is_author=user.pk == change.author_id,
+            next_runs=_next_runs(change), three_way=three_way,
+            approvals=sum(r.decision == ReviewDecision.APPROVE for r in reviews),
+            approvals_needed=max(1, change.environment.approvals_required),
+            requirements=[(row, approvals.explain(row)) for row in requirements],
+            reaches=any(row.reason for row in requirements),
+            can_review=can_review, can_reject=can_reject, is_author=user.pk == change.author_id,
+            may_submit=may_submit,
+            may_comment=may_submit or user_can(user, REVIEW, change.environment) or can_reject,
             can_retry=change.state == ChangeState.FAILED and (
-                user.pk == change.author_id or user.has_perm("changes.review_changerequest")),
+                (user.pk == change.author_id and may_submit) or user_can(user, REVIEW, change.environment)),
             difference=diff({k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy")}, proposed or {}),
-            attempts=change.apply_attempts.all(), reviews=change.reviews.select_related("reviewer"),
+            attempts=change.apply_attempts.all(), reviews=reviews,
             comments=change.comments.select_related("author"), **kwargs)
 
 
@@ -99,16 +119,24 @@ class ChangeActionView(PermissionRequiredMixin, View):
     def post(self, request, pk, action):
         change = get_object_or_404(ChangeRequest.objects.select_related("environment", "author"), pk=pk)
         user = request.user
+        if not approvals.may_view(user, change):
+            raise PermissionDenied
         if action not in self.ACTIONS:
             return redirect(change)
-        needs = {"approve": "changes.review_changerequest", "reject": "changes.review_changerequest",
-                 "submit": "changes.submit_changerequest", "redraft": "changes.submit_changerequest",
-                 "withdraw": "changes.submit_changerequest", "restore": "changes.submit_changerequest"}
-        if action in needs and not user.has_perm(needs[action]):
+        environment = change.environment
+        if action in ("approve", "reject", "comment"):
+            rows = approvals.requirements(change, reviews=[])
+            allowed = {"approve": lambda: user.has_perm(REVIEW) and approvals.may_reject(user, rows),
+                       "reject": lambda: user.has_perm(REVIEW) and approvals.may_reject(user, rows),
+                       # viewers read; they do not write
+                       "comment": lambda: user_can(user, SUBMIT, environment) or approvals.may_reject(user, rows)}
+            if not allowed[action]():
+                raise PermissionDenied
+        elif action == "retry":
+            if not (user_can(user, SUBMIT, environment) or user_can(user, REVIEW, environment)):
+                raise PermissionDenied
+        elif not user_can(user, SUBMIT, environment):  # submit, redraft, withdraw, restore
             raise PermissionDenied
-        if action == "comment" and not (user.has_perm("changes.submit_changerequest")
-                                        or user.has_perm("changes.review_changerequest")):
-            raise PermissionDenied  # viewers read; they do not write
         form = (CommentForm if action == "comment" else ReasonForm)(request.POST) \
             if action in ("comment", "approve", "reject") else None
         if form is not None and not form.is_valid():
@@ -170,6 +198,8 @@ class ObjectActionView(PermissionRequiredMixin, View):
         from .services import change_request_draft_create
 
         target = get_object_or_404(self.model.objects.select_related("environment"), pk=pk)
+        if not user_can(request.user, SUBMIT, target.environment):
+            raise PermissionDenied(f"You may not change anything in {target.environment.name}.")
         label = self.model._meta.verbose_name
         spec = target.desired_spec
         if spec is None and action == "clone":  # not in AWS yet: copy what its pending change proposes
@@ -215,12 +245,40 @@ class DraftDiscardView(PermissionRequiredMixin, View):
 
     def post(self, request, pk):
         draft = get_object_or_404(ChangeRequest, pk=pk, kind=self.kind)
+        if not user_can(request.user, SUBMIT, draft.environment_id):
+            raise PermissionDenied
         try:
             change_request_withdraw(draft, actor=request.user)
             messages.success(request, "Draft discarded.")
         except (NotAllowed, IllegalTransition) as exc:
             messages.error(request, str(exc))
         return redirect(self.list_url)
+
+
+def environment_for_new_draft(request):
+    """The environment a new draft starts in: the one posted (403 if this user may not submit there), or
+    the first where they may (a sandbox before production); None when there is none at all."""
+    posted = request.POST.get("environment", "")
+    if posted:
+        environment = _environments().filter(pk=int_param(posted)).first() if int_param(posted) else None
+        if environment is not None:
+            if not user_can(request.user, SUBMIT, environment):
+                raise PermissionDenied(f"You may not start changes in {environment.name}.")
+            return environment
+    return restrict(_environments().order_by("-is_production", "name"), request.user, SUBMIT, field="pk").last()
+
+
+def object_readable(user, obj, perm):
+    """`obj` (a rule or schedule) if `user` may use `perm` in its environment; else 403."""
+    if not user_can(user, perm, obj.environment_id):
+        raise PermissionDenied(f"Your role in {obj.environment.name} does not allow this.")
+    return obj
+
+
+def _environments():
+    from environments.models import Environment
+
+    return Environment.objects
 
 
 def draft_url(change: ChangeRequest) -> str:

@@ -29,6 +29,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
+from accounts.permissions import SUBMIT, restrict, user_can
+
 from .choices import ChangeState
 from .kinds import ObjectConflict, SpecInvalid
 from .models import ChangeRequest
@@ -66,6 +68,13 @@ def querydict(data: dict[str, list[str]] | None) -> QueryDict:
     return result
 
 
+def submittable_environments(user):
+    """The environment picker of a flow's first step: only where this user may submit."""
+    from environments.models import Environment
+
+    return restrict(Environment.objects.order_by("name"), user, SUBMIT, field="pk")
+
+
 class DraftWizardView(PermissionRequiredMixin, View):
     permission_required = "changes.submit_changerequest"
     raise_exception = True
@@ -97,6 +106,8 @@ class DraftWizardView(PermissionRequiredMixin, View):
                                         pk=kwargs["pk"], kind=self.kind)
         if self.change.author_id != request.user.pk:
             raise PermissionDenied("Only the author can edit a draft.")
+        if not user_can(request.user, SUBMIT, self.change.environment):
+            raise PermissionDenied(f"You may no longer change anything in {self.change.environment.name}.")
         if self.change.state != ChangeState.DRAFT:
             messages.info(request, f"This change is {self.change.get_state_display().lower()}; it can no longer be edited.")
             return redirect(self.change)
@@ -251,8 +262,12 @@ class DraftWizardView(PermissionRequiredMixin, View):
         except Exception as exc:  # the review must show even if the plan cannot be computed
             note = f"The plan could not be computed: {exc}"
         spec_errors = errors if errors is not None else handler.validate(self.change.spec, environment=self.environment)
+        from .approvals import explain, requirements
+
+        reaches = [explain(row) for row in requirements(self.change, reviews=[]) if row.reason]
         return render(self.request, self.template_name_review, self.context(
-            cleaned=cleaned, plan=calls, plan_note=note, spec_errors=spec_errors, spec=self.change.spec))
+            cleaned=cleaned, plan=calls, plan_note=note, spec_errors=spec_errors, spec=self.change.spec,
+            reaches=reaches))
 
     template_name_review = "changes/wizard_review.html"
 
@@ -269,8 +284,10 @@ class DraftWizardView(PermissionRequiredMixin, View):
             messages.error(self.request, str(exc))
             return self.render_review()
         if self.change.state == ChangeState.SUBMITTED:
-            messages.success(self.request, f"Submitted for review: {self.change.environment.name} needs "
-                             f"{self.change.environment.approvals_required} approval(s) before it is applied.")
+            from .approvals import requirements, summary
+
+            messages.success(self.request, "Submitted for review; approvals needed before it is applied: "
+                             f"{summary(requirements(self.change, reviews=[]))}.")
         else:
             messages.success(self.request, "Submitted: no approval is needed here, so the worker is applying it now.")
         return self.submitted_redirect(self.change)

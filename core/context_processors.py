@@ -26,7 +26,12 @@ def _nav_items(request):
 def console(request):
     """Values every page needs: navigation, the user's roles, and whether AWS is the local emulator."""
     user = getattr(request, "user", None)
-    roles = []
+    roles, role_rows = [], []
     if user is not None and user.is_authenticated:
-        roles = [g.name for g in user.groups.all() if g.name in ROLE_NAMES]
-    return {"LOCAL_MODE": settings.LOCAL_MODE, "nav_items": _nav_items(request), "user_roles": roles}
+        from accounts.permissions import roles_by_environment
+
+        role_rows = roles_by_environment(user)  # [("every environment", [...]), ("Sandbox", [...])]
+        everywhere = role_rows[0][1] if role_rows and role_rows[0][0] == "every environment" else []
+        roles = [name for name in everywhere if name in ROLE_NAMES]
+    return {"LOCAL_MODE": settings.LOCAL_MODE, "nav_items": _nav_items(request), "user_roles": roles,
+            "role_rows": role_rows}

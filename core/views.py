@@ -36,7 +36,11 @@ class DashboardView(TemplateView):
     template_name = "core/dashboard.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(environments=Environment.objects.order_by("name"), **kwargs)
+        from accounts.permissions import restrict
+
+        environments = restrict(Environment.objects.order_by("name"), self.request.user,
+                                "environments.view_environment", field="pk")
+        return super().get_context_data(environments=environments, **kwargs)
 
 
 class HealthView(TemplateView):

@@ -1,6 +1,7 @@
 """Environment pages: list, detail, add, edit, delete, Test connection (thin views)."""
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -8,12 +9,23 @@ from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, UpdateView
 from django_tables2 import SingleTableView
 
+from accounts.permissions import restrict, user_can
 from core.tables import CheckedPaginationMixin
 
 from .forms import EnvironmentForm
 from .models import Environment
 from .services import environment_delete, environment_save, environment_test_connection
 from .tables import EnvironmentTable
+
+
+class InEnvironmentMixin:
+    """The permission is checked again in the environment itself (a role may be granted there only)."""
+
+    def get_object(self, queryset=None):
+        environment = super().get_object(queryset)
+        if not user_can(self.request.user, self.permission_required, environment):
+            raise PermissionDenied(f"Your role in {environment.name} does not include this.")
+        return environment
 
 
 class EnvironmentListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTableView):
@@ -23,12 +35,22 @@ class EnvironmentListView(PermissionRequiredMixin, CheckedPaginationMixin, Singl
     table_class = EnvironmentTable
     template_name = "environments/environment_list.html"
 
+    def get_queryset(self):
+        return restrict(Environment.objects.order_by("name"), self.request.user, self.permission_required, field="pk")
 
-class EnvironmentDetailView(PermissionRequiredMixin, DetailView):
+
+class EnvironmentDetailView(PermissionRequiredMixin, InEnvironmentMixin, DetailView):
     permission_required = "environments.view_environment"
     raise_exception = True
     model = Environment
     template_name = "environments/environment_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user, environment = self.request.user, self.object
+        return super().get_context_data(
+            can_edit=user_can(user, "environments.change_environment", environment),
+            can_delete=user_can(user, "environments.delete_environment", environment),
+            can_test=user_can(user, "environments.test_connection", environment), **kwargs)
 
 
 class EnvironmentCreateView(PermissionRequiredMixin, CreateView):
@@ -44,7 +66,7 @@ class EnvironmentCreateView(PermissionRequiredMixin, CreateView):
         return redirect(self.object)
 
 
-class EnvironmentUpdateView(PermissionRequiredMixin, UpdateView):
+class EnvironmentUpdateView(PermissionRequiredMixin, InEnvironmentMixin, UpdateView):
     permission_required = "environments.change_environment"
     raise_exception = True
     model = Environment
@@ -57,7 +79,7 @@ class EnvironmentUpdateView(PermissionRequiredMixin, UpdateView):
         return redirect(self.object)
 
 
-class EnvironmentDeleteView(PermissionRequiredMixin, DeleteView):
+class EnvironmentDeleteView(PermissionRequiredMixin, InEnvironmentMixin, DeleteView):
     permission_required = "environments.delete_environment"
     raise_exception = True
     model = Environment
@@ -85,6 +107,8 @@ class EnvironmentTestConnectionView(PermissionRequiredMixin, View):
 
     def post(self, request, pk):
         environment = get_object_or_404(Environment, pk=pk)
+        if not user_can(request.user, self.permission_required, environment):
+            raise PermissionDenied(f"Your role in {environment.name} does not include Test connection.")
         result = environment_test_connection(environment)
         if request.htmx:
             return render(request, "environments/_connection_result.html", {"result": result})

@@ -81,6 +81,8 @@ MIDDLEWARE = [
     # Everything requires sign-in unless a view is marked @login_not_required (Django 5.1+).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A signed-in user with no role anywhere sees a page saying so (and 403 everywhere else).
+    "accounts.middleware.NoRoleMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # django-axes must be last: https://django-axes.readthedocs.io/en/latest/2_installation.html
@@ -133,6 +135,8 @@ AUTHENTICATION_BACKENDS = [
     # django-axes throttles failed sign-ins: https://django-axes.readthedocs.io/en/latest/4_configuration.html
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Roles granted in one environment only (accounts.models.RoleGrant): docs/access.md
+    "accounts.permissions.EnvironmentRoleBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))

@@ -15,6 +15,7 @@ from django.forms import BaseFormSet, formset_factory
 
 from changes.choices import ChangeAction
 from changes.constraints import check_number, check_string, member, shape
+from changes.wizard import submittable_environments
 from environments.models import Environment
 from schedules import expressions
 
@@ -65,6 +66,9 @@ class RuleDetailForm(WizardFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         change = self.wizard.change
+        request = getattr(self.wizard, "request", None)  # None: built by code, not for a person
+        if request is not None:
+            self.fields["environment"].queryset = submittable_environments(request.user)
         self.fields["environment"].initial = change.environment_id
         if change.action != ChangeAction.CREATE and change.rule_id:
             # An existing rule keeps its environment, bus and name (renaming is delete + create in AWS).
@@ -85,7 +89,8 @@ class RuleDetailForm(WizardFormMixin, forms.Form):
     def _chosen_environment(self) -> Environment:
         if self.is_bound and not self.fields["environment"].disabled:
             value = self.data.get(self.add_prefix("environment"))
-            found = Environment.objects.filter(pk=value).first() if value and str(value).isdigit() else None
+            found = (self.fields["environment"].queryset.filter(pk=value).first() if value and str(value).isdigit()
+                     else None)
             if found is not None:
                 return found
         return self.wizard.change.environment

@@ -5,6 +5,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,13 +15,13 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from accounts.permissions import restrict, user_can
 from audit.selectors import audit_object_history
 from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
 from changes.models import ChangeRequest
 from changes.services import change_request_draft_create
 from changes import views as changes_views
-from changes.views import ObjectActionView
-from core.params import int_param
+from changes.views import ObjectActionView, environment_for_new_draft, object_readable
 from core.tables import CheckedPaginationMixin
 from environments.models import Environment
 from schedules import expressions
@@ -45,7 +46,7 @@ class RuleListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTableM
     paginate_by = 50
 
     def get_queryset(self):
-        return rule_list()
+        return restrict(rule_list(), self.request.user, VIEW)
 
     def get_template_names(self):
         if self.request.htmx and not self.request.htmx.boosted:
@@ -55,7 +56,9 @@ class RuleListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTableM
     def get_context_data(self, **kwargs):
         drafts = (ChangeRequest.objects.filter(kind=ChangeKind.RULE, state=ChangeState.DRAFT, author=self.request.user)
                   .select_related("environment").order_by("-last_updated")[:20])
-        environments = Environment.objects.order_by("is_production", "name")  # a sandbox first
+        # Create rule offers only the environments where this user may submit (a sandbox first).
+        environments = restrict(Environment.objects.order_by("is_production", "name"), self.request.user, SUBMIT,
+                                field="pk")
         return super().get_context_data(drafts=drafts, environments=environments, **kwargs)
 
 
@@ -66,8 +69,7 @@ class RuleCreateView(PermissionRequiredMixin, View):
     raise_exception = True
 
     def post(self, request):
-        environment = (Environment.objects.filter(pk=int_param(request.POST.get("environment"))).first()
-                       or Environment.objects.order_by("-is_production", "name").last())
+        environment = environment_for_new_draft(request)
         if environment is None:
             messages.error(request, "Add an environment first (Environments page).")
             return redirect("rules:rule_list")
@@ -85,6 +87,9 @@ class RuleDetailView(PermissionRequiredMixin, DetailView):
     def get_queryset(self):
         return rule_list()
 
+    def get_object(self, queryset=None):
+        return object_readable(self.request.user, super().get_object(queryset), VIEW)
+
     def get_context_data(self, **kwargs):
         rule = self.object
         spec = rule.desired_spec or {}
@@ -97,7 +102,7 @@ class RuleDetailView(PermissionRequiredMixin, DetailView):
             spec=spec, live=live, pending=pending, history=history, versions=versions, status=status_badge(rule),
             pattern=json.loads(pattern) if pattern else None,
             sources=_sources(pattern), targets=spec.get("Targets") or [], tags=spec.get("Tags") or [],
-            can_submit=self.request.user.has_perm(SUBMIT), **kwargs)
+            can_submit=user_can(self.request.user, SUBMIT, rule.environment_id), **kwargs)
 
 
 def _sources(pattern: str | None) -> list[str]:
@@ -125,6 +130,9 @@ class RuleDeleteView(PermissionRequiredMixin, DetailView):
     context_object_name = "rule"
     model = Rule
 
+    def get_object(self, queryset=None):
+        return object_readable(self.request.user, super().get_object(queryset), SUBMIT)
+
     def post(self, request, pk):
         return RuleActionView.as_view()(request, pk=pk, action="delete")
 
@@ -146,6 +154,8 @@ class _DraftHelper(PermissionRequiredMixin, View):
 
         change = get_object_or_404(ChangeRequest.objects.select_related("environment"), pk=pk, kind=ChangeKind.RULE,
                                    author=self.request.user)
+        if not user_can(self.request.user, SUBMIT, change.environment_id):
+            raise PermissionDenied
         wizard = RuleWizardView()
         wizard.request, wizard.change = self.request, change
         return wizard
@@ -312,7 +322,8 @@ class EventMatchView(PermissionRequiredMixin, View):
         context = {"form": form, "samples": _samples_json()}
         if form.is_valid():
             try:
-                context["matches"], context["skipped"] = rules_matching(form.cleaned_data["event_value"])
+                matches, context["skipped"] = rules_matching(form.cleaned_data["event_value"])
+                context["matches"] = [m for m in matches if user_can(request.user, VIEW, m.rule.environment_id)]
                 context["checked"] = True
             except patterns.MatchBudgetExceeded:
                 context["budget_error"] = budget_message()

@@ -5,6 +5,7 @@ from datetime import UTC, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views import View
@@ -12,13 +13,13 @@ from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from accounts.permissions import ALL, environments_where, restrict, user_can
 from audit.selectors import audit_object_history
 from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
 from changes.models import ChangeRequest
 from changes.services import change_request_draft_create
 from changes import views as changes_views
-from changes.views import ObjectActionView
-from core.params import int_param
+from changes.views import ObjectActionView, environment_for_new_draft, object_readable
 from core.tables import CheckedPaginationMixin
 from environments.models import Environment
 from rules.tables import status_badge
@@ -68,7 +69,7 @@ class ScheduleListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTa
     per_page = 50  # the table paginates (a second paginator on the view would count the rows twice)
 
     def get_queryset(self):
-        return schedule_list()
+        return restrict(schedule_list(), self.request.user, VIEW)
 
     def get_template_names(self):
         if self.request.htmx and not self.request.htmx.boosted:
@@ -79,7 +80,8 @@ class ScheduleListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTa
         drafts = (ChangeRequest.objects.filter(kind=ChangeKind.SCHEDULE, state=ChangeState.DRAFT,
                                                author=self.request.user)
                   .select_related("environment").order_by("-last_updated")[:20])
-        return super().get_context_data(drafts=drafts, environments=Environment.objects.order_by("name"), **kwargs)
+        environments = restrict(Environment.objects.order_by("name"), self.request.user, SUBMIT, field="pk")
+        return super().get_context_data(drafts=drafts, environments=environments, **kwargs)
 
 
 class ScheduleCreateView(PermissionRequiredMixin, View):
@@ -89,8 +91,7 @@ class ScheduleCreateView(PermissionRequiredMixin, View):
     raise_exception = True
 
     def post(self, request):
-        environment = (Environment.objects.filter(pk=int_param(request.POST.get("environment"))).first()
-                       or Environment.objects.order_by("-is_production", "name").last())
+        environment = environment_for_new_draft(request)
         if environment is None:
             messages.error(request, "Add an environment first (Environments page).")
             return redirect("schedules:schedule_list")
@@ -108,6 +109,9 @@ class ScheduleDetailView(PermissionRequiredMixin, DetailView):
     def get_queryset(self):
         return schedule_list().defer(None)
 
+    def get_object(self, queryset=None):
+        return object_readable(self.request.user, super().get_object(queryset), VIEW)
+
     def get_context_data(self, **kwargs):
         schedule = self.object
         spec = schedule.desired_spec or {}
@@ -121,7 +125,7 @@ class ScheduleDetailView(PermissionRequiredMixin, DetailView):
         return super().get_context_data(
             spec=spec, target=target, live=schedule.live_spec, pending=pending, history=history,
             status=status_badge(schedule), target_label=targets.describe_target(target.get("Arn", "")),
-            can_submit=self.request.user.has_perm(SUBMIT), **preview, **kwargs)
+            can_submit=user_can(self.request.user, SUBMIT, schedule.environment_id), **preview, **kwargs)
 
 
 class ScheduleActionView(ObjectActionView):
@@ -141,6 +145,9 @@ class ScheduleDeleteView(PermissionRequiredMixin, DetailView):
     template_name = "schedules/schedule_confirm_delete.html"
     context_object_name = "schedule"
     model = Schedule
+
+    def get_object(self, queryset=None):
+        return object_readable(self.request.user, super().get_object(queryset), SUBMIT)
 
     def post(self, request, pk):
         return ScheduleActionView.as_view()(request, pk=pk, action="delete")
@@ -164,16 +171,20 @@ class UpcomingView(PermissionRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         params = self.request.GET
-        environment = Environment.objects.filter(pk=params.get("environment")).first() if params.get(
+        visible = restrict(Environment.objects.order_by("name"), self.request.user, VIEW, field="pk")
+        environment = visible.filter(pk=params.get("environment")).first() if params.get(
             "environment", "").isdigit() else None
         group = params.get("group", "")
         zone = params.get("zone") if params.get("zone") in TIME_ZONES else "UTC"
         now = timezone.now()
         schedules = list(schedules_upcoming(until=now + timedelta(days=7, hours=1), environment=environment,
                                             group=group, limit=self.LIMIT))
+        where = environments_where(self.request.user, VIEW)
+        if where is not ALL:
+            schedules = [s for s in schedules if s.environment_id in where]
         return super().get_context_data(
             calendar=calendar(schedules, now=now, zone=zone), limited=len(schedules) >= self.LIMIT, limit=self.LIMIT,
-            environments=Environment.objects.order_by("name"), groups=schedule_groups(), zones=TIME_ZONES,
+            environments=visible, groups=schedule_groups(), zones=TIME_ZONES,
             chosen={"environment": environment.pk if environment else "", "group": group, "zone": zone}, **kwargs)
 
 
@@ -189,6 +200,8 @@ class SchedulePreviewView(PermissionRequiredMixin, View):
 
         change = get_object_or_404(ChangeRequest.objects.select_related("environment"), pk=pk,
                                    kind=ChangeKind.SCHEDULE, author=request.user)
+        if not user_can(request.user, SUBMIT, change.environment_id):
+            raise PermissionDenied
         wizard = ScheduleWizardView()
         wizard.request, wizard.change = request, change
         form = ScheduleDetailForm(data=request.POST, wizard=wizard, prefix=DETAIL, check_aws=False)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from changes.choices import ChangeAction
 from changes.constraints import check_string, member, shape
+from changes.wizard import submittable_environments
 from environments import aws
 from environments.models import Environment
 from rules import resources
@@ -85,6 +86,9 @@ class ScheduleDetailForm(WizardFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.check_aws = check_aws
         change = self.wizard.change
+        request = getattr(self.wizard, "request", None)  # None: built by code, not for a person
+        if request is not None:
+            self.fields["environment"].queryset = submittable_environments(request.user)
         self.fields["environment"].initial = change.environment_id
         if change.action != ChangeAction.CREATE:
             # A schedule keeps its environment, group and name (AWS cannot move or rename one);
@@ -106,7 +110,8 @@ class ScheduleDetailForm(WizardFormMixin, forms.Form):
     def chosen_environment(self) -> Environment:
         if self.is_bound and not self.fields["environment"].disabled:
             value = self.data.get(self.add_prefix("environment"))
-            found = Environment.objects.filter(pk=value).first() if value and str(value).isdigit() else None
+            found = (self.fields["environment"].queryset.filter(pk=value).first() if value and str(value).isdigit()
+                     else None)
             if found is not None:
                 return found
         return self.wizard.change.environment

@@ -49,7 +49,9 @@ def test_user_and_group_changes_in_the_admin_site_are_recorded(client_for, users
     response = admin.post(reverse("admin:auth_user_change", args=[user.pk]), {
         "username": "viewer", "email": "viewer@example.com", "is_active": "on", "groups": [reviewers.pk],
         "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00", "initial-date_joined_0": "2026-01-01",
-        "initial-date_joined_1": "00:00:00"})
+        "initial-date_joined_1": "00:00:00",
+        # the page's inline of roles in one environment (none here)
+        "role_grants-TOTAL_FORMS": "0", "role_grants-INITIAL_FORMS": "0"})
     assert response.status_code == 302, response.content[:3000]
     event = AuditEvent.objects.filter(action="user.changed", object_repr="viewer").first()  # newest (events are ordered newest first)
     assert event.actor_name == "admin"
@@ -57,7 +59,9 @@ def test_user_and_group_changes_in_the_admin_site_are_recorded(client_for, users
     assert {"email", "groups"} <= paths
 
     group = Group.objects.get(name="Viewers")
-    admin.post(reverse("admin:auth_group_change", args=[group.pk]), {"name": "Viewers", "permissions": []})
+    admin.post(reverse("admin:auth_group_change", args=[group.pk]), {"name": "Viewers", "permissions": [],
+                                                                      "role_grants-TOTAL_FORMS": "0",
+                                                                      "role_grants-INITIAL_FORMS": "0"})
     event = AuditEvent.objects.filter(action="group.changed", object_repr="Viewers").first()  # newest (events are ordered newest first)
     assert event.actor_name == "admin" and event.after["permissions"] == []
 
@@ -196,7 +200,8 @@ def test_password_change_and_user_permissions_in_the_admin_site_are_recorded(cli
     response = admin.post(reverse("admin:auth_user_change", args=[viewer.pk]), {
         "username": "viewer", "email": "", "is_active": "on", "groups": [Group.objects.get(name="Viewers").pk],
         "user_permissions": [permission.pk], "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
-        "initial-date_joined_0": "2026-01-01", "initial-date_joined_1": "00:00:00"})
+        "initial-date_joined_0": "2026-01-01", "initial-date_joined_1": "00:00:00",
+        "role_grants-TOTAL_FORMS": "0", "role_grants-INITIAL_FORMS": "0"})
     assert response.status_code == 302, response.content[:2000]
     [event] = new_events(event.pk)  # one event for the whole form: the admin page records it itself
     assert event.actor_name == "admin"
