@@ -13,8 +13,9 @@ from .models import ChangeRequest
 from .selectors import change_request_list
 from .services import (
     NotAllowed, change_request_approve, change_request_back_to_draft, change_request_comment,
-    change_request_reject, change_request_restore, change_request_retry, change_request_submit,
-    change_request_withdraw,
+    change_request_mark_failed, change_request_reject, change_request_restore, change_request_retry,
+    change_request_retry_now, change_request_submit, change_request_withdraw, is_stuck, lease_expired,
+    waiting_for_worker,
 )
 from .states import IllegalTransition
 
@@ -67,9 +68,19 @@ class ChangeDetailView(PermissionRequiredMixin, DetailView):
             can_review=can_review, is_author=user.pk == change.author_id,
             can_retry=change.state == ChangeState.FAILED and (
                 user.pk == change.author_id or user.has_perm("changes.review_changerequest")),
+            waiting_for_worker=waiting_for_worker(change), worker_lost=lease_expired(change),
+            can_resolve=is_stuck(change) and user.has_perm("changes.review_changerequest"),
             difference=diff({k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy")}, proposed or {}),
             attempts=change.apply_attempts.all(), reviews=change.reviews.select_related("reviewer"),
             comments=change.comments.select_related("author"), **kwargs)
+
+
+def _sent_or_waiting(change: ChangeRequest) -> str:
+    change.refresh_from_db()
+    if waiting_for_worker(change):
+        return ("no worker could be reached yet. It waits for a worker and is sent again automatically "
+                "when the queue is back.")
+    return "a worker is applying it."
 
 
 def _next_runs(change: ChangeRequest) -> list:
@@ -93,7 +104,7 @@ class ChangeActionView(PermissionRequiredMixin, View):
 
     permission_required = "changes.view_changerequest"
     raise_exception = True
-    ACTIONS = {"submit", "approve", "reject", "withdraw", "retry", "redraft", "comment", "restore"}
+    ACTIONS = {"submit", "approve", "reject", "withdraw", "retry", "redraft", "comment", "restore", "mark-failed"}
 
     def post(self, request, pk, action):
         change = get_object_or_404(ChangeRequest.objects.select_related("environment", "author"), pk=pk)
@@ -102,7 +113,8 @@ class ChangeActionView(PermissionRequiredMixin, View):
             return redirect(change)
         needs = {"approve": "changes.review_changerequest", "reject": "changes.review_changerequest",
                  "submit": "changes.submit_changerequest", "redraft": "changes.submit_changerequest",
-                 "withdraw": "changes.submit_changerequest", "restore": "changes.submit_changerequest"}
+                 "withdraw": "changes.submit_changerequest", "restore": "changes.submit_changerequest",
+                 "mark-failed": "changes.review_changerequest"}
         if action in needs and not user.has_perm(needs[action]):
             raise PermissionDenied
         if action == "comment" and not (user.has_perm("changes.submit_changerequest")
@@ -112,7 +124,7 @@ class ChangeActionView(PermissionRequiredMixin, View):
             if action == "submit":
                 change_request_submit(change, actor=user)
                 messages.success(request, "Submitted." if change.state == ChangeState.SUBMITTED else
-                                 "Submitted and approved: the worker is applying it.")
+                                 "Submitted and approved: " + _sent_or_waiting(change))
             elif action == "approve":
                 change_request_approve(change, reviewer=user, reason=request.POST.get("reason", ""))
                 messages.success(request, "Approved." if change.state == ChangeState.APPROVED else
@@ -124,8 +136,14 @@ class ChangeActionView(PermissionRequiredMixin, View):
                 change_request_withdraw(change, actor=user)
                 messages.success(request, "Withdrawn.")
             elif action == "retry":
-                change_request_retry(change, actor=user)
-                messages.success(request, "Queued again: the worker is applying it.")
+                if change.state == ChangeState.FAILED:
+                    change_request_retry(change, actor=user)
+                else:
+                    change_request_retry_now(change, actor=user)
+                messages.success(request, "Queued again: " + _sent_or_waiting(change))
+            elif action == "mark-failed":
+                change_request_mark_failed(change, actor=user, reason=request.POST.get("reason", ""))
+                messages.success(request, "Marked failed.")
             elif action == "redraft":
                 draft = change_request_back_to_draft(change, actor=user)
                 messages.success(request, "A new draft holds everything this change had.")
@@ -189,7 +207,7 @@ class ObjectActionView(PermissionRequiredMixin, View):
             else:
                 waiting = change.state == ChangeState.SUBMITTED
                 messages.success(request, f"{action.capitalize()} {target.name}: "
-                                 + ("waiting for review." if waiting else "applying now."))
+                                 + ("waiting for review." if waiting else _sent_or_waiting(change)))
             return redirect(change)
         return redirect(target)
 
