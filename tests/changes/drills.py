@@ -55,15 +55,16 @@ class RedisServer:
 @contextmanager
 def celery_broker(app, url: str, queue: str):
     """Point this process's Celery app (what the web and the services send with) at `url`, queue `queue`."""
-    saved = (app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_default_queue)
+    names = ("broker_url", "broker_write_url", "broker_read_url", "broker_transport_options", "task_default_queue")
+    saved = [app.conf[name] for name in names]
 
-    def use(broker_url, options, default_queue):
-        app.conf.broker_url, app.conf.broker_transport_options = broker_url, options
-        app.conf.task_default_queue = default_queue
+    def use(*values):
+        for name, value in zip(names, values):
+            app.conf[name] = value
         app._pool = None  # the connection and producer pools were made for the old broker
         app.amqp._producer_pool = None
 
-    use(url, {}, queue)
+    use(url, url, url, {}, queue)
     try:
         yield
     finally:

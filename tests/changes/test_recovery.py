@@ -73,7 +73,7 @@ def workers():
     yield start
     for worker in reversed(started):
         if worker.process.poll() is None:
-            worker.signal(signal.SIGQUIT, group=True)  # cold shutdown: the drill is over
+            worker.signal(signal.SIGKILL, group=True)  # the drill is over (its broker may be gone already)
             worker.process.wait(20)
         worker.stop()
 
