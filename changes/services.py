@@ -397,11 +397,15 @@ class _Lease:
 
         try:
             while not self._stop.wait(_lease_seconds() / 3):
-                if not self.renew():
+                try:
+                    renewed = self.renew()
+                except Exception:  # a database hiccup: try again next time; the lease's expiry is the judge
+                    log.exception("Renewing the lease of change #%s failed", self.change_id)
+                    connection.close()
+                    continue
+                if not renewed:
                     self.lost.set()
                     return
-        except Exception:  # a database hiccup: keep the lease's expiry as the judge, never crash the apply
-            log.exception("Renewing the lease of change #%s failed", self.change_id)
         finally:
             connection.close()
 

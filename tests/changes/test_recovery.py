@@ -162,14 +162,13 @@ def test_a_warm_shutdown_mid_apply_finishes_the_change(users, sandbox, proxy, mo
 
 
 def test_approved_changes_survive_a_redis_restart_and_submit_never_fails_while_it_is_down(
-        users, sandbox, moto_events, workers, client_for, settings):
+        users, sandbox, moto_events, client_for, settings):
     from eventconsole.celery import app
 
-    broker = RedisServer().start()
-    queue = "test-redis-drill"
-    settings.CELERY_BROKER_URL = broker.url  # what the worker processes are started with
+    broker, queue, worker = RedisServer().start(), "test-redis-drill", None
     try:
         with celery_broker(app, broker.url, queue):
+            settings.CELERY_BROKER_URL = broker.url  # what the worker process is started with
             # given two approved changes sent to a broker with no worker yet
             pending = [submit(users["operator"], sandbox, rule_spec(f"queued-{n}")) for n in (1, 2)]
             assert broker.client().llen(queue) == 2
@@ -190,7 +189,7 @@ def test_approved_changes_survive_a_redis_restart_and_submit_never_fails_while_i
             # when Redis comes back empty and a worker (with beat) starts
             broker.start()
             assert broker.client().llen(queue) == 0
-            worker = workers(env=FAST_RECOVERY, beat=True, queue=queue)
+            worker = CeleryWorker(app, env=FAST_RECOVERY, beat=True, queue=queue).start()
             # then every approved change is applied: the database, not the broker, said they were due
             everything = [*pending, draft]
             wait_for(lambda: all(ChangeRequest.objects.get(pk=c.pk).state == S.APPLIED for c in everything),
@@ -199,5 +198,11 @@ def test_approved_changes_survive_a_redis_restart_and_submit_never_fails_while_i
             assert names == ["queued-1", "queued-2", "while-down"]
             for change in everything:
                 assert ChangeRequest.objects.get(pk=change.pk).apply_attempts.count() == 1  # applied once each
+            worker.signal(signal.SIGKILL, group=True)
+            worker.process.wait(20)
+            worker.stop()  # (puts back the app's default queue it found: still inside celery_broker here)
     finally:
+        if worker is not None and worker.process.poll() is None:
+            worker.signal(signal.SIGKILL, group=True)
+            worker.stop()
         broker.kill()
