@@ -410,6 +410,15 @@ class _Lease:
             connection.close()
 
 
+# Set in a worker's pool process when it is told to stop (SIGTERM, see changes.tasks) while it
+# applies: the apply hands its change back before its next AWS call instead of dying half-way.
+stop_requested = threading.Event()
+
+
+class WorkerStopping(Exception):
+    """This worker process was told to stop in the middle of an apply."""
+
+
 class ObjectBusy(Exception):
     """Another change to the same rule or schedule is being applied right now."""
 
@@ -423,13 +432,19 @@ def _locked_target(change: ChangeRequest):
     return model.objects.select_for_update().filter(pk=target_id).first()
 
 
-def _hand_back(change: ChangeRequest, *, message: str, actor=None, code: str = "WorkerLost") -> bool:
-    """Applying → Approved for a change whose worker is lost (lease expired), then send it again.
+def _hand_back(change: ChangeRequest, *, message: str, actor=None, code: str = "WorkerLost",
+               holder: str | None = None) -> bool:
+    """Applying → Approved for a change whose worker is lost (lease expired), or whose worker
+    (`holder`, still holding the lease) is stopping; then send it again (a stopping worker leaves
+    that to the recovery sweep, so that it does not take the change back itself on its way out).
 
     The running attempt ends as failed; the next worker re-plans against live AWS."""
     with transaction.atomic():
         locked = ChangeRequest.objects.select_for_update().get(pk=change.pk)
-        if not lease_expired(locked):
+        if holder is not None:
+            if locked.state != S.APPLYING or locked.lease_owner != holder:
+                return False
+        elif not lease_expired(locked):
             return False
         data = {"lease_owner": locked.lease_owner,
                 "lease_expired_at": locked.lease_expires.isoformat() if locked.lease_expires else None}
@@ -437,7 +452,8 @@ def _hand_back(change: ChangeRequest, *, message: str, actor=None, code: str = "
             status=AttemptStatus.FAILED, finished=timezone.now(), error_code=code, error_message=message)
         transition(locked, S.APPROVED, actor=actor, on_behalf_of=None if actor else _approver(locked),
                    audit_action=AuditAction.APPLY_FAILED, message=message, audit_data=data)
-        _enqueue_apply(locked)
+        if holder is None:
+            _enqueue_apply(locked)
     change.refresh_from_db()
     return True
 
@@ -525,6 +541,8 @@ def change_request_apply(change_id: int, *, task_id: str = "", final_attempt: bo
             for call in handler.plan(desired, live, change=change):
                 if lease.lost.is_set():
                     raise LeaseLost(change, S.APPLIED, owner)
+                if stop_requested.is_set():
+                    raise WorkerStopping()
                 entry = {**call.as_dict(), "started": timezone.now().isoformat()}
                 try:
                     response = call.execute(aws.client(environment, call.service))
@@ -543,6 +561,13 @@ def change_request_apply(change_id: int, *, task_id: str = "", final_attempt: bo
             live_after = handler.read_live(environment, change)
         except LeaseLost as exc:
             finish_attempt(AttemptStatus.FAILED, error_code="LeaseLost", error_message=str(exc))
+            return ChangeRequest.objects.filter(pk=change_id).first()
+        except WorkerStopping:
+            message = (f"The worker applying this change ({owner}) was told to stop before it finished; it "
+                       "handed the change back. The recovery sweep sends it to another worker, which re-plans it "
+                       "against live AWS and applies it.")
+            finish_attempt(AttemptStatus.FAILED, error_code="WorkerStopped", error_message=message)
+            _hand_back(change, message=message, code="WorkerStopped", holder=owner)
             return ChangeRequest.objects.filter(pk=change_id).first()
         except (BotoCoreError, ClientError, PartialFailure) as exc:
             retry = _is_retryable(exc) and not final_attempt

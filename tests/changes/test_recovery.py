@@ -144,21 +144,51 @@ def test_a_worker_killed_mid_apply_is_recovered_and_the_change_finished(users, s
     assert "changes.tasks.changes_recover" in second.log()
 
 
-def test_a_warm_shutdown_mid_apply_finishes_the_change(users, sandbox, proxy, moto_events, workers):
-    # given a worker applying a change through a slow link
-    proxy.delay = 0.4
-    worker = workers(env=FAST_RECOVERY)
-    change = submit(users["operator"], sandbox, rule_spec("warm-shutdown"))
-    wait_for(lambda: ChangeRequest.objects.get(pk=change.pk).state == S.APPLYING, why=worker.log)
-    # when it is asked to stop (SIGTERM, as a deploy does)
-    worker.signal(signal.SIGTERM)
-    # then it finishes the apply it holds before it exits: the change is never left Applying
-    assert worker.process.wait(60) == 0
+def test_workers_told_to_stop_mid_apply_never_leave_a_change_applying(users, sandbox, proxy, moto_events, workers):
+    """SIGTERM to the whole process group (what systemd or a container runtime sends): the pool process
+    applying a change would die at once; it hands the change back first, and another worker finishes it.
+    SIGTERM to the main process only (Celery's warm shutdown): the apply in progress completes."""
+    # given a worker applying a new rule with a tag through a slow link (PutRule, PutTargets, TagResource)
+    proxy.delay = 1.0
+    first = workers(env=FAST_RECOVERY)
+    change = submit(users["operator"], sandbox, {**rule_spec("stopped"), "Tags": [{"Key": "team", "Value": "ops"}]})
+    wait_for(lambda: AuditEvent.objects.filter(related_id=str(change.pk), action=AuditAction.API_CALL,
+                                               data__operation="PutRule").exists(), why=first.log)
+    # when the worker and its pool processes are told to stop (while PutTargets is on its way)
+    first.signal(signal.SIGTERM, group=True)
+    # then the change is handed back, not left Applying: Approved again, lease released, waiting for a worker
+    wait_for(lambda: ChangeRequest.objects.get(pk=change.pk).state != S.APPLYING, why=first.log)
     change.refresh_from_db()
-    assert change.state == S.APPLIED, worker.log()
-    assert change.lease_owner == "" and change.attempts == 1
+    assert change.state == S.APPROVED, first.log()
+    assert change.lease_owner == "" and change.lease_expires is None
+    assert change.dispatched_at is None and services.waiting_for_worker(change)
+    stopped = change.apply_attempts.get()
+    assert (stopped.status, stopped.error_code) == (AttemptStatus.FAILED, "WorkerStopped")
+    assert [c["operation"] for c in stopped.calls] == ["PutRule", "PutTargets"]  # the call in flight completed
+    event = AuditEvent.objects.filter(related_id=str(change.pk), action=AuditAction.APPLY_FAILED).get()
+    assert "was told to stop before it finished; it handed the change back" in event.message
+    # when another worker (with beat: the sweep sends the change) comes up, it makes only the call still needed
+    proxy.delay = 0.0
+    second = workers(env=FAST_RECOVERY, beat=True)
+    wait_for(lambda: ChangeRequest.objects.get(pk=change.pk).state == S.APPLIED, why=second.log)
+    change.refresh_from_db()
+    assert [c["operation"] for c in change.apply_attempts.get(number=2).calls] == ["TagResource"]
+    assert len(targets_in_aws(moto_events, "stopped")) == 2
+    arn = moto_events.describe_rule(Name="stopped")["Arn"]
+    assert moto_events.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "ops"}]
+
+    # given that worker applying another change through a slow link
+    proxy.delay = 0.4
+    warm = submit(users["operator"], sandbox, rule_spec("warm-shutdown"))
+    wait_for(lambda: ChangeRequest.objects.get(pk=warm.pk).state == S.APPLYING, why=second.log)
+    # when only its main process is asked to stop (a warm shutdown)
+    second.signal(signal.SIGTERM)
+    # then it finishes the apply it holds before it exits
+    assert second.process.wait(60) == 0
+    warm.refresh_from_db()
+    assert warm.state == S.APPLIED and warm.lease_owner == "" and warm.attempts == 1, second.log()
     assert len(targets_in_aws(moto_events, "warm-shutdown")) == 2
-    assert "Warm shutdown" in worker.log() or "warm shutdown" in worker.log()
+    assert "Warm shutdown" in second.log()
 
 
 def test_approved_changes_survive_a_redis_restart_and_submit_never_fails_while_it_is_down(
