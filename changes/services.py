@@ -161,7 +161,7 @@ def change_request_approve(change: ChangeRequest, *, reviewer, reason: str = "")
     if reviewer.pk == change.author_id:
         raise NotAllowed("You cannot approve your own change.")
     with transaction.atomic():
-        locked = ChangeRequest.objects.select_for_update().select_related("environment").get(pk=change.pk)
+        locked = ChangeRequest.objects.select_for_update(of=("self",)).select_related("environment").get(pk=change.pk)
         if locked.state != S.SUBMITTED:
             raise IllegalTransition(locked, S.APPROVED)
         try:
@@ -478,7 +478,7 @@ def _claim(change_id: int, *, owner: str) -> ChangeRequest | None:
         return None
     with transaction.atomic():
         target = _locked_target(change)
-        change = ChangeRequest.objects.select_for_update().select_related("environment", "author").get(pk=change_id)
+        change = ChangeRequest.objects.select_for_update(of=("self",)).select_related("environment", "author").get(pk=change_id)
         if change.state != S.APPROVED:
             return None  # another worker claimed it first
         if target is not None:

@@ -25,7 +25,7 @@ from tests.support.services import CeleryWorker
 pytestmark = [pytest.mark.worker, pytest.mark.aws, pytest.mark.django_db(transaction=True)]
 
 # Short enough for a drill; the defaults (60 s lease, 20 s sweep, 120 s re-send) are for production.
-FAST_RECOVERY = {"APPLY_LEASE_SECONDS": "2", "APPLY_SWEEP_SECONDS": "1", "APPLY_REDISPATCH_SECONDS": "2",
+FAST_RECOVERY = {"APPLY_LEASE_SECONDS": "3", "APPLY_SWEEP_SECONDS": "1", "APPLY_REDISPATCH_SECONDS": "2",
                  "POLL_INTERVAL_SECONDS": "3600", "HEARTBEAT_INTERVAL_SECONDS": "3600"}
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:{}"
 
@@ -226,8 +226,8 @@ def test_approved_changes_survive_a_redis_restart_and_submit_never_fails_while_i
                      why=worker.log)
             names = sorted(r["Name"] for r in moto_events.list_rules()["Rules"])
             assert names == ["queued-1", "queued-2", "while-down"]
-            for change in everything:
-                assert ChangeRequest.objects.get(pk=change.pk).apply_attempts.count() == 1  # applied once each
+            for change in everything:  # applied once each (a sent-again duplicate found it taken)
+                assert change.apply_attempts.filter(status=AttemptStatus.SUCCEEDED).count() == 1
             worker.signal(signal.SIGKILL, group=True)
             worker.process.wait(20)
             worker.stop()  # (puts back the app's default queue it found: still inside celery_broker here)
