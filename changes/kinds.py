@@ -45,7 +45,8 @@ class KindHandler(Protocol):
         """Raise PartialFailure when a 200 answer refused some entries."""
 
     def on_applied(self, change, live: dict[str, Any] | None) -> None:
-        """Record the applied spec, the new live state and sync status on the object."""
+        """Record the applied spec, the new live state and sync status on the object (`change`'s
+        rule/schedule is the row locked by the engine; the engine counts the version)."""
 
     def on_failed(self, change) -> None:
         """Mark the object's sync status as apply failed."""

@@ -68,6 +68,14 @@ class ChangeRequest(models.Model):
     last_error = models.TextField(verbose_name="last error", blank=True)
     rebased_from = models.ForeignKey("self", verbose_name="rebased from", on_delete=models.SET_NULL, null=True,
                                      blank=True, related_name="+")
+    # Exactly-once apply. The database, not the broker, says what work is due: an Approved change is
+    # (re)sent to the workers until one claims it; the claim is a lease its worker keeps renewing.
+    lease_owner = models.CharField(verbose_name="lease owner", max_length=200, blank=True,
+                                   help_text="The worker (host, process, task) applying this change now.")
+    lease_expires = models.DateTimeField(verbose_name="lease expires", null=True, blank=True,
+                                         help_text="Past this time without renewal, the worker is taken as lost.")
+    dispatched_at = models.DateTimeField(verbose_name="last sent to the workers", null=True, blank=True)
+    dispatch_count = models.PositiveIntegerField(verbose_name="times sent to the workers", default=0)
 
     class Meta:
         ordering = ("-id",)
@@ -81,6 +89,11 @@ class ChangeRequest(models.Model):
                 name="%(app_label)s_%(class)s_one_object",
                 condition=~(models.Q(rule__isnull=False) & models.Q(schedule__isnull=False)),
             ),
+            # Applies to one object are serialised: at most one change per rule or schedule is Applying.
+            models.UniqueConstraint(fields=["rule"], condition=models.Q(state="applying"),
+                                    name="%(app_label)s_%(class)s_one_apply_per_rule"),
+            models.UniqueConstraint(fields=["schedule"], condition=models.Q(state="applying"),
+                                    name="%(app_label)s_%(class)s_one_apply_per_schedule"),
         ]
         indexes = [models.Index(fields=["state", "-id"], name="changes_state_idx")]
 

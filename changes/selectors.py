@@ -1,4 +1,5 @@
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from .choices import ChangeState, ReviewDecision
 from .models import ChangeRequest
@@ -14,3 +15,10 @@ def change_request_list(*, user=None, waiting_for_me: bool = False, production_o
     if waiting_for_me and user is not None:
         qs = qs.filter(state=ChangeState.SUBMITTED).exclude(author=user).exclude(reviews__reviewer=user)
     return qs.order_by("-id")
+
+
+def apply_in_progress(target) -> bool:
+    """A worker is writing this rule or schedule right now (an Applying change with a live lease).
+
+    Polling skips such objects; a change whose worker was lost no longer hides its object."""
+    return target.changes.filter(state=ChangeState.APPLYING, lease_expires__gt=timezone.now()).exists()

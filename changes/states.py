@@ -2,10 +2,13 @@
 
     Draft → Submitted → Approved → Applying → Applied | Failed
     Submitted → Rejected;  Draft/Submitted → Withdrawn;  Failed → Approved (retry) | Withdrawn
+    Applying → Approved (handed back: retried after throttling, or its worker was lost)
+    Approved → Failed (marked failed by a reviewer when no worker takes it)
     any open change → Stale (the object it was based on changed)
 
 `transition()` runs in a transaction with a row lock; an illegal transition raises
-IllegalTransition and changes nothing.
+IllegalTransition and changes nothing. Entering Applying takes the lease (the caller passes
+lease_owner and lease_expires); leaving Applying always releases it.
 """
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ from .models import ChangeRequest
 TRANSITIONS: dict[str, set[str]] = {
     S.DRAFT: {S.SUBMITTED, S.WITHDRAWN, S.STALE},
     S.SUBMITTED: {S.APPROVED, S.REJECTED, S.WITHDRAWN, S.STALE},
-    S.APPROVED: {S.APPLYING, S.STALE},
-    S.APPLYING: {S.APPLIED, S.FAILED, S.APPROVED},  # back to Approved when a throttled apply is retried
+    S.APPROVED: {S.APPLYING, S.STALE, S.FAILED},  # Failed: marked by hand when no worker takes it
+    S.APPLYING: {S.APPLIED, S.FAILED, S.APPROVED},  # back to Approved: retried after throttling, or worker lost
     S.FAILED: {S.APPROVED, S.WITHDRAWN, S.STALE},
     S.APPLIED: set(),
     S.REJECTED: set(),
@@ -59,18 +62,40 @@ def audit_change(change: ChangeRequest, action: str, *, actor=None, on_behalf_of
         before=before, after=after, data=data)
 
 
+class LeaseLost(IllegalTransition):
+    """The worker's lease on an Applying change is gone: another worker (or a person) took it over."""
+
+    def __init__(self, change: ChangeRequest, to: str, owner: str):
+        self.change, self.to, self.owner = change, to, owner
+        Exception.__init__(self, f"Change #{change.pk} is no longer applied by {owner} "
+                                 f"(now {S(change.state).label.lower()}, lease held by {change.lease_owner or 'nobody'}).")
+
+
+LEASE_FIELDS = ("lease_owner", "lease_expires")
+
+
 def transition(change: ChangeRequest, to: str, *, actor=None, on_behalf_of=None, message: str = "",
-               expect: tuple[str, ...] | None = None, **fields) -> ChangeRequest:
+               expect: tuple[str, ...] | None = None, holder: str | None = None, audit_action: str | None = None,
+               audit_data=None, **fields) -> ChangeRequest:
     """Move `change` to state `to` under a row lock; write the audit event in the same transaction.
 
     `expect` narrows the legal starting states further (e.g. apply claims only Approved changes).
+    `holder`, for a change leaving Applying, asserts that this worker still holds its lease
+    (else LeaseLost, and nothing changes). `audit_action` names the event when the state's own
+    one would mislead (a lost worker's change going back to Approved).
     Extra keyword arguments are saved on the change in the same update.
     """
     with transaction.atomic():
         locked = ChangeRequest.objects.select_for_update().get(pk=change.pk)
+        if holder is not None and (locked.state != S.APPLYING or locked.lease_owner != holder):
+            raise LeaseLost(locked, to, holder)
         if not can_transition(locked.state, to) or (expect is not None and locked.state not in expect):
             raise IllegalTransition(locked, to)
         now = timezone.now()
+        if locked.state == S.APPLYING and to != S.APPLYING:
+            locked.lease_owner, locked.lease_expires = "", None
+        if to == S.APPROVED:
+            locked.dispatched_at = None  # to be sent (again) to the workers; set when the send succeeds
         locked.state = to
         if to == S.SUBMITTED:
             locked.submitted_at = now
@@ -81,10 +106,10 @@ def transition(change: ChangeRequest, to: str, *, actor=None, on_behalf_of=None,
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save()
-        action = AUDIT_ACTIONS.get(to)
+        action = audit_action or AUDIT_ACTIONS.get(to)
         if action:
-            audit_change(locked, action, actor=actor, on_behalf_of=on_behalf_of, message=message)
+            audit_change(locked, action, actor=actor, on_behalf_of=on_behalf_of, message=message, data=audit_data)
     # Keep the caller's instance current.
-    for name in ("state", "submitted_at", "decided_at", "applied_at", *fields):
+    for name in ("state", "submitted_at", "decided_at", "applied_at", "dispatched_at", *LEASE_FIELDS, *fields):
         setattr(change, name, getattr(locked, name))
     return change

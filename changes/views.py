@@ -18,8 +18,9 @@ from .models import ChangeRequest
 from .selectors import change_request_list
 from .services import (
     NotAllowed, change_request_approve, change_request_back_to_draft, change_request_comment,
-    change_request_reject, change_request_restore, change_request_retry, change_request_submit,
-    change_request_withdraw,
+    change_request_mark_failed, change_request_reject, change_request_restore, change_request_retry,
+    change_request_retry_now, change_request_submit, change_request_withdraw, is_stuck, lease_expired,
+    waiting_for_worker,
 )
 from .states import IllegalTransition
 
@@ -88,9 +89,19 @@ class ChangeDetailView(PermissionRequiredMixin, DetailView):
             may_comment=may_submit or user_can(user, REVIEW, change.environment) or can_reject,
             can_retry=change.state == ChangeState.FAILED and (
                 (user.pk == change.author_id and may_submit) or user_can(user, REVIEW, change.environment)),
+            waiting_for_worker=waiting_for_worker(change), worker_lost=lease_expired(change),
+            can_resolve=is_stuck(change) and user_can(user, REVIEW, change.environment),
             difference=diff({k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy")}, proposed or {}),
             attempts=change.apply_attempts.all(), reviews=reviews,
             comments=change.comments.select_related("author"), **kwargs)
+
+
+def _sent_or_waiting(change: ChangeRequest) -> str:
+    change.refresh_from_db()
+    if waiting_for_worker(change):
+        return ("no worker could be reached yet. It waits for a worker and is sent again automatically "
+                "when the queue is back.")
+    return "a worker is applying it."
 
 
 def _next_runs(change: ChangeRequest) -> list:
@@ -114,7 +125,7 @@ class ChangeActionView(PermissionRequiredMixin, View):
 
     permission_required = "changes.view_changerequest"
     raise_exception = True
-    ACTIONS = {"submit", "approve", "reject", "withdraw", "retry", "redraft", "comment", "restore"}
+    ACTIONS = {"submit", "approve", "reject", "withdraw", "retry", "redraft", "comment", "restore", "mark-failed"}
 
     def post(self, request, pk, action):
         change = get_object_or_404(ChangeRequest.objects.select_related("environment", "author"), pk=pk)
@@ -135,6 +146,9 @@ class ChangeActionView(PermissionRequiredMixin, View):
         elif action == "retry":
             if not (user_can(user, SUBMIT, environment) or user_can(user, REVIEW, environment)):
                 raise PermissionDenied
+        elif action == "mark-failed":  # resolving a stuck change: reviewers and admins of its environment
+            if not user_can(user, REVIEW, environment):
+                raise PermissionDenied
         elif not user_can(user, SUBMIT, environment):  # submit, redraft, withdraw, restore
             raise PermissionDenied
         form = (CommentForm if action == "comment" else ReasonForm)(request.POST) \
@@ -148,7 +162,7 @@ class ChangeActionView(PermissionRequiredMixin, View):
             if action == "submit":
                 change_request_submit(change, actor=user)
                 messages.success(request, "Submitted." if change.state == ChangeState.SUBMITTED else
-                                 "Submitted and approved: the worker is applying it.")
+                                 "Submitted and approved: " + _sent_or_waiting(change))
             elif action == "approve":
                 change_request_approve(change, reviewer=user, reason=form.cleaned_data["reason"])
                 messages.success(request, "Approved." if change.state == ChangeState.APPROVED else
@@ -160,8 +174,14 @@ class ChangeActionView(PermissionRequiredMixin, View):
                 change_request_withdraw(change, actor=user)
                 messages.success(request, "Withdrawn.")
             elif action == "retry":
-                change_request_retry(change, actor=user)
-                messages.success(request, "Queued again: the worker is applying it.")
+                if change.state == ChangeState.FAILED:
+                    change_request_retry(change, actor=user)
+                else:
+                    change_request_retry_now(change, actor=user)
+                messages.success(request, "Queued again: " + _sent_or_waiting(change))
+            elif action == "mark-failed":
+                change_request_mark_failed(change, actor=user, reason=request.POST.get("reason", ""))
+                messages.success(request, "Marked failed.")
             elif action == "redraft":
                 draft = change_request_back_to_draft(change, actor=user)
                 messages.success(request, "A new draft holds everything this change had.")
@@ -230,7 +250,7 @@ class ObjectActionView(PermissionRequiredMixin, View):
             else:
                 waiting = change.state == ChangeState.SUBMITTED
                 messages.success(request, f"{action.capitalize()} {target.name}: "
-                                 + ("waiting for review." if waiting else "applying now."))
+                                 + ("waiting for review." if waiting else _sent_or_waiting(change)))
             return redirect(change)
         return redirect(target)
 

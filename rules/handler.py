@@ -81,7 +81,6 @@ def on_applied(change, live: dict[str, Any] | None) -> None:
         return
     spec = canonical_rule_spec(change.spec)
     rule.desired_spec = spec
-    rule.version += 1
     rule.live_spec = live
     rule.last_applied = rule.last_polled = timezone.now()
     rule.sync_status, rule.drift = status_against(spec, live, environment=change.environment)

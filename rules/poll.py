@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from audit.choices import AuditAction, ObjectType
 from audit.services import audit_record
-from changes.choices import ChangeState, SyncStatus
+from changes.choices import SyncStatus
+from changes.selectors import apply_in_progress
 from environments import aws
 
 from . import live as live_api
@@ -87,7 +88,7 @@ def _record(rule: Rule, live, *, environment, report: PollReport) -> None:
         locked = Rule.objects.select_for_update().filter(pk=rule.pk).first()
         if locked is None or locked.version != rule.version:
             return  # deleted or applied meanwhile: the next poll sees the new state
-        if locked.changes.filter(state=ChangeState.APPLYING).exists():
+        if apply_in_progress(locked):
             return  # an apply is writing this rule right now
         previous = locked.sync_status
         if previous == SyncStatus.FAILED and status != SyncStatus.IN_SYNC:

@@ -148,7 +148,6 @@ def on_applied(change, live: dict[str, Any] | None) -> None:
     live, schedule.live_modified = live_api.split_modified(live)
     spec = canonical_schedule_spec(change.spec)
     schedule.desired_spec = spec
-    schedule.version += 1
     schedule.live_spec = live
     schedule.last_applied = schedule.last_polled = timezone.now()
     schedule.sync_status, schedule.drift = status_against(spec, live)

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from audit.choices import AuditAction, ObjectType
 from audit.services import audit_record
-from changes.choices import ChangeState, SyncStatus
+from changes.choices import SyncStatus
+from changes.selectors import apply_in_progress
 from environments import aws
 
 from . import live as live_api
@@ -129,7 +130,7 @@ def _record(schedule: Schedule, live, modified: str, *, environment, report: Pol
         locked = Schedule.objects.select_for_update().filter(pk=schedule.pk).first()
         if locked is None or locked.version != schedule.version:
             return True  # deleted or applied meanwhile: the next poll sees the new state
-        if locked.changes.filter(state=ChangeState.APPLYING).exists():
+        if apply_in_progress(locked):
             return True  # an apply is writing this schedule right now
         previous = locked.sync_status
         locked.live_spec, locked.live_modified = live, modified

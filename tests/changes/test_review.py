@@ -6,6 +6,7 @@ import time
 import pytest
 from django.core import mail
 from django.db import close_old_connections, connection
+from django.urls import reverse
 
 from accounts.services import user_create
 from audit.models import AuditEvent
@@ -143,3 +144,21 @@ def test_two_reviewers_approving_at_the_same_moment_apply_once(users, production
     change.refresh_from_db()
     assert change.apply_attempts.count() == 1 and change.attempts == 1
     assert AuditEvent.objects.filter(related_id=str(change.pk), action="change.approved").count() == 1
+
+
+def test_a_reviewer_rejecting_after_approving_from_a_stale_tab_is_refused(users, production, client_for):
+    """Two approvals needed: the reviewer approved (1 of 2), then presses Reject in an older tab."""
+    production.approvals_required = 2
+    production.save()
+    change = services.change_request_draft_create(kind="rule", action="create", environment=production,
+                                                  author=users["operator"], spec=SPEC)
+    services.change_request_submit(change, actor=users["operator"])
+    services.change_request_approve(change, reviewer=users["reviewer"])
+    response = client_for("reviewer").post(reverse("changes:change_action", args=[change.pk, "reject"]),
+                                           {"reason": "changed my mind"}, follow=True)
+    assert response.status_code == 200
+    assert "You have already reviewed this change (you approved it)" in response.content.decode()
+    change.refresh_from_db()
+    assert change.state == S.SUBMITTED
+    assert list(change.reviews.values_list("decision", flat=True)) == [ReviewDecision.APPROVE]
+    assert not AuditEvent.objects.filter(related_id=str(change.pk), action="change.rejected").exists()

@@ -30,7 +30,7 @@ def test_the_table_is_the_documented_machine():
     assert LEGAL == {
         (S.DRAFT, S.SUBMITTED), (S.DRAFT, S.WITHDRAWN), (S.DRAFT, S.STALE),
         (S.SUBMITTED, S.APPROVED), (S.SUBMITTED, S.REJECTED), (S.SUBMITTED, S.WITHDRAWN), (S.SUBMITTED, S.STALE),
-        (S.APPROVED, S.APPLYING), (S.APPROVED, S.STALE),
+        (S.APPROVED, S.APPLYING), (S.APPROVED, S.STALE), (S.APPROVED, S.FAILED),
         (S.APPLYING, S.APPLIED), (S.APPLYING, S.FAILED), (S.APPLYING, S.APPROVED),
         (S.FAILED, S.APPROVED), (S.FAILED, S.WITHDRAWN), (S.FAILED, S.STALE),
     }
@@ -63,3 +63,23 @@ def test_expect_narrows_the_legal_starting_states(make_change):
         transition(change, S.APPROVED, expect=(S.APPLYING,))
     transition(change, S.APPROVED, expect=(S.FAILED,))
     assert change.state == S.APPROVED
+
+
+def test_leaving_applying_releases_the_lease_and_a_lost_holder_changes_nothing(make_change):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from changes.states import LeaseLost
+
+    change = make_change(S.APPROVED)
+    transition(change, S.APPLYING, lease_owner="host:1:task-a", lease_expires=timezone.now() + timedelta(minutes=1))
+    # another worker cannot finish it
+    with pytest.raises(LeaseLost):
+        transition(change, S.APPLIED, holder="host:2:task-b")
+    change.refresh_from_db()
+    assert change.state == S.APPLYING and change.lease_owner == "host:1:task-a"
+    # its holder can; the lease goes with the state
+    transition(change, S.APPLIED, holder="host:1:task-a")
+    change.refresh_from_db()
+    assert change.state == S.APPLIED and change.lease_owner == "" and change.lease_expires is None

@@ -3,6 +3,8 @@
 Faults are injected at the client factory (a botocore event handler on the real clients), never
 by patching our own functions.
 """
+import time
+
 import pytest
 
 from changes import services
@@ -126,11 +128,13 @@ def test_update_sends_action_after_completion_though_moto_ignores_it(users, envi
     assert [d["path"] for d in schedule.drift] == ["ActionAfterCompletion"]
 
 
-def test_a_crash_between_two_attempts_creates_one_schedule(users, environment, calls):
+def test_a_crash_between_two_attempts_creates_one_schedule(users, environment, calls, settings):
     """The worker dies right after CreateSchedule succeeded, before it recorded anything.
 
-    moto ignores ClientToken (MOTO.md §4), so the token alone would not save us here: the second
-    attempt reads the live schedule first (GetSchedule), finds it, and makes no write call.
+    moto ignores ClientToken (MOTO.md §4), so the token alone would not save us here: once the dead
+    worker's lease expires, the redelivered task takes the change over, reads the live schedule first
+    (GetSchedule), finds it, and makes no write call. (The same drill with a real worker process
+    killed with SIGKILL: tests/changes/test_recovery.py.)
     """
     class WorkerDied(BaseException):
         """Stands for the process being killed: not an Exception, so nothing on the way catches it."""
@@ -141,29 +145,45 @@ def test_a_crash_between_two_attempts_creates_one_schedule(users, environment, c
                 raise WorkerDied()
         client.meta.events.register("after-call", after)
 
+    settings.APPLY_LEASE_SECONDS = 1
     change = services.change_request_draft_create(kind="schedule", action=ChangeAction.CREATE,
                                                   environment=environment, author=users["operator"], spec=spec())
     services.change_request_submit(change, actor=users["operator"])
     aws.add_client_hook(die_after_create)
     try:
         with pytest.raises(WorkerDied):
-            services.change_request_apply(change.pk)
+            services.change_request_apply(change.pk, task_id="first")
     finally:
         aws.remove_client_hook(die_after_create)
     change.refresh_from_db()
-    assert change.state == ChangeState.APPLYING  # as a killed worker leaves it
-    # when the stuck apply is reclaimed and run again
-    assert services.change_request_reclaim(change, older_than_seconds=0)
+    assert change.state == ChangeState.APPLYING and change.lease_owner.endswith(":first")  # as a killed worker leaves it
+    # while the lease is live, a redelivered task leaves the change to its worker
+    services.change_request_apply(change.pk, task_id="early")
+    change.refresh_from_db()
+    assert change.state == ChangeState.APPLYING and change.lease_owner.endswith(":first")
+    wait_until(lambda: services.lease_expired(change), timeout=10)
+    # when the redelivered task comes after the lease expired
     calls.clear()
-    services.change_request_apply(change.pk)
+    services.change_request_apply(change.pk, task_id="second")
     # then
     change.refresh_from_db()
     assert change.state == ChangeState.APPLIED, change.last_error
+    assert change.lease_owner == "" and change.lease_expires is None
     assert "GetSchedule" in calls and not [c for c in calls if c in WRITES]
+    assert change.apply_attempts.get(number=1).status == AttemptStatus.FAILED
+    assert change.apply_attempts.get(number=1).error_code == "WorkerLost"
     assert change.apply_attempts.get(number=2).status == AttemptStatus.SUCCEEDED
     listed = aws.client(environment, "scheduler").list_schedules()["Schedules"]
     assert [s["Name"] for s in listed] == ["Start_batch_server_11PM"]
-    assert Schedule.objects.get(pk=change.schedule_id).sync_status == SyncStatus.IN_SYNC
+    schedule = Schedule.objects.get(pk=change.schedule_id)
+    assert schedule.sync_status == SyncStatus.IN_SYNC and schedule.version == 1
+
+
+def wait_until(condition, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
 
 
 def test_a_new_group_is_created_once_and_never_again(users, environment, calls):

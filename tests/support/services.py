@@ -52,9 +52,11 @@ def database_url() -> str:
 class CeleryWorker:
     """A real `celery worker` process consuming a queue of its own, on the configured broker."""
 
-    def __init__(self, app):
+    def __init__(self, app, *, env: dict[str, str] | None = None, beat: bool = False, queue: str | None = None):
         self.app = app
-        self.queue = f"test-{uuid.uuid4().hex[:10]}"
+        self.extra_env = env or {}  # e.g. short APPLY_LEASE_SECONDS for crash drills
+        self.beat = beat  # embed beat (-B): the worker also runs the beat schedule (recovery sweep, polls)
+        self.queue = queue or f"test-{uuid.uuid4().hex[:10]}"
         self.log_path = settings.VAR_DIR / "log" / f"test-worker-{self.queue}.log"
         self.process = None
         self._previous_queue = None
@@ -62,11 +64,13 @@ class CeleryWorker:
     def start(self, timeout: float = 60.0) -> "CeleryWorker":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_QUEUE": self.queue,
-               "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "PYTHONUNBUFFERED": "1"}
+               "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "PYTHONUNBUFFERED": "1", **self.extra_env}
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             env["CELERY_FILESYSTEM_BROKER_DIR"] = str(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]).parent)
         command = [sys.executable, "-m", "celery", "-A", "eventconsole", "worker", "-l", "INFO", "-Q", self.queue,
                    "--concurrency", "2", "-n", f"{self.queue}@%h", "--without-mingle", "--without-gossip"]
+        if self.beat:
+            command += ["-B", "-s", str(self.log_path.with_suffix(".beat-schedule"))]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
@@ -79,6 +83,13 @@ class CeleryWorker:
         self._previous_queue = self.app.conf.task_default_queue
         self.app.conf.task_default_queue = self.queue
         return self
+
+    def signal(self, signum: int, *, group: bool = False) -> None:
+        """Send a signal to the worker's main process, or (group) to it and its pool processes."""
+        if group:
+            os.killpg(self.process.pid, signum)
+        else:
+            self.process.send_signal(signum)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
