@@ -48,11 +48,15 @@ def alive(pid: int) -> bool:
 
 
 def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    """True while a live (not zombie) process is in process group `pgid` (read from /proc)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":  # fields after "(comm)": state, ppid, pgrp, …
+            return True
+    return False
 
 
 class Launcher:
@@ -111,8 +115,10 @@ class Launcher:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         for pid in self.pids().values():
-            if pid and group_alive(pid):
+            try:
                 os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, TypeError):
+                pass
 
 
 @pytest.fixture
@@ -136,7 +142,7 @@ def test_a_killed_child_is_restarted_and_the_others_keep_running(launcher):
     worker = launcher.restarted("worker", first["worker"])
     assert f"worker (pid {first['worker']}) exited with status -9" in launcher.text()
     assert launcher.status()["worker"]["restarts"] == 1
-    assert not group_alive(first["worker"])  # the old worker's pool processes went with it
+    wait_for("the old worker's pool processes to go", lambda: not group_alive(first["worker"]), launcher.process)
     assert launcher.pids()["web"] == first["web"] and alive(first["web"])
     assert launcher.pids()["moto"] == first["moto"] and alive(first["moto"])
     assert launcher.web_answers() == 200
@@ -162,7 +168,7 @@ def test_a_killed_child_is_restarted_and_the_others_keep_running(launcher):
     children = launcher.pids()
     launcher.process.send_signal(signal.SIGTERM)
     assert launcher.process.wait(DEADLINE) == 0
-    assert [name for name, pid in children.items() if group_alive(pid)] == []
+    wait_for("every child to be gone", lambda: not [name for name, pid in children.items() if group_alive(pid)])
     assert not (launcher.var_dir / "run" / "launcher.json").exists()
     with pytest.raises(urllib.error.URLError):
         launcher.web_answers()
