@@ -106,9 +106,6 @@ class Stack:
         self.children[name] = child
         self.write_status()
 
-    def dead(self) -> list[str]:
-        return [name for name, child in self.children.items() if not child.alive()]
-
     def supervise(self) -> None:
         """One round: notice children that died, restart those whose back-off is over."""
         now = time.monotonic()
