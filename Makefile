@@ -21,8 +21,10 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
 run: $(VENV)/.installed
 	$(PY) -m eventconsole.launcher
 
+# The suite runs on TEST_PROCESSES processes (pytest-xdist); TEST_PROCESSES=0 runs it in this one.
+TEST_PROCESSES ?= 2
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev
 	$(PY) -m bench
