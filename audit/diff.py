@@ -5,7 +5,6 @@ A JSON text that holds an object (an event pattern, a target's Input) is compare
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from core import safejson

@@ -9,7 +9,6 @@ Pure data and checks (botocore's service models, no AWS calls):
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache

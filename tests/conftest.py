@@ -73,6 +73,16 @@ def environment(db, aws_url):
 
 
 @pytest.fixture
+def proxy(aws_url):
+    """The fault-injecting proxy (latency, throttling, 5xx, dropped connections) in front of the moto server."""
+    from tests.support.faultproxy import FaultProxy
+
+    proxy = FaultProxy(aws_url).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
 def production(db, aws_url):
     return Environment.objects.create(name="Production", region="eu-west-1", endpoint_url=aws_url,
                                       account_id="123456789012", is_production=True, approvals_required=1)

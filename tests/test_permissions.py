@@ -1,7 +1,6 @@
 """The permission matrix: every page and action, for each role (anonymous is covered by
 test_urls_require_login). Allowed means the request is not refused (200, or a redirect after doing it);
 refused means 403 and nothing changed."""
-import json
 
 import pytest
 from django.urls import reverse

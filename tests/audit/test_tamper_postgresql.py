@@ -270,7 +270,7 @@ def test_db_app_role_refuses_a_role_that_owns_tables_and_prints_its_sql(attacker
     owner = f"{APP_ROLE}_owner"
     attacker.execute(f'CREATE ROLE "{owner}" LOGIN')
     try:
-        attacker.execute(f'CREATE TABLE owned_by_app (id int)')
+        attacker.execute('CREATE TABLE owned_by_app (id int)')
         attacker.execute(f'ALTER TABLE owned_by_app OWNER TO "{owner}"')
         with pytest.raises(CommandError, match="owns .*owned_by_app.*could disable the audit triggers"):
             call_command("db_app_role", owner, database=ALIAS)

@@ -19,10 +19,8 @@ from changes.choices import AttemptStatus, ChangeAction, ChangeState as S, SyncS
 from changes.models import ChangeRequest
 from changes.states import transition
 from environments import aws
-from environments.models import Environment
 from rules.models import Rule
 from rules.poll import rules_poll
-from tests.support.faultproxy import FaultProxy
 
 pytestmark = [pytest.mark.aws]
 
@@ -33,19 +31,6 @@ SPEC = {"Rule": {"Name": "contended", "EventBusName": "default", "State": "ENABL
 
 def described(description):
     return {**SPEC, "Rule": {**SPEC["Rule"], "Description": description}}
-
-
-@pytest.fixture
-def proxy(aws_url):
-    proxy = FaultProxy(aws_url).start()
-    yield proxy
-    proxy.stop()
-
-
-@pytest.fixture
-def sandbox(proxy, db):
-    return Environment.objects.create(name="Sandbox", region="us-east-1", endpoint_url=proxy.url,
-                                      account_id="123456789012", approvals_required=0)
 
 
 @pytest.fixture

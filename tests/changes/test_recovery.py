@@ -16,10 +16,8 @@ from audit.models import AuditEvent
 from changes import services
 from changes.choices import AttemptStatus, ChangeState as S, SyncStatus
 from changes.models import ChangeRequest
-from environments.models import Environment
 from rules.models import Rule
 from tests.changes.drills import RedisServer, celery_broker, wait_for
-from tests.support.faultproxy import FaultProxy
 from tests.support.services import CeleryWorker
 
 pytestmark = [pytest.mark.worker, pytest.mark.aws, pytest.mark.django_db(transaction=True)]
@@ -36,20 +34,6 @@ def rule_spec(name, **rule):
             "Targets": [{"Id": "Target1", "Arn": QUEUE_ARN.format("first")},
                         {"Id": "Target2", "Arn": QUEUE_ARN.format("second")}],
             "Tags": []}
-
-
-@pytest.fixture
-def proxy(aws_url):
-    proxy = FaultProxy(aws_url).start()
-    yield proxy
-    proxy.stop()
-
-
-@pytest.fixture
-def sandbox(proxy, db):
-    """Sandbox (no approvals) whose AWS calls go through the fault proxy."""
-    return Environment.objects.create(name="Sandbox", region="us-east-1", endpoint_url=proxy.url,
-                                      account_id="123456789012", approvals_required=0)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ Each test posts what the report posted and asserts the message the person sees.
 """
 from __future__ import annotations
 
-import json
 import logging
 
 import pytest

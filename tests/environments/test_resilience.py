@@ -4,16 +4,8 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 
 from environments import aws
 from environments.models import Environment
-from tests.support.faultproxy import FaultProxy
 
 pytestmark = [pytest.mark.django_db, pytest.mark.aws]
-
-
-@pytest.fixture
-def proxy(aws_url):
-    proxy = FaultProxy(aws_url).start()
-    yield proxy
-    proxy.stop()
 
 
 @pytest.fixture
