@@ -77,19 +77,14 @@ def audit_object_history(*, object_type: str, object_id: int) -> QuerySet[AuditE
 
 
 def audit_id_at_or_after(when: datetime) -> int | None:
-    """The id of the first event (in time order, ties by id) at or after `when` (two probes of the time index)."""
-    first = AuditEvent.objects.filter(time__gte=when).order_by("time").values_list("time", flat=True).first()
-    if first is None:
-        return None
-    return AuditEvent.objects.filter(time=first).order_by("id").values_list("id", flat=True).first()
+    """The id of the first event (in time order, ties by id) at or after `when`."""
+    # One query: the time index ends in the id on SQLite, and PostgreSQL sorts the ties incrementally.
+    return AuditEvent.objects.filter(time__gte=when).order_by("time", "id").values_list("id", flat=True).first()
 
 
 def audit_id_before(when: datetime) -> int | None:
     """The id of the last event (in time order, ties by id) before `when`."""
-    last = AuditEvent.objects.filter(time__lt=when).order_by("-time").values_list("time", flat=True).first()
-    if last is None:
-        return None
-    return AuditEvent.objects.filter(time=last).order_by("-id").values_list("id", flat=True).first()
+    return AuditEvent.objects.filter(time__lt=when).order_by("-time", "-id").values_list("id", flat=True).first()
 
 
 @dataclass

@@ -25,12 +25,15 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 # ------------------------------------------------------------------------------------------
 
 KEYS = st.sampled_from(["a", "b", "c", "a.b", "items", "", "Ab"])
+# Text as the console accepts it in patterns and events: any Unicode but NUL (PostgreSQL cannot store it,
+# so the pattern language refuses it: docs/input-limits.md) and unpaired surrogates (not Unicode text).
+STORABLE_TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 SCALARS = st.one_of(
     st.none(), st.booleans(),
     st.integers(min_value=-10**12, max_value=10**12),
     st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from(["a", "b", "ab", "ba", "A", "", "*", "a*b", "10.0.0.1", "10.0.0.300", "x.y"]),
-    st.text(max_size=6),
+    st.text(STORABLE_TEXT, max_size=6),
 )
 JSON_VALUES = st.recursive(
     SCALARS,
@@ -86,7 +89,7 @@ NUMBERS_IN_RANGE = st.one_of(
 
 
 @SETTINGS
-@given(st.one_of(st.text(max_size=10), NUMBERS_IN_RANGE), st.integers(min_value=1, max_value=3))
+@given(st.one_of(st.text(STORABLE_TEXT, max_size=10), NUMBERS_IN_RANGE), st.integers(min_value=1, max_value=3))
 def test_anything_but_never_matches_the_excluded_value(value, copies):
     for values in ([{"anything-but": [value]}], [{"anything-but": value}]):
         pattern = {"detail": {"f": values}}
