@@ -48,4 +48,5 @@ class HealthView(TemplateView):
 
     def get_context_data(self, **kwargs):
         checks = health_checks_cached()
-        return super().get_context_data(checks=checks, ok=all(c.ok for c in checks), **kwargs)
+        return super().get_context_data(checks=checks, ok=all(c.ok for c in checks),
+                                        show_detail=_sees_health_detail(self.request.user), **kwargs)

@@ -73,6 +73,13 @@ def test_anonymous_and_non_admin_callers_get_no_detail(client, client_for, aws_u
             assert secret not in text, (secret, text)
         assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", "heartbeat": "ok",
                                                               "aws:Sandbox": "ok"}}
+    # The health page tells signed-in admins the same detail, and everyone else only ok/down.
+    assert "123456789012" in client_for("admin").get("/health/").content.decode()
+    for caller in (client_for("viewer"), client_for("operator")):
+        page = caller.get("/health/").content.decode()
+        assert "aws:Sandbox" in page and "shown to admins" in page
+        for secret in ("123456789012", "arn:aws:", "worker-host-7"):
+            assert secret not in page, secret
 
 
 @pytest.mark.django_db(transaction=True)  # the requests run in threads, on their own connections
@@ -94,9 +101,9 @@ def test_a_flood_of_requests_makes_one_sts_call_per_environment_per_interval(cli
             proxy.stop()
 
 
-def test_health_page_shows_the_heartbeat(client_for):
+def test_health_page_shows_the_heartbeat_to_admins(client_for):
     heartbeat_record(worker="worker-host-1")
-    page = client_for("viewer").get("/health/")
+    page = client_for("admin").get("/health/")
     assert page.status_code == 200
     assert b"worker-host-1" in page.content and b"heartbeat" in page.content
 
