@@ -145,7 +145,7 @@ def test_a_crash_between_two_attempts_creates_one_schedule(users, environment, c
                 raise WorkerDied()
         client.meta.events.register("after-call", after)
 
-    settings.APPLY_LEASE_SECONDS = 1
+    settings.APPLY_LEASE_SECONDS = 4  # long enough for the 'early' redelivery below to come within it, even under load
     change = services.change_request_draft_create(kind="schedule", action=ChangeAction.CREATE,
                                                   environment=environment, author=users["operator"], spec=spec())
     services.change_request_submit(change, actor=users["operator"])
@@ -161,7 +161,7 @@ def test_a_crash_between_two_attempts_creates_one_schedule(users, environment, c
     services.change_request_apply(change.pk, task_id="early")
     change.refresh_from_db()
     assert change.state == ChangeState.APPLYING and change.lease_owner.endswith(":first")
-    wait_until(lambda: services.lease_expired(change), timeout=10)
+    wait_until(lambda: services.lease_expired(change), timeout=20)
     # when the redelivered task comes after the lease expired
     calls.clear()
     services.change_request_apply(change.pk, task_id="second")
