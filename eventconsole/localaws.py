@@ -2,7 +2,7 @@
 
 Used by the launcher (`make run`) and by the test suite, so both start it the same way.
 moto stores state faithfully but validates almost nothing and runs no schedules: every AWS
-rule is enforced by EventConsole itself (see ../shared/aws/MOTO.md).
+rule is enforced by EventConsole itself (the tests that rely on a gap of moto's name it).
 """
 from __future__ import annotations
 

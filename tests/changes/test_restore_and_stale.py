@@ -7,6 +7,7 @@ from django.urls import reverse
 from changes import services
 from changes.choices import ChangeAction, ChangeState as S
 from changes.models import ChangeRequest
+from changes.states import IllegalTransition
 from environments import aws
 from rules.models import Rule
 from rules.poll import rules_poll
@@ -65,5 +66,5 @@ def test_a_stale_change_shows_three_ways_and_rebases(client_for, users, producti
     assert response.status_code == 302 and draft.rebased_from_id == update.pk
     assert draft.spec == proposal and draft.base_version == rule.version
     # A reviewer cannot approve the stale change any more.
-    with pytest.raises(Exception):
+    with pytest.raises(IllegalTransition, match="is stale; it cannot become approved"):
         services.change_request_approve(update, reviewer=users["reviewer"])

@@ -1,6 +1,6 @@
 """Faults between the client factory and moto, injected by our own proxy (tests/support/faultproxy.py)."""
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
 from environments import aws
 from environments.models import Environment
@@ -39,7 +39,7 @@ def test_dropped_connections_are_retried_then_described(proxied, proxy, settings
     aws.client(proxied, "events").list_rules()
     assert proxy.requests == 2
     proxy.drop(settings.AWS_RETRY_MAX_ATTEMPTS)
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ConnectionClosedError) as caught:
         aws.client(proxied, "events").list_rules()
     assert "endpoint" in aws.describe_error(caught.value).lower()
 
