@@ -21,13 +21,16 @@ admin.site.unregister(User)
 admin.site.unregister(Group)
 
 
-class RoleGrantInline(admin.TabularInline):
-    """Roles in one environment only. (Groups, above, are roles in every environment.)"""
-
+class _RoleGrantInline(admin.TabularInline):
     model = RoleGrant
-    fk_name = "user"
     extra = 1
     fields = ("role", "environment")
+
+
+class RoleGrantInline(_RoleGrantInline):
+    """Roles in one environment only. (Groups, above, are roles in every environment.)"""
+
+    fk_name = "user"
     verbose_name = "role in one environment"
     verbose_name_plural = "roles in one environment only (the groups above count in every environment)"
 
@@ -71,13 +74,10 @@ class AuditedUserAdmin(UserAdmin):
         super().delete_model(request, obj)
 
 
-class GroupRoleGrantInline(admin.TabularInline):
+class GroupRoleGrantInline(_RoleGrantInline):
     """Every member of this group holds these roles in these environments."""
 
-    model = RoleGrant
     fk_name = "group"
-    extra = 1
-    fields = ("role", "environment")
     verbose_name = "role its members hold in one environment"
     verbose_name_plural = "roles its members hold in one environment only"
 
