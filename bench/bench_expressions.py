@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from schedules.expressions import next_runs, parse  # noqa: E402
+from awslang.expressions import next_runs, parse  # noqa: E402
 
 EXPRESSIONS = [
     ("every minute", "cron(* * * * ? *)"),

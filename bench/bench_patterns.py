@@ -1,9 +1,9 @@
-"""Benchmark rules.patterns: compiled matching against moto's matcher, and RuleIndex scaling.
+"""Benchmark awslang.patterns: compiled matching against moto's matcher, and RuleIndex scaling.
 
 Run from the repository root:  .venv/bin/python bench/bench_patterns.py
 
 1. Matching throughput in (pattern, event) pairs per second for the same realistic patterns
-   and events, rules.patterns (compiled) beside moto's ``EventPattern.load(p).matches_event(e)``
+   and events, awslang.patterns (compiled) beside moto's ``EventPattern.load(p).matches_event(e)``
    (patterns loaded before timing, as both sides compile once).  Every disagreement is
    classified; only those caused by moto's known bugs (MOTO.md §3: arrays of objects, booleans
    taken for numbers, ``exists`` on empty arrays, the ``time`` field) are acceptable.
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from moto.events.models import EventPattern  # noqa: E402
 
-from rules.patterns import CompiledPattern, RuleIndex, compile  # noqa: E402
+from awslang.patterns import CompiledPattern, RuleIndex, compile  # noqa: E402
 
 SEED = 20261126
 ACCOUNT = "123456789012"
@@ -300,7 +300,7 @@ def bench_vs_moto() -> None:
     pairs = len(ours) * len(events)
 
     def timed(pairs_subset: list[tuple[int, int]]) -> tuple[float, float]:
-        """Seconds per pair for rules.patterns and for moto over ``pairs_subset``."""
+        """Seconds per pair for awslang.patterns and for moto over ``pairs_subset``."""
         our_calls = [(ours[p].matches, events[e]) for p, e in pairs_subset]
         moto_calls = [(theirs[p].matches_event, events[e]) for p, e in pairs_subset]
         ours_s = best_of(5, lambda: [match(event) for match, event in our_calls])
@@ -331,7 +331,7 @@ def bench_vs_moto() -> None:
     detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) or "none"
     print(f"disagreements with moto: {disagreements} of {pairs:,} ({detail})")
     if "UNEXPLAINED" in reasons:
-        raise SystemExit("rules.patterns and moto disagree where moto is right")
+        raise SystemExit("awslang.patterns and moto disagree where moto is right")
 
 
 # ------------------------------------------------------------------------------------------

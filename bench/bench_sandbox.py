@@ -4,7 +4,7 @@ Run from the repository root:  .venv/bin/python -m bench sandbox
 
 "Before" is the earlier wildcard matcher (the literal segments joined by ``.*`` into one regular
 expression, matched with ``fullmatch``), kept here only for comparison; each of its runs goes in a
-child process that is stopped after CAP seconds.  "After" is rules.patterns as it is now, through
+child process that is stopped after CAP seconds.  "After" is awslang.patterns as it is now, through
 the public ``matches`` (so the whole compiled-pattern path is measured).  The last table shows
 the time growing linearly with the value's length up to the 256 KB event limit.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rules.patterns import matches  # noqa: E402
+from awslang.patterns import matches  # noqa: E402
 
 CAP = 90.0  # seconds a "before" run may take before it is stopped
 

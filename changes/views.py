@@ -110,7 +110,7 @@ def _next_runs(change: ChangeRequest) -> list:
         return []
     from django.utils import timezone
 
-    from schedules import expressions
+    from awslang import expressions
 
     spec = change.spec or {}
     try:

@@ -13,19 +13,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django import forms
 from django.forms import BaseFormSet, formset_factory
 
+from awslang import expressions, patterns
+from awslang.transform import MAX_INPUT
 from changes.choices import ChangeAction
 from changes.constraints import check_number, check_string, member, shape
 from changes.wizard import submittable_environments
 from environments.models import Environment
-from schedules import expressions
 
 from core import safejson
 
-from . import catalog, patterns, resources
+from . import catalog, resources
 from .models import Rule
 from .sandbox import EVENT_LIMIT_WORDS, EVENT_MAX_CHARS
 from .spec import DEFAULT_RETRY_POLICY, NAME_CHARS, TARGETS_PER_RULE, parse_arn
-from .transform import MAX_INPUT
 
 ALL_EVENTS_PATTERN = {"source": [{"prefix": ""}]}  # what the console's "All events" creates
 ANY, SPECIFIC = "any", "specific"
@@ -503,7 +503,7 @@ class TargetForm(WizardFormMixin, forms.Form):
         if dlq == DLQ_OTHER and not (cleaned.get("dlq_arn") or "").strip():
             self.add_error("dlq_arn", "Enter the queue's ARN, or choose None.")
         if not self.errors:
-            from .transform import TransformError, validate_target_input
+            from awslang.transform import TransformError, validate_target_input
 
             try:
                 validate_target_input(target_entry(cleaned, target_id="check"))

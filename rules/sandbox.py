@@ -17,12 +17,13 @@ from django import forms
 from django.conf import settings
 from django.db.models import Count, Max
 
+from awslang import patterns
+from awslang.transform import MAX_INPUT, MAX_TEMPLATE, TransformError, render_target_input
 from core import safejson
 
-from . import catalog, patterns
+from . import catalog
 from .models import Rule
 from .spec import rule_arn
-from .transform import MAX_INPUT, MAX_TEMPLATE, TransformError, render_target_input
 
 # PutEvents takes entries up to 256 KB; an event to test against is refused past that, in AWS's words.
 EVENT_MAX_BYTES = 256 * 1024

@@ -14,11 +14,10 @@ import json
 import re
 from typing import Any
 
+from awslang import expressions, patterns
 from changes.constraints import check_number, check_string, member, shape
 from core import safejson
-from schedules import expressions
 
-from . import patterns
 
 TARGETS_PER_RULE = 5  # the EventBridge quota: not adjustable, and not in the API model
 TAGS_PER_RESOURCE = 50
@@ -118,7 +117,7 @@ def _validate_target(target: dict[str, Any], key: str, *, region: str | None, er
         _add(errors, f"{key}.InputPath",
              check_string(target["InputPath"], shape("events", "TargetInputPath"), label="Part of the matched event"))
     if target.get("Input") or target.get("InputPath") or target.get("InputTransformer"):
-        from .transform import TransformError, validate_target_input
+        from awslang.transform import TransformError, validate_target_input
 
         try:
             validate_target_input(target)

@@ -17,6 +17,7 @@ from django_tables2 import SingleTableMixin
 
 from accounts.permissions import restrict, user_can
 from audit.selectors import audit_object_history
+from awslang import expressions, patterns
 from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
 from changes.models import ChangeRequest
 from changes.services import change_request_draft_create
@@ -24,9 +25,7 @@ from changes import views as changes_views
 from changes.views import ObjectActionView, environment_for_new_draft, object_readable
 from core.tables import CheckedPaginationMixin
 from environments.models import Environment
-from schedules import expressions
 
-from . import patterns
 from .filtersets import RuleFilterSet
 from .forms import EventPatternForm, RuleScheduleForm, TargetForm, target_entry
 from .models import Rule
@@ -229,7 +228,7 @@ class TargetPreviewView(_DraftHelper):
     """What this target would receive for the sample event chosen in Build event pattern."""
 
     def post(self, request, pk, index):
-        from .transform import TransformError, render_target_input
+        from awslang.transform import TransformError, render_target_input
 
         if not index.isdigit():  # "__prefix__" in the blank form's template, replaced when a target is added
             raise Http404("No such target")

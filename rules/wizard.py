@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from awslang import expressions
 from changes.choices import ChangeAction
 from changes.wizard import REVIEW, DraftWizardView, Step
-from schedules import expressions
 
 from . import catalog
 from .forms import (

@@ -7,11 +7,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from awslang import expressions
 from changes.calls import ApiCall
 from changes.choices import ChangeAction, OPEN_STATES, SyncStatus
 from changes.kinds import ObjectConflict
 
-from . import expressions
 from . import live as live_api
 from .models import Schedule
 from .plan import MISSING_GROUP, in_sync

@@ -20,10 +20,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from awslang import expressions
 from changes.constraints import check_number, check_string, member, shape
 from core import safejson
 
-from . import expressions, targets
+from . import targets
 
 INPUT_MAX_CHARS = 256 * 1024  # a schedule's payload: 256 KB
 

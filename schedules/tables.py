@@ -8,9 +8,9 @@ import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
 
+from awslang import expressions
 from rules.tables import status_badge
 
-from . import expressions
 from .handler import next_run_of
 from .models import Schedule
 from .upcoming import _spec_of

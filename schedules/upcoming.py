@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from . import expressions
+from awslang import expressions
+
 from .handler import runs_of
 
 NIGHT = set(range(0, 6)) | {22, 23}  # "what fires overnight"

@@ -15,6 +15,7 @@ from django_tables2 import SingleTableMixin
 
 from accounts.permissions import ALL, environments_where, restrict, user_can
 from audit.selectors import audit_object_history
+from awslang import expressions
 from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
 from changes.models import ChangeRequest
 from changes.services import change_request_draft_create
@@ -24,7 +25,7 @@ from core.tables import CheckedPaginationMixin
 from environments.models import Environment
 from rules.tables import status_badge
 
-from . import expressions, targets
+from . import targets
 from .filtersets import ScheduleFilterSet
 from .forms import TIME_ZONES, ScheduleDetailForm
 from .forms.detail import CRON_FIELDS, RATE

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from awslang import expressions
 from changes.choices import ChangeAction
 from changes.wizard import REVIEW, DraftWizardView, Step
 
-from . import expressions, targets
+from . import targets
 from .forms import ScheduleDetailForm, ScheduleSettingsForm, ScheduleTargetForm
 from .forms.detail import CRON_FIELDS, ONE_TIME, RATE, RECURRING, WINDOWS
 from .forms.settings import DLQ_NONE, DLQ_OTHER, DLQ_THIS, ROLE_EXISTING

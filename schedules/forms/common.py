@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, time
 
 from django import forms
 
+from awslang import expressions
 from rules.forms import WizardFormMixin
 
-from .. import expressions
 from ..spec import validate_schedule_spec
 
 __all__ = ["TIME_ZONES", "WizardFormMixin", "local_to_utc", "map_spec_errors", "listing_choices"]

@@ -8,6 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django import forms
 from django.utils import timezone
 
+from awslang import expressions
 from changes.choices import ChangeAction
 from changes.constraints import check_string, member, shape
 from changes.wizard import submittable_environments
@@ -15,7 +16,6 @@ from environments import aws
 from environments.models import Environment
 from rules import resources
 
-from .. import expressions
 from ..models import Schedule
 from ..spec import NAME_CHARS, iso_utc, parse_date
 from .common import TIME_ZONES, WizardFormMixin, local_to_utc, map_spec_errors

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from changes.choices import ChangeState
 from changes.models import ChangeRequest
 from environments import aws
-from schedules.expressions import next_runs
+from awslang.expressions import next_runs
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.aws, pytest.mark.django_db(transaction=True)]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from changes.choices import ChangeAction, ChangeState, SyncStatus
 from changes.models import ChangeRequest
 from environments import aws
-from schedules.expressions import next_runs
+from awslang.expressions import next_runs
 from schedules.models import Schedule
 from tests.conftest import PASSWORD
 from tests.schedules import flow

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from schedules.expressions import next_runs
+from awslang.expressions import next_runs
 from schedules.upcoming import calendar
 
 

@@ -1,4 +1,4 @@
-"""Example-based tests for schedules.expressions (pure Python, no Django)."""
+"""Example-based tests for awslang.expressions (pure Python, no Django)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from croniter import croniter
 
-from schedules.expressions import (
+from awslang.expressions import (
     AtExpression,
     CronExpression,
     DayOfMonth,

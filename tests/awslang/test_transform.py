@@ -1,4 +1,4 @@
-"""Tests for rules.transform: what a target receives (Input / InputPath / InputTransformer).
+"""Tests for awslang.transform: what a target receives (Input / InputPath / InputTransformer).
 
 Expected outputs come from the AWS docs "Amazon EventBridge input transformation" (example
 table, predefined variables) and from AWS-recorded results (localstack's AWS-validated
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from rules.transform import TransformError, render_target_input, validate_target_input
+from awslang.transform import TransformError, render_target_input, validate_target_input
 
 RULE_ARN = "arn:aws:events:us-east-2:123456789012:rule/example"
 DOC_EVENT = {  # the EC2 event of the documentation page

@@ -1,4 +1,4 @@
-"""Property-based tests for rules.patterns (hypothesis).
+"""Property-based tests for awslang.patterns (hypothesis).
 
 * a pattern built from an event's own leaf values matches that event;
 * ``{"anything-but": [v]}`` never matches ``v``;
@@ -15,8 +15,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rules import patterns
-from rules.patterns import PatternError, RuleIndex, explain, matches, validate
+from awslang import patterns
+from awslang.patterns import PatternError, RuleIndex, explain, matches, validate
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,6 +1,6 @@
 """Wildcard matching: the same answers as a brute-force oracle, and no backtracking blow-up.
 
-The oracle below is independent of rules.patterns: it reads the wildcard text itself (``\\*`` is a
+The oracle below is independent of awslang.patterns: it reads the wildcard text itself (``\\*`` is a
 literal star, ``\\\\`` a literal backslash, any other ``*`` matches any run of characters) and
 decides by dynamic programming over (pattern token, text position).
 """
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rules.patterns import PatternError, compile, matches
+from awslang.patterns import PatternError, compile, matches
 
 ROOT = Path(__file__).resolve().parents[2]
 STAR = object()
@@ -96,7 +96,7 @@ def test_anything_but_wildcard_is_the_negation():
 
 
 def test_wildcard_in_the_rule_index_agrees():
-    from rules.patterns import RuleIndex
+    from awslang.patterns import RuleIndex
 
     index = RuleIndex()
     for number, (wildcard, _, _) in enumerate(FIXED):
@@ -133,7 +133,7 @@ def test_consecutive_stars_are_refused():
 
 
 WORST_CASES = r"""
-from rules.patterns import matches, explain
+from awslang.patterns import matches, explain
 cases = [
     # the issue's shapes: many stars around one repeated letter, the value almost matching
     ("*a*a*a*a*a" + "b" * 41, "a" * 136),          # 51 characters against 136

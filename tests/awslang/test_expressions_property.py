@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schedules.expressions import MONTH_NAMES, WEEKDAY_NAMES, CronExpression, describe, next_runs, parse
+from awslang.expressions import MONTH_NAMES, WEEKDAY_NAMES, CronExpression, describe, next_runs, parse
 
 ZONES = [
     "UTC",

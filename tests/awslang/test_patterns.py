@@ -1,4 +1,4 @@
-"""Table-driven tests for rules.patterns: every operator, the documented examples, invalid patterns.
+"""Table-driven tests for awslang.patterns: every operator, the documented examples, invalid patterns.
 
 References: EVENTBRIDGE.md §4 (AWS docs, documented examples 4.3 and divergences item 18) and
 MOTO.md §3.2/§3.3 (answers and rejections of aws/event-ruler, the matcher EventBridge runs).
@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from rules import patterns
-from rules.patterns import Mismatch, PatternError, RuleIndex, canonical, explain, matches, pretty, validate
+from awslang import patterns
+from awslang.patterns import Mismatch, PatternError, RuleIndex, canonical, explain, matches, pretty, validate
 
 ACCOUNT = "123456789012"
 
