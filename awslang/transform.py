@@ -39,7 +39,8 @@ from typing import Any
 
 from core import safejson
 
-__all__ = ["RESERVED_VARIABLES", "TransformError", "render_target_input", "validate_target_input"]
+__all__ = ["MAX_INPUT", "MAX_TEMPLATE", "RESERVED_VARIABLES", "TransformError", "render_target_input",
+           "validate_target_input"]
 
 RESERVED_VARIABLES = (
     "aws.events.rule-arn",

@@ -5,8 +5,9 @@ Run from the repository root:  .venv/bin/python bench/bench_patterns.py
 1. Matching throughput in (pattern, event) pairs per second for the same realistic patterns
    and events, awslang.patterns (compiled) beside moto's ``EventPattern.load(p).matches_event(e)``
    (patterns loaded before timing, as both sides compile once).  Every disagreement is
-   classified; only those caused by moto's known bugs (MOTO.md §3: arrays of objects, booleans
-   taken for numbers, ``exists`` on empty arrays, the ``time`` field) are acceptable.
+   classified; only those caused by moto's known bugs (docs/aws-behaviours.md, "Local emulator
+   (moto)": arrays of objects, booleans taken for numbers, ``exists`` on empty arrays, the
+   ``time`` field) are acceptable.
    Target: at least 30x moto's throughput.
 2. RuleIndex.match time per event among 100 / 1,000 / 10,000 / 100,000 generated rules
    (sources, detail-types, resource names, prefixes, numeric ranges, anything-but, cidr, $or)
@@ -263,7 +264,7 @@ def walk(node: Any, path: list[str]) -> list[Any]:
 
 
 def moto_known_bug(compiled: CompiledPattern, event: dict) -> str | None:
-    """Which of moto's documented bugs (MOTO.md §3.1) explains a disagreement, if any."""
+    """Which of moto's known bugs (docs/aws-behaviours.md, "Local emulator (moto)") explains a disagreement."""
     for branch in compiled.branches:
         for cond in branch:
             node: Any = event

@@ -53,7 +53,7 @@ VALID = [
     "cron(15 10 ? * 6L 2019-2022)",
     "cron(1/10 * * * ? *)",
     "cron(0 10 * JAN,FEB,MAR ? *)",
-    # ranges with steps, which third-party validators got wrong (EVENTBRIDGE.md section 7.3)
+    # ranges with steps, which third-party validators got wrong (docs/aws-behaviours.md, "Schedule expressions")
     "cron(0 11-23/2 * * ? *)",
     "cron(0 11-23/4 ? * 2-6 *)",
     "cron(0 0 1 1-12/3 ? *)",

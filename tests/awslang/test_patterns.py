@@ -1,7 +1,7 @@
 """Table-driven tests for awslang.patterns: every operator, the documented examples, invalid patterns.
 
-References: EVENTBRIDGE.md §4 (AWS docs, documented examples 4.3 and divergences item 18) and
-MOTO.md §3.2/§3.3 (answers and rejections of aws/event-ruler, the matcher EventBridge runs).
+References: docs/aws-behaviours.md, "Event patterns" (the AWS documentation's examples, where it
+is silent or wrong, and the answers and rejections of aws/event-ruler, the matcher EventBridge runs).
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def check(pattern, event, expected: bool) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# MOTO.md §3.2: the 82 probe cases with aws/event-ruler's answers (the reference).
+# docs/aws-behaviours.md, "Event patterns": the 82 probe cases with aws/event-ruler's answers (the reference).
 # --------------------------------------------------------------------------------------------
 
 EVENT_RULER_CASES = [
@@ -132,7 +132,7 @@ def test_event_ruler_reference_cases(number, name, pattern, detail, expected):
 
 
 # --------------------------------------------------------------------------------------------
-# EVENTBRIDGE.md §4.3: documented examples (pattern -> event -> result)
+# docs/aws-behaviours.md, "Event patterns": the AWS documentation's examples (pattern -> event -> result)
 # --------------------------------------------------------------------------------------------
 
 EC2_EVENT = {
@@ -445,7 +445,7 @@ def test_non_dict_mapping_event_uses_the_exact_path():
 
 
 # --------------------------------------------------------------------------------------------
-# Validation (MOTO.md §3.3 and the rest of event-ruler's checks)
+# Validation (docs/aws-behaviours.md, "Event patterns": event-ruler's rejections and the rest of its checks)
 # --------------------------------------------------------------------------------------------
 
 INVALID = [
