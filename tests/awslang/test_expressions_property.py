@@ -4,7 +4,8 @@ The reference evaluator below is deliberately naive: it checks each field of a
 local wall time directly (``_matches_local``) and steps through real instants
 minute by minute, so it shares no date arithmetic with the module under test.
 It only jumps ahead over local days, and then hours, that cannot match, and
-never jumps across a UTC-offset change.
+never jumps across a UTC-offset change.  It reads the fields from the module's own ``parse()``;
+the outside oracle for the same runs is croniter (test_expressions_croniter.py).
 """
 
 from __future__ import annotations
@@ -186,12 +187,15 @@ _AFTER = st.one_of(
 # --------------------------------------------------------------------------- properties
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Both window properties: a cron, a zone, a start instant and a count; each adds its own bounds.
+_window = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_WINDOW = {"expression": cron_expressions(), "zone_name": st.sampled_from(ZONES), "after": _AFTER,
+           "count": st.integers(1, 12)}
+
+
+@_window
 @given(
-    expression=cron_expressions(),
-    zone_name=st.sampled_from(ZONES),
-    after=_AFTER,
-    count=st.integers(1, 12),
+    **_WINDOW,
     start_offset=st.none() | st.integers(-3 * 24 * 60, 60 * 24 * 60),
     end_offset=st.none() | st.integers(1, 400 * 24 * 60),
 )
@@ -219,15 +223,8 @@ def test_next_runs_are_ordered_bounded_and_match(expression: str, zone_name: str
         assert instant.astimezone(zone).replace(tzinfo=None) == run.replace(tzinfo=None)  # wall time exists
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    expression=cron_expressions(),
-    zone_name=st.sampled_from(ZONES),
-    after=_AFTER,
-    count=st.integers(1, 12),
-    start_offset=st.none() | st.integers(-24 * 60, 30 * 24 * 60),
-    horizon_days=st.integers(1, 400),
-)
+@_window
+@given(**_WINDOW, start_offset=st.none() | st.integers(-24 * 60, 30 * 24 * 60), horizon_days=st.integers(1, 400))
 def test_next_runs_agree_with_brute_force(expression: str, zone_name: str, after: datetime, count: int,
                                           start_offset: int | None, horizon_days: int) -> None:
     cron = parse(expression)
