@@ -85,6 +85,8 @@ months and days (computing each month's matching days directly), then the
 precomputed hour and minute sets, so sparse expressions such as Feb 29 or a
 fifth Friday cost a handful of steps rather than a minute-by-minute scan.
 No third-party cron library is used.
+
+The behaviours above, with their sources: docs/aws-behaviours.md, "Schedule expressions".
 """
 
 from __future__ import annotations

@@ -28,6 +28,8 @@ InputTransformer API reference (plus AWS-recorded results where the docs are sil
 * A variable whose path is not in the event is empty: ``""`` outside quotes, nothing inside
   quotes or in plain text (recorded AWS behaviour).  An ``InputPath`` that selects nothing
   yields an empty payload (not documented by AWS).
+
+The behaviours above, with their sources: docs/aws-behaviours.md, "Input transformers".
 """
 from __future__ import annotations
 

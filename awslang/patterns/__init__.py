@@ -49,6 +49,8 @@ documentation is silent or disagrees:
 * Size: ``validate`` measures the text it is given, or for a dict the minified JSON
   (``separators=(",", ":")``, non-ASCII kept), which is what EventConsole sends to PutRule.
 
+The behaviours above, with their sources: docs/aws-behaviours.md, "Event patterns".
+
 The package, bottom to top: ``operators`` (each operator parsed into a value test), ``parse``
 (fields, ``$or`` branches, size, JSON text), ``match`` (the exact algorithm and the time budget),
 ``fastpath`` (generated code for the common shapes), ``compiled`` (:class:`CompiledPattern`),

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from awslang.patterns import PatternError, compile, matches
+from awslang.patterns import PatternError, RuleIndex, compile, matches
 
 ROOT = Path(__file__).resolve().parents[2]
 STAR = object()
@@ -96,8 +96,6 @@ def test_anything_but_wildcard_is_the_negation():
 
 
 def test_wildcard_in_the_rule_index_agrees():
-    from awslang.patterns import RuleIndex
-
     index = RuleIndex()
     for number, (wildcard, _, _) in enumerate(FIXED):
         index.add(number, {"f": [{"wildcard": wildcard}]})

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from awslang.expressions import next_runs
 from changes.choices import ChangeState
 from changes.models import ChangeRequest
 from environments import aws
-from awslang.expressions import next_runs
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.aws, pytest.mark.django_db(transaction=True)]

@@ -8,10 +8,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from awslang.expressions import next_runs
 from changes.choices import ChangeAction, ChangeState, SyncStatus
 from changes.models import ChangeRequest
 from environments import aws
-from awslang.expressions import next_runs
 from schedules.models import Schedule
 from tests.conftest import PASSWORD
 from tests.schedules import flow
