@@ -2,7 +2,7 @@
 
 Run from the repository root:  .venv/bin/python -m bench schedules   (or this file directly)
 
-A throwaway SQLite database under a temporary directory is migrated and filled with 10,000
+A throwaway SQLite database under a temporary directory (bench/setup.py) is migrated and filled with 10,000
 schedules (cron, rate and one-time, many time zones, 20 groups, some with a pending change).
 Each page is requested through Django's test client, so the time is the whole server side:
 middleware, session, the filter form, the query, the table and the template.
@@ -11,30 +11,15 @@ Target: median under 50 ms per page, and the same number of queries whatever the
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from setup import django_with_scratch_db
 
 COUNT = int(os.environ.get("BENCH_SCHEDULES", "10000"))
 REPEAT = 15
-
-
-def setup_django(workdir: str) -> None:
-    os.environ["EVENTCONSOLE_VAR_DIR"] = workdir
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventconsole.settings")
-    os.environ["LOG_LEVEL"] = "WARNING"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 EXPRESSIONS = ["cron(0 23 * * ? *)", "cron(0 6 ? * MON-FRI *)", "cron(0/15 8-17 ? * MON-FRI *)", "rate(5 minutes)",
@@ -101,8 +86,8 @@ def measure(client, url: str) -> tuple[float, int, int]:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="bench-schedules-") as workdir:
-        setup_django(workdir)
+    workdir = django_with_scratch_db()
+    try:
         from django.test import Client
 
         started = time.perf_counter()
@@ -145,6 +130,8 @@ def main() -> int:
         print(f"queries per page for page sizes 10-500: {sorted(set(by_size.values()))} "
               f"({'constant' if constant else 'NOT constant'})")
         return 0 if constant else 1
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

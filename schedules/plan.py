@@ -4,8 +4,8 @@
   silently wipes a group's schedules when it is created again, and AWS answers Conflict), then
   CreateSchedule.
 - Updating: UpdateSchedule with the FULL desired body every time. UpdateSchedule replaces the
-  whole schedule and resets whatever it is not given (EVENTBRIDGE.md §2), so a partial body would
-  erase the description, the time zone, the start date, the retry policy...
+  whole schedule and resets whatever it is not given (docs/aws-behaviours.md, "Scheduler API"),
+  so a partial body would erase the description, the time zone, the start date, the retry policy...
 - Deleting: DeleteSchedule. In sync: no call at all.
 
 Every write carries a ClientToken derived from the change request, so a retried task repeats

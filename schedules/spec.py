@@ -144,7 +144,8 @@ def _validate_expression(spec: dict[str, Any], errors: dict[str, list[str]]) -> 
                                                     label="Schedule expression"))
     if expression:
         try:
-            # Scheduler takes rate(1 days) as well as rate(1 day) (EVENTBRIDGE.md §3.1).
+            # Scheduler takes rate(1 days) as well as rate(1 day)
+            # (docs/aws-behaviours.md, "Schedule expressions").
             expressions.validate(expression, strict_rate_units=False)
         except expressions.ExpressionError as exc:
             _add(errors, "ScheduleExpression", [str(exc)])

@@ -63,7 +63,8 @@ UNIVERSAL_SERVICES = {
     "s3": ("s3", "Amazon S3"),
 }
 
-# Scheduler refuses universal targets whose action starts with one of these (EVENTBRIDGE.md §2).
+# Scheduler refuses universal targets whose action starts with one of these
+# (docs/aws-behaviours.md, "Scheduler API").
 READ_ONLY_PREFIXES = (
     "get", "describe", "list", "poll", "receive", "search", "scan", "query", "select", "read", "lookup",
     "discover", "validate", "batchGet", "batchDescribe", "batchRead", "transactGet", "adminGet", "adminList",

@@ -1,6 +1,7 @@
 """The permission matrix: every page and action, for each role (anonymous is covered by
-test_urls_require_login). Allowed means the request is not refused (200, or a redirect after doing it);
-refused means 403 and nothing changed."""
+test_urls_require_login). Allowed means the request is served (200, or a redirect after doing it) and
+never ends on a sign-in page or the "you have no role" page; refused means 403 and nothing changed."""
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
@@ -82,6 +83,18 @@ MATRIX = [
 ]
 
 
+def assert_served(response, why: str) -> None:
+    """A 200 or a redirect that is the action's own, not a sign-in page or the no-role page in disguise."""
+    sign_in_pages = {reverse("login"), reverse("admin:login")}
+    hops = [url for url, _ in getattr(response, "redirect_chain", [])]
+    if response.status_code == 302:
+        hops.append(response["Location"])
+    for url in hops:
+        assert urlsplit(url).path not in sign_in_pages, f"{why}: sent to sign in ({url})"
+    if response.status_code == 200:
+        assert "accounts/no_role.html" not in [t.name for t in response.templates], f"{why}: no-role page"
+
+
 def _args(objects, names):
     return [objects[n].pk if n in objects else n.removesuffix("-type") for n in names]
 
@@ -97,6 +110,7 @@ def test_permission_matrix(client_for, objects, role, what, method, name, args, 
     response = getattr(client_for(role), method)(url, data or {}, follow=method == "get")
     if role in allowed:
         assert response.status_code in (200, 302), f"{role} should be able to {what}: {response.status_code}"
+        assert_served(response, f"{role} should be able to {what}")
     else:
         assert response.status_code == 403, f"{role} must not {what}: got {response.status_code}"
         after = (ChangeRequest.objects.count(), list(ChangeRequest.objects.values_list("state", flat=True)))

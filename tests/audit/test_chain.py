@@ -67,21 +67,22 @@ def test_the_app_cannot_update_or_delete_events(events):
     assert audit_verify_chain() is None
 
 
-def test_the_database_itself_refuses_update_and_delete_on_postgresql(events):
-    """PostgreSQL: a trigger refuses UPDATE and DELETE. SQLite has no such trigger here (single-machine mode);
-    there the app's guards and the hash chain are the protection, and raw SQL is caught by verify_audit."""
+@pytest.mark.parametrize(("statement", "found"), [("UPDATE audit_auditevent SET message = 'x'", "altered"),
+                                                  ("DELETE FROM audit_auditevent", "removed")])
+def test_raw_sql_rewriting_events_is_refused_on_postgresql_and_found_by_verify_on_sqlite(events, statement, found):
+    """PostgreSQL: a trigger refuses UPDATE and DELETE, and nothing changes. SQLite has no such trigger
+    (single-machine mode): the statement goes through, and the hash chain is what tells (verify_audit)."""
     total = AuditEvent.objects.count()
-    for statement in ("UPDATE audit_auditevent SET message = 'x'", "DELETE FROM audit_auditevent"):
-        if connection.vendor == "postgresql":
-            with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-                sql(statement)
-        else:
-            with transaction.atomic():
-                sql(statement)
-            assert audit_verify_chain() is not None
-            break
     if connection.vendor == "postgresql":
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            sql(statement)
         assert AuditEvent.objects.count() == total and audit_verify_chain() is None
+    else:
+        with transaction.atomic():
+            sql(statement)
+        assert found in audit_verify_chain().reason
+        with pytest.raises(CommandError, match=found):
+            call_command("verify_audit")
 
 
 def test_an_altered_event_is_named(events):

@@ -21,6 +21,7 @@ from changes.states import transition
 from environments import aws
 from rules.models import Rule
 from rules.poll import rules_poll
+from tests.support.crash import WorkerDied, worker_dies_after
 
 pytestmark = [pytest.mark.aws]
 
@@ -148,27 +149,13 @@ def test_versions_only_grow_one_per_applied_change(users, sandbox):
 # ---------------------------------------------------------------------------------------------
 # A stuck change, resolved by hand
 # ---------------------------------------------------------------------------------------------
-class WorkerDied(BaseException):
-    """Stands for the process being killed: not an Exception, so nothing on the way catches it."""
-
-
 @pytest.fixture
 def lost_worker_change(users, sandbox, settings):
     """A change whose worker died after PutRule; its lease (1 s here) has expired."""
-    def die_after_put_rule(client, environment, service):
-        def after(model, **kwargs):
-            if model.name == "PutRule":
-                raise WorkerDied()
-        client.meta.events.register("after-call", after)
-
     settings.APPLY_LEASE_SECONDS = 1
     change = submit(users["operator"], sandbox, SPEC)
-    aws.add_client_hook(die_after_put_rule)
-    try:
-        with pytest.raises(WorkerDied):
-            services.change_request_apply(change.pk, task_id="dead")
-    finally:
-        aws.remove_client_hook(die_after_put_rule)
+    with worker_dies_after("PutRule"), pytest.raises(WorkerDied):
+        services.change_request_apply(change.pk, task_id="dead")
     change.refresh_from_db()
     deadline = time.monotonic() + 10
     while not services.lease_expired(change):

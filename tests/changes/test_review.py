@@ -8,6 +8,7 @@ from django.core import mail
 from django.db import close_old_connections, connection
 from django.urls import reverse
 
+from accounts.roles import REVIEWERS
 from accounts.services import user_create
 from audit.models import AuditEvent
 from changes import services
@@ -36,11 +37,25 @@ def submitted(users, production):
     return change
 
 
-def test_reviewers_are_told_of_a_submission_and_the_author_of_the_decision(submitted, users,
+def test_reviewers_are_told_of_a_submission_and_the_author_of_the_decision(users, production,
                                                                           django_capture_on_commit_callbacks):
+    for name in ("operator", "reviewer", "viewer", "admin"):
+        users[name].email = f"{name}@example.com"
+        users[name].save()
+    second = user_create(username="reviewer2", password=PASSWORD, roles=[REVIEWERS], email="reviewer2@example.com")
+    change = services.change_request_draft_create(kind="rule", action="create", environment=production,
+                                                  author=users["operator"], spec=SPEC)
     with django_capture_on_commit_callbacks(execute=True):
-        services.change_request_approve(submitted, reviewer=users["reviewer"])
-    assert any(m.to == ["operator@example.com"] and "approved" in m.subject for m in mail.outbox)
+        services.change_request_submit(change, actor=users["operator"])
+    # every user who may review (Reviewers and Admins), never the author, never a viewer
+    assert sorted(m.to[0] for m in mail.outbox) == ["admin@example.com", "reviewer2@example.com",
+                                                    "reviewer@example.com"]
+    assert all(len(m.to) == 1 and "Review requested" in m.subject for m in mail.outbox)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_request_approve(change, reviewer=second)
+    assert [m.to for m in mail.outbox] == [["operator@example.com"]]
+    assert "approved" in mail.outbox[0].subject
 
 
 def test_submission_mails_every_reviewer_but_the_author(users, production, django_capture_on_commit_callbacks):

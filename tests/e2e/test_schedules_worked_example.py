@@ -6,21 +6,33 @@ schedule is applied by a REAL `celery worker` process, which calls the moto serv
 import json
 import re
 import time
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
 
-from awslang.expressions import next_runs
 from changes.choices import ChangeState
 from changes.models import ChangeRequest
 from environments import aws
+from schedules import views as schedule_views
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.aws, pytest.mark.django_db(transaction=True)]
 
 ROLE = "EventBridge_EC2_Startinstance_Role"
+
+# The upcoming-runs page is read at a fixed instant: Wednesday 21 October 2099, 23:20 in London (BST,
+# 22:20 UTC); the clocks go back on Sunday 25 October. The page shows the 7 × 24 hours from the start
+# of this hour: 23:00 BST on the 21st (22:00 UTC) to 22:00 GMT on Wednesday the 28th. Worked out by hand
+# (and checked with croniter):
+# - cron(0 23 * * ? *): 23:00 on the 22nd, 23rd, 24th (BST) and 25th, 26th, 27th (GMT) = 6 runs; the
+#   21st's 23:00 is before 23:20, and the 28th's 23:00 GMT is past the window's end (22:00 GMT).
+# - cron(0 6 * * ? *): 06:00 on the 22nd to the 28th = 7 runs.
+# A far-future instant because the page lists the schedules whose stored next run (worked out from the
+# real clock when the worker applied them) comes before the window's end.
+UPCOMING_AT = datetime(2099, 10, 21, 22, 20, tzinfo=UTC)
+UPCOMING_RUNS = {"Start_batch_server_11PM": 6, "Stop_batch_server_6AM": 7}
 
 
 def _instance_id(environment) -> str:
@@ -89,7 +101,7 @@ def create_schedule(page, *, name: str, hour: str, action: str, label: str, inst
 
 
 def test_operator_creates_the_batch_server_schedules(page, sign_in, users, environment, demo_resources, celery_worker,
-                                                      live_server):
+                                                      live_server, monkeypatch):
     instance = _instance_id(environment)
     sign_in("operator", PASSWORD)
     create_schedule(page, name="Start_batch_server_11PM", hour="23", action="startInstances",
@@ -117,12 +129,10 @@ def test_operator_creates_the_batch_server_schedules(page, sign_in, users, envir
     expect(table).to_contain_text("At 06:00, every day")
     page.get_by_role("link", name="Stop_batch_server_6AM").click()
     expect(page.get_by_test_id("target-label")).to_have_text("Amazon EC2 StopInstances")
+    # The page's clock (django.utils.timezone, as the view reads it) stands at UPCOMING_AT; the live
+    # server runs in this process, so the page is drawn for that instant.
+    monkeypatch.setattr(schedule_views, "timezone", SimpleNamespace(now=lambda: UPCOMING_AT))
     page.goto("/schedules/upcoming/?zone=Europe/London")
-    now = datetime.now(UTC)
-    hour = now.astimezone(ZoneInfo("Europe/London")).replace(minute=0, second=0, microsecond=0)
-    window_end = hour.astimezone(UTC) + timedelta(days=7)  # the page shows 7 × 24 hours from this hour
-    for name, expression in (("Start_batch_server_11PM", "cron(0 23 * * ? *)"),
-                             ("Stop_batch_server_6AM", "cron(0 6 * * ? *)")):
-        expected = len(next_runs(expression, "Europe/London", now, 10, end=window_end))  # 7, or 6 in the run's hour
+    for name, expected in UPCOMING_RUNS.items():
         row = page.get_by_test_id("timeline").locator("tr", has_text=name)
         expect(row.locator("td").last).to_have_text(str(expected))

@@ -113,9 +113,9 @@ def test_disable_is_an_update_schedule_with_the_full_body(users, environment, ca
 
 
 def test_update_sends_action_after_completion_though_moto_ignores_it(users, environment):
-    """moto ignores ActionAfterCompletion on UpdateSchedule (MOTO.md §4). EventConsole still sends
-    it (the full body), and reports truthfully that the emulator kept the old value; on AWS the
-    same change is in sync."""
+    """moto ignores ActionAfterCompletion on UpdateSchedule (docs/aws-behaviours.md, "Local emulator
+    (moto)"). EventConsole still sends it (the full body), and reports truthfully that the emulator
+    kept the old value; on AWS the same change is in sync."""
     created = submit_and_apply(users["operator"], environment, spec())
     schedule = Schedule.objects.get(pk=created.schedule_id)
     delete_after = {**schedule.desired_spec, "ActionAfterCompletion": "DELETE"}
@@ -131,9 +131,9 @@ def test_update_sends_action_after_completion_though_moto_ignores_it(users, envi
 def test_a_crash_between_two_attempts_creates_one_schedule(users, environment, calls, settings):
     """The worker dies right after CreateSchedule succeeded, before it recorded anything.
 
-    moto ignores ClientToken (MOTO.md §4), so the token alone would not save us here: once the dead
-    worker's lease expires, the redelivered task takes the change over, reads the live schedule first
-    (GetSchedule), finds it, and makes no write call. (The same drill with a real worker process
+    moto ignores ClientToken (docs/aws-behaviours.md, "Local emulator (moto)"), so the token alone
+    would not save us here: once the dead worker's lease expires, the redelivered task takes the
+    change over, reads the live schedule first (GetSchedule), finds it, and makes no write call. (The same drill with a real worker process
     killed with SIGKILL: tests/changes/test_recovery.py.)
     """
     class WorkerDied(BaseException):
@@ -191,7 +191,8 @@ def test_a_new_group_is_created_once_and_never_again(users, environment, calls):
     assert [c for c in calls if c in WRITES] == ["CreateScheduleGroup", "CreateSchedule"]
     calls.clear()
     second = submit_and_apply(users["operator"], environment, spec(name="two", group="batch"))
-    # Creating "batch" again would wipe schedule "one" in moto (MOTO.md §4) and be refused by AWS.
+    # Creating "batch" again would wipe schedule "one" in moto and be refused by AWS
+    # (docs/aws-behaviours.md, "Local emulator (moto)").
     assert [c for c in calls if c in WRITES] == ["CreateSchedule"]
     assert first.state == second.state == ChangeState.APPLIED
     names = {s["Name"] for s in aws.client(environment, "scheduler").list_schedules(GroupName="batch")["Schedules"]}

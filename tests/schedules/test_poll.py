@@ -76,8 +76,8 @@ def test_a_one_time_schedule_deleted_after_its_run_is_completed_not_drift(users,
     created = submit_and_apply(users["operator"], environment, once)
     schedule = Schedule.objects.get(pk=created.schedule_id)
     assert schedule.next_run == run_at
-    # moto never fires a schedule, so never deletes one after its run (MOTO.md §4): the test
-    # deletes it as AWS would, and polls as if after the run time.
+    # moto never fires a schedule, so never deletes one after its run (docs/aws-behaviours.md,
+    # "Local emulator (moto)"): the test deletes it as AWS would, and polls as if after the run time.
     aws.client(environment, "scheduler").delete_schedule(Name="once")
     # when polled before its time, its absence is drift ...
     schedules_poll(environment, now=run_at - timedelta(minutes=1))
