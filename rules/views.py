@@ -8,7 +8,6 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView
@@ -22,7 +21,7 @@ from changes.models import ChangeRequest
 from changes.services import change_request_draft_create
 from changes import views as changes_views
 from changes.views import ObjectActionView, environment_for_new_draft, object_readable
-from core.tables import CheckedPaginationMixin
+from core.tables import CheckedPaginationMixin, status_badge
 from environments.models import Environment
 from schedules import expressions
 
@@ -31,7 +30,7 @@ from .filtersets import RuleFilterSet
 from .forms import EventPatternForm, RuleScheduleForm, TargetForm, target_entry
 from .models import Rule
 from .selectors import rule_list
-from .tables import RuleTable, status_badge
+from .tables import RuleTable
 from .wizard import DETAIL, PATTERN
 
 VIEW, SUBMIT = "rules.view_rule", "changes.submit_changerequest"
@@ -269,10 +268,6 @@ def _saved_sample(wizard):
     form = EventPatternForm(data=querydict(saved), wizard=wizard, prefix=PATTERN)
     form.is_valid()
     return getattr(form, "cleaned_data", {}).get("sample")
-
-
-def draft_step_url(change: ChangeRequest) -> str:
-    return reverse("rules:draft_step", args=[change.pk, DETAIL])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from changes.choices import ChangeAction
-from changes.wizard import REVIEW, DraftWizardView, Step
+from changes.wizard import REVIEW, DraftWizardView, Step, querydict
 from schedules import expressions
 
 from . import catalog
@@ -232,7 +232,7 @@ class RuleWizardView(DraftWizardView):
                 return {**converted, **keep}
             return {**raw, f"{p}creation_method": ["form"]}
         if go == "switch:json":
-            form = EventPatternForm(data=_querydict(raw), wizard=self, prefix=PATTERN)
+            form = EventPatternForm(data=querydict(raw), wizard=self, prefix=PATTERN)
             if form.is_valid() and form.cleaned_data.get("pattern") is not None:
                 raw = {**raw, f"{p}pattern_json": [json.dumps(form.cleaned_data["pattern"], indent=2)]}
             return {**raw, f"{p}creation_method": ["json"]}
@@ -241,9 +241,3 @@ class RuleWizardView(DraftWizardView):
     def render_step(self, form, **extra):
         warning = getattr(self, "switch_warning", "")
         return super().render_step(form, switch_warning=warning, **extra)
-
-
-def _querydict(raw):
-    from changes.wizard import querydict
-
-    return querydict(raw)

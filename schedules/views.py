@@ -1,7 +1,7 @@
 """Schedule pages: list, detail, upcoming runs, and the actions that open change requests (thin views)."""
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -20,16 +20,15 @@ from changes.models import ChangeRequest
 from changes.services import change_request_draft_create
 from changes import views as changes_views
 from changes.views import ObjectActionView, environment_for_new_draft, object_readable
-from core.tables import CheckedPaginationMixin
+from core.tables import CheckedPaginationMixin, status_badge
 from environments.models import Environment
-from rules.tables import status_badge
 
 from . import expressions, targets
 from .filtersets import ScheduleFilterSet
 from .forms import TIME_ZONES, ScheduleDetailForm
 from .forms.detail import CRON_FIELDS, RATE
-from .handler import runs_of
 from .models import Schedule
+from .preview import preview_context
 from .selectors import schedule_groups, schedule_list, schedules_upcoming
 from .tables import ScheduleTable
 from .upcoming import calendar
@@ -38,23 +37,6 @@ from .wizard import DETAIL
 VIEW, SUBMIT = "schedules.view_schedule", "changes.submit_changerequest"
 PREVIEW_FIELDS = {*CRON_FIELDS, "rate_value", "rate_unit", "at_date", "at_time", "timezone", "start_date",
                   "start_time", "end_date", "end_time", "occurrence", "schedule_type"}
-
-
-def preview_context(expression: str, zone: str, *, start=None, end=None, anchor=None, count: int = 10) -> dict:
-    """The expression in words and its next runs in `zone` and in UTC (form preview, review, detail)."""
-    if not expression:
-        return {"preview_runs": [], "preview_expression": ""}
-    try:
-        description = expressions.describe(expression)
-    except expressions.ExpressionError as exc:
-        return {"preview_runs": [], "preview_expression": expression, "preview_error": str(exc)}
-    spec = {"ScheduleExpression": expression, "ScheduleExpressionTimezone": zone, "StartDate": start, "EndDate": end}
-    runs = runs_of(spec, count=count, anchor=anchor)
-    offsets = {run.utcoffset() for run in runs}
-    return {"preview_expression": expression, "preview_description": description, "preview_zone": zone,
-            "preview_runs": [(run, run.astimezone(UTC)) for run in runs],
-            "preview_dst": len(offsets) > 1,
-            "preview_rate_note": expression.startswith("rate(") and start is None and anchor is None}
 
 
 # ---------------------------------------------------------------------------------------------

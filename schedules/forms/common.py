@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 
 from django import forms
 
-from rules.forms import WizardFormMixin
+from changes.wizard_forms import WizardFormMixin
 
 from .. import expressions
 from ..spec import validate_schedule_spec

@@ -4,16 +4,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django import forms
 from django.utils import timezone
 
 from changes.choices import ChangeAction
 from changes.constraints import check_string, member, shape
 from changes.wizard import submittable_environments
-from environments import aws
+from changes.wizard_forms import check_name_free
 from environments.models import Environment
-from rules import resources
+from environments import resources
 
 from .. import expressions
 from ..models import Schedule
@@ -267,25 +266,10 @@ class ScheduleDetailForm(WizardFormMixin, forms.Form):
         if change.action != ChangeAction.CREATE or not cleaned.get("name"):
             return
         environment, group, name = cleaned.get("environment"), cleaned["group_name"], cleaned["name"]
-        if Schedule.objects.filter(environment=environment, group_name=group, name=name).exists():
-            self.add_error("name", f"A schedule named {name} already exists in group {group} (managed here).")
-        elif self.check_aws and _exists_in_aws(environment, group, name):
-            self.add_error("name", f"A schedule named {name} already exists in group {group} in AWS.")
-
-
-def _exists_in_aws(environment, group: str, name: str) -> bool:
-    try:  # made while a person waits: within the page's interactive AWS budget
-        aws.within_budget(lambda: aws.client(environment, "scheduler", interactive=True).get_schedule(
-            Name=name, GroupName=group))
-    except aws.BudgetSpent as exc:
-        raise forms.ValidationError(f"Could not check the name in AWS: {exc}. Try again.") from exc
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            return False
-        raise forms.ValidationError(f"Could not check the name in AWS: {aws.describe_error(exc)}") from exc
-    except BotoCoreError as exc:
-        raise forms.ValidationError(f"Could not check the name in AWS: {aws.describe_error(exc)}") from exc
-    return True
+        check_name_free(self, managed=Schedule.objects.filter(environment=environment, group_name=group, name=name),
+                        taken=f"A schedule named {name} already exists in group {group}", environment=environment,
+                        service_name="scheduler", check_aws=self.check_aws,
+                        describe=lambda client: client.get_schedule(Name=name, GroupName=group))
 
 
 __all__ = ["ScheduleDetailForm", "ONE_TIME", "RECURRING", "CRON", "RATE", "NEW_GROUP", "CRON_FIELDS", "parse_date"]
