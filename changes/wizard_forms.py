@@ -2,6 +2,7 @@
 
 - `WizardFormMixin` and `WizardFormSet`: a step's form (or formset) gets the wizard, so it can read
   the draft, its environment and the other steps.
+- `EnvironmentStepMixin`: a first step's Environment picker (only where the user may submit).
 - `check_name_free`: the "name already taken" check of a create flow's first step, against the
   objects managed here and then against AWS.
 """
@@ -17,7 +18,9 @@ from django.forms import BaseFormSet
 
 from environments import aws
 
-__all__ = ["WizardFormMixin", "WizardFormSet", "check_name_free", "exists_in_aws"]
+from .wizard import submittable_environments
+
+__all__ = ["WizardFormMixin", "EnvironmentStepMixin", "WizardFormSet", "check_name_free", "exists_in_aws"]
 
 
 class WizardFormMixin:
@@ -30,6 +33,27 @@ class WizardFormMixin:
     @property
     def environment(self):
         return self.wizard.environment
+
+
+class EnvironmentStepMixin(WizardFormMixin):
+    """The first step's `environment` field: it offers only the environments where this user may
+    submit, starts at the draft's, and `chosen_environment()` is the one picked (else the draft's)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = getattr(self.wizard, "request", None)  # None: built by code, not for a person
+        if request is not None:
+            self.fields["environment"].queryset = submittable_environments(request.user)
+        self.fields["environment"].initial = self.wizard.change.environment_id
+
+    def chosen_environment(self):
+        if self.is_bound and not self.fields["environment"].disabled:
+            value = self.data.get(self.add_prefix("environment"))
+            found = (self.fields["environment"].queryset.filter(pk=value).first() if value and str(value).isdigit()
+                     else None)
+            if found is not None:
+                return found
+        return self.wizard.change.environment
 
 
 class WizardFormSet(BaseFormSet):

@@ -207,7 +207,7 @@ class RuleWizardView(DraftWizardView):
     def step_environment(self, form):
         if self.step.slug != DETAIL or self.change.action != ChangeAction.CREATE:
             return None
-        return form._chosen_environment()
+        return form.chosen_environment()
 
     def adjust_raw(self, raw, go):
         """The JSON editor ↔ pattern form switch (the console warns when JSON can't be shown in the form)."""

@@ -5,8 +5,7 @@ from django import forms
 
 from changes.choices import ChangeAction
 from changes.constraints import check_string, shape
-from changes.wizard import submittable_environments
-from changes.wizard_forms import WizardFormMixin, check_name_free
+from changes.wizard_forms import EnvironmentStepMixin, check_name_free
 from environments import resources
 from environments.models import Environment
 
@@ -15,7 +14,7 @@ from ..spec import NAME_CHARS
 from .common import checked
 
 
-class RuleDetailForm(WizardFormMixin, forms.Form):
+class RuleDetailForm(EnvironmentStepMixin, forms.Form):
     PATTERN, SCHEDULE = "pattern", "schedule"
 
     environment = forms.ModelChoiceField(label="Environment", queryset=Environment.objects.order_by("name"),
@@ -35,17 +34,13 @@ class RuleDetailForm(WizardFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         change = self.wizard.change
-        request = getattr(self.wizard, "request", None)  # None: built by code, not for a person
-        if request is not None:
-            self.fields["environment"].queryset = submittable_environments(request.user)
-        self.fields["environment"].initial = change.environment_id
         if change.action != ChangeAction.CREATE and change.rule_id:
             # An existing rule keeps its environment, bus and name (renaming is delete + create in AWS).
             for name in ("environment", "event_bus", "name"):
                 self.fields[name].disabled = True
             self.initial.update(environment=change.environment_id, name=change.rule.name,
                                 event_bus=change.rule.event_bus_name)
-        environment = self._chosen_environment()
+        environment = self.chosen_environment()
         buses, self.bus_error = resources.event_buses(environment)
         self.listed_buses = {b.label for b in buses}
         choices = [(b.label, b.label) for b in buses] or [("default", "default")]
@@ -55,15 +50,6 @@ class RuleDetailForm(WizardFormMixin, forms.Form):
         self.fields["event_bus"].choices = choices
         self.fields["event_bus"].initial = "default"
 
-    def _chosen_environment(self) -> Environment:
-        if self.is_bound and not self.fields["environment"].disabled:
-            value = self.data.get(self.add_prefix("environment"))
-            found = (self.fields["environment"].queryset.filter(pk=value).first() if value and str(value).isdigit()
-                     else None)
-            if found is not None:
-                return found
-        return self.wizard.change.environment
-
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         return checked(name, check_string(name, shape("events", "RuleName"), label="Name", allowed=NAME_CHARS))
@@ -71,7 +57,7 @@ class RuleDetailForm(WizardFormMixin, forms.Form):
     def clean_event_bus(self):
         bus = self.cleaned_data["event_bus"]
         if self.listed_buses and bus not in self.listed_buses and not self.fields["event_bus"].disabled:
-            raise forms.ValidationError(f"There is no event bus named {bus} in {self._chosen_environment().name}.")
+            raise forms.ValidationError(f"There is no event bus named {bus} in {self.chosen_environment().name}.")
         return bus
 
     def clean_description(self):

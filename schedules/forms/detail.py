@@ -9,15 +9,14 @@ from django.utils import timezone
 
 from changes.choices import ChangeAction
 from changes.constraints import check_string, member, shape
-from changes.wizard import submittable_environments
-from changes.wizard_forms import check_name_free
+from changes.wizard_forms import EnvironmentStepMixin, check_name_free
 from environments.models import Environment
 from environments import resources
 
 from .. import expressions
 from ..models import Schedule
 from ..spec import NAME_CHARS, iso_utc, parse_date
-from .common import TIME_ZONES, WizardFormMixin, local_to_utc, map_spec_errors
+from .common import TIME_ZONES, local_to_utc, map_spec_errors
 
 ONE_TIME, RECURRING = "one-time", "recurring"
 CRON, RATE = "cron", "rate"
@@ -40,7 +39,7 @@ def _text(**attrs):
     return forms.TextInput(attrs={"autocomplete": "off", **attrs})
 
 
-class ScheduleDetailForm(WizardFormMixin, forms.Form):
+class ScheduleDetailForm(EnvironmentStepMixin, forms.Form):
     environment = forms.ModelChoiceField(label="Environment", queryset=Environment.objects.order_by("name"),
                                          empty_label=None, help_text="The AWS account and Region of the schedule.")
     name = forms.CharField(label="Schedule name", max_length=200, widget=_text(),
@@ -85,10 +84,6 @@ class ScheduleDetailForm(WizardFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.check_aws = check_aws
         change = self.wizard.change
-        request = getattr(self.wizard, "request", None)  # None: built by code, not for a person
-        if request is not None:
-            self.fields["environment"].queryset = submittable_environments(request.user)
-        self.fields["environment"].initial = change.environment_id
         if change.action != ChangeAction.CREATE:
             # A schedule keeps its environment, group and name (AWS cannot move or rename one);
             # disabled fields take their initial values, whatever is posted.
@@ -105,15 +100,6 @@ class ScheduleDetailForm(WizardFormMixin, forms.Form):
             choices.append((current, current))  # keep what was chosen, even if AWS no longer lists it
         self.fields["group"].choices = choices + [(NEW_GROUP, "Create a new schedule group…")]
         self.fields["group"].initial = "default"
-
-    def chosen_environment(self) -> Environment:
-        if self.is_bound and not self.fields["environment"].disabled:
-            value = self.data.get(self.add_prefix("environment"))
-            found = (self.fields["environment"].queryset.filter(pk=value).first() if value and str(value).isdigit()
-                     else None)
-            if found is not None:
-                return found
-        return self.wizard.change.environment
 
     def _unchanged(self, key: str, value: Any) -> bool:
         """True when editing and `key` keeps the value the schedule has (no "future" checks then)."""
