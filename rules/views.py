@@ -27,7 +27,7 @@ from .forms import EventPatternForm, RuleScheduleForm, TargetForm, target_entry
 from .models import Rule
 from .selectors import rule_list
 from .tables import RuleTable
-from .wizard import DETAIL, PATTERN
+from .wizard import DETAIL, PATTERN, RuleWizardView
 
 VIEW, SUBMIT = "rules.view_rule", "changes.submit_changerequest"
 
@@ -96,8 +96,6 @@ class _DraftHelper(PermissionRequiredMixin, View):
     raise_exception = True
 
     def draft(self, pk):
-        from .wizard import RuleWizardView
-
         change = get_object_or_404(ChangeRequest.objects.select_related("environment"), pk=pk, kind=ChangeKind.RULE,
                                    author=self.request.user)
         if not user_can(self.request.user, SUBMIT, change.environment_id):

@@ -30,7 +30,7 @@ from .preview import preview_context
 from .selectors import schedule_groups, schedule_list, schedules_upcoming
 from .tables import ScheduleTable
 from .upcoming import calendar
-from .wizard import DETAIL
+from .wizard import DETAIL, ScheduleWizardView
 
 VIEW, SUBMIT = "schedules.view_schedule", "changes.submit_changerequest"
 PREVIEW_FIELDS = {*CRON_FIELDS, "rate_value", "rate_unit", "at_date", "at_time", "timezone", "start_date",
@@ -132,8 +132,6 @@ class SchedulePreviewView(PermissionRequiredMixin, View):
     raise_exception = True
 
     def post(self, request, pk):
-        from .wizard import ScheduleWizardView
-
         change = get_object_or_404(ChangeRequest.objects.select_related("environment"), pk=pk,
                                    kind=ChangeKind.SCHEDULE, author=request.user)
         if not user_can(request.user, SUBMIT, change.environment_id):
