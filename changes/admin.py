@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import ApplyAttempt, ChangeRequest
 
 
@@ -12,18 +14,9 @@ class ApplyAttemptInline(admin.TabularInline):
 
 
 @admin.register(ChangeRequest)
-class ChangeRequestAdmin(admin.ModelAdmin):
+class ChangeRequestAdmin(ReadOnlyAdmin):
     """Read only: changes move only through their state machine (changes.states)."""
 
     list_display = ("id", "kind", "action", "object_name", "environment", "state", "author", "created")
     list_filter = ("state", "kind", "environment")
     inlines = [ApplyAttemptInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,10 +1,30 @@
-"""Table pages: the page number and page size from the query string, checked (never a 500)."""
+"""What every table page shares: the page number and page size from the query string, checked (never
+a 500), and the status badge of a managed object (a rule, a schedule)."""
 from __future__ import annotations
 
 from django.core.paginator import EmptyPage
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django_tables2 import RequestConfig
 
 MAX_PER_PAGE = 500
+# The value of changes.choices.ChangeState.FAILED. core sits below changes, so it names the value.
+FAILED = "failed"
+
+
+def status_badge(record) -> str:
+    """The sync status, or the newest pending change's state when one is on its way.
+
+    `record` is a managed object (changes.models.ManagedObject); its list selector annotates
+    `pending_state`, the state of its newest pending change (None when there is none).
+    """
+    pending = getattr(record, "pending_state", None)
+    if pending == FAILED:
+        return mark_safe('<span class="badge text-bg-danger" data-status="apply_failed">Apply failed</span>')
+    if pending:
+        return mark_safe('<span class="badge text-bg-info" data-status="pending_change">Pending change</span>')
+    return format_html('<span class="badge text-bg-{}" data-status="{}">{}</span>', record.get_sync_status_color(),
+                       record.sync_status, record.get_sync_status_display())
 
 
 class CheckedPaginationMixin:

@@ -53,30 +53,29 @@ class EnvironmentDetailView(PermissionRequiredMixin, InEnvironmentMixin, DetailV
             can_test=user_can(user, "environments.test_connection", environment), **kwargs)
 
 
-class EnvironmentCreateView(PermissionRequiredMixin, CreateView):
+class EnvironmentFormMixin:
+    """Add and Edit: the form saved through the service (audited), then "Environment <name> <done>."."""
+
+    raise_exception = True
+    model = Environment
+    form_class = EnvironmentForm
+    template_name = "environments/environment_form.html"
+    done = ""
+
+    def form_valid(self, form):
+        self.object = environment_save(form, actor=self.request.user)
+        messages.success(self.request, f"Environment {self.object.name} {self.done}.")
+        return redirect(self.object)
+
+
+class EnvironmentCreateView(PermissionRequiredMixin, EnvironmentFormMixin, CreateView):
     permission_required = "environments.add_environment"
-    raise_exception = True
-    model = Environment
-    form_class = EnvironmentForm
-    template_name = "environments/environment_form.html"
-
-    def form_valid(self, form):
-        self.object = environment_save(form, actor=self.request.user)
-        messages.success(self.request, f"Environment {self.object.name} created.")
-        return redirect(self.object)
+    done = "created"
 
 
-class EnvironmentUpdateView(PermissionRequiredMixin, InEnvironmentMixin, UpdateView):
+class EnvironmentUpdateView(PermissionRequiredMixin, InEnvironmentMixin, EnvironmentFormMixin, UpdateView):
     permission_required = "environments.change_environment"
-    raise_exception = True
-    model = Environment
-    form_class = EnvironmentForm
-    template_name = "environments/environment_form.html"
-
-    def form_valid(self, form):
-        self.object = environment_save(form, actor=self.request.user)
-        messages.success(self.request, f"Environment {self.object.name} saved.")
-        return redirect(self.object)
+    done = "saved"
 
 
 class EnvironmentDeleteView(PermissionRequiredMixin, InEnvironmentMixin, DeleteView):

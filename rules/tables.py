@@ -1,22 +1,9 @@
 import django_tables2 as tables
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
-from changes.choices import SYNC_COLORS, ChangeState, SyncStatus
+from core.tables import status_badge
 
 from .models import Rule
-
-
-def status_badge(record) -> str:
-    """The sync status, or the newest pending change's state when one is on its way."""
-    pending = getattr(record, "pending_state", None)
-    if pending == ChangeState.FAILED:
-        return mark_safe('<span class="badge text-bg-danger" data-status="apply_failed">Apply failed</span>')
-    if pending:
-        return mark_safe('<span class="badge text-bg-info" data-status="pending_change">Pending change</span>')
-    color = SYNC_COLORS.get(record.sync_status, "secondary")
-    return format_html('<span class="badge text-bg-{}" data-status="{}">{}</span>', color, record.sync_status,
-                       SyncStatus(record.sync_status).label)
 
 
 class RuleTable(tables.Table):

@@ -1,107 +1,68 @@
-"""Rule pages: list, detail, history and the actions that open change requests (thin views)."""
+"""Rule pages: list, detail (Overview | History), the actions that open change requests, the flow's htmx
+helpers, the sandbox and "Which rules match this event?" (thin views; the frame is changes.object_views)."""
 from __future__ import annotations
 
 import json
 
-from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views import View
-from django.views.generic import DetailView
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
 
-from accounts.permissions import restrict, user_can
-from audit.selectors import audit_object_history
+from accounts.permissions import user_can
 from awslang import expressions, patterns
-from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
-from changes.models import ChangeRequest
-from changes.services import change_request_draft_create
 from changes import views as changes_views
-from changes.views import ObjectActionView, environment_for_new_draft, object_readable
-from core.tables import CheckedPaginationMixin
-from environments.models import Environment
+from changes.choices import ChangeKind, ChangeState
+from changes.models import ChangeRequest
+from changes.object_views import (
+    KindPagesMixin, ManagedObjectCreateView, ManagedObjectDeleteView, ManagedObjectDetailView, ManagedObjectListView,
+)
+from changes.views import ObjectActionView
 
 from .filtersets import RuleFilterSet
 from .forms import EventPatternForm, RuleScheduleForm, TargetForm, target_entry
 from .models import Rule
 from .selectors import rule_list
-from .tables import RuleTable, status_badge
-from .wizard import DETAIL, PATTERN
+from .tables import RuleTable
+from .wizard import DETAIL, PATTERN, RuleWizardView
 
 VIEW, SUBMIT = "rules.view_rule", "changes.submit_changerequest"
 
 
-class RuleListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTableMixin, FilterView):
-    permission_required = VIEW
-    raise_exception = True
-    table_class = RuleTable
-    filterset_class = RuleFilterSet
-    template_name = "rules/rule_list.html"
-    paginate_by = 50
+class RulePages(KindPagesMixin):
+    model = Rule
+    kind = ChangeKind.RULE
+    app = "rules"
+    first_step = DETAIL
+    view_permission = VIEW
 
-    def get_queryset(self):
-        return restrict(rule_list(), self.request.user, VIEW)
-
-    def get_template_names(self):
-        if self.request.htmx and not self.request.htmx.boosted:
-            return ["rules/rule_list.html#table"]
-        return [self.template_name]
-
-    def get_context_data(self, **kwargs):
-        drafts = (ChangeRequest.objects.filter(kind=ChangeKind.RULE, state=ChangeState.DRAFT, author=self.request.user)
-                  .select_related("environment").order_by("-last_updated")[:20])
-        # Create rule offers only the environments where this user may submit (a sandbox first).
-        environments = restrict(Environment.objects.order_by("is_production", "name"), self.request.user, SUBMIT,
-                                field="pk")
-        return super().get_context_data(drafts=drafts, environments=environments, **kwargs)
-
-
-class RuleCreateView(PermissionRequiredMixin, View):
-    """POST: start a new draft ("Create rule") and open its first step."""
-
-    permission_required = SUBMIT
-    raise_exception = True
-
-    def post(self, request):
-        environment = environment_for_new_draft(request)
-        if environment is None:
-            messages.error(request, "Add an environment first (Environments page).")
-            return redirect("rules:rule_list")
-        draft = change_request_draft_create(kind=ChangeKind.RULE, action=ChangeAction.CREATE, environment=environment,
-                                            author=request.user, spec={})
-        return redirect("rules:draft_step", draft.pk, DETAIL)
-
-
-class RuleDetailView(PermissionRequiredMixin, DetailView):
-    permission_required = VIEW
-    raise_exception = True
-    template_name = "rules/rule_detail.html"
-    context_object_name = "rule"
-
-    def get_queryset(self):
+    def objects(self):
         return rule_list()
 
-    def get_object(self, queryset=None):
-        return object_readable(self.request.user, super().get_object(queryset), VIEW)
 
-    def get_context_data(self, **kwargs):
-        rule = self.object
+class RuleListView(RulePages, ManagedObjectListView):
+    template_name = "rules/rule_list.html"
+    table_class = RuleTable
+    filterset_class = RuleFilterSet
+    filter_fields = ("environment", "state", "status", "rule_type")
+
+
+class RuleCreateView(RulePages, ManagedObjectCreateView):
+    """POST: start a new draft ("Create rule") and open its first step."""
+
+
+class RuleDetailView(RulePages, ManagedObjectDetailView):
+    template_name = "rules/rule_detail.html"
+
+    def overview_context(self, rule):
         spec = rule.desired_spec or {}
-        live = rule.live_spec
-        pending = rule.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id")
-        versions = rule.changes.filter(state=ChangeState.APPLIED).select_related("author").order_by("-applied_at")
-        history = audit_object_history(object_type="rule", object_id=rule.pk).order_by("-id")[:50]
         pattern = (spec.get("Rule") or {}).get("EventPattern")
-        return super().get_context_data(
-            spec=spec, live=live, pending=pending, history=history, versions=versions, status=status_badge(rule),
-            pattern=json.loads(pattern) if pattern else None,
-            sources=_sources(pattern), targets=spec.get("Targets") or [], tags=spec.get("Tags") or [],
-            can_submit=user_can(self.request.user, SUBMIT, rule.environment_id), **kwargs)
+        return {"versions": rule.changes.filter(state=ChangeState.APPLIED).select_related("author")
+                .order_by("-applied_at"),
+                "pattern": json.loads(pattern) if pattern else None, "sources": _sources(pattern),
+                "targets": spec.get("Targets") or [], "tags": spec.get("Tags") or []}
 
 
 def _sources(pattern: str | None) -> list[str]:
@@ -111,34 +72,19 @@ def _sources(pattern: str | None) -> list[str]:
     return [s if isinstance(s, str) else json.dumps(s) for s in value] if isinstance(value, list) else []
 
 
-class RuleActionView(ObjectActionView):
+class RuleActionView(RulePages, ObjectActionView):
     """POST edit / clone / enable / disable / delete: each opens a draft or a change request."""
 
-    model = Rule
-    kind = ChangeKind.RULE
-    app = "rules"
-    first_step = DETAIL
 
-
-class RuleDeleteView(PermissionRequiredMixin, DetailView):
+class RuleDeleteView(RulePages, ManagedObjectDeleteView):
     """GET: confirm what Delete removes (targets, then the rule). POST: open the delete change."""
 
-    permission_required = SUBMIT
-    raise_exception = True
     template_name = "rules/rule_confirm_delete.html"
-    context_object_name = "rule"
-    model = Rule
-
-    def get_object(self, queryset=None):
-        return object_readable(self.request.user, super().get_object(queryset), SUBMIT)
-
-    def post(self, request, pk):
-        return RuleActionView.as_view()(request, pk=pk, action="delete")
+    action_view = RuleActionView
 
 
-class DraftDiscardView(changes_views.DraftDiscardView):
-    kind = ChangeKind.RULE
-    list_url = "rules:rule_list"
+class DraftDiscardView(RulePages, changes_views.DraftDiscardView):
+    pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,8 +95,6 @@ class _DraftHelper(PermissionRequiredMixin, View):
     raise_exception = True
 
     def draft(self, pk):
-        from .wizard import RuleWizardView
-
         change = get_object_or_404(ChangeRequest.objects.select_related("environment"), pk=pk, kind=ChangeKind.RULE,
                                    author=self.request.user)
         if not user_can(self.request.user, SUBMIT, change.environment_id):
@@ -268,10 +212,6 @@ def _saved_sample(wizard):
     form = EventPatternForm(data=querydict(saved), wizard=wizard, prefix=PATTERN)
     form.is_valid()
     return getattr(form, "cleaned_data", {}).get("sample")
-
-
-def draft_step_url(change: ChangeRequest) -> str:
-    return reverse("rules:draft_step", args=[change.pk, DETAIL])
 
 
 # ---------------------------------------------------------------------------------------------

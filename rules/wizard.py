@@ -13,7 +13,7 @@ from typing import Any
 
 from awslang import expressions
 from changes.choices import ChangeAction
-from changes.wizard import REVIEW, DraftWizardView, Step
+from changes.wizard import REVIEW, DraftWizardView, Step, querydict
 
 from . import catalog
 from .forms import (
@@ -207,7 +207,7 @@ class RuleWizardView(DraftWizardView):
     def step_environment(self, form):
         if self.step.slug != DETAIL or self.change.action != ChangeAction.CREATE:
             return None
-        return form._chosen_environment()
+        return form.chosen_environment()
 
     def adjust_raw(self, raw, go):
         """The JSON editor ↔ pattern form switch (the console warns when JSON can't be shown in the form)."""
@@ -232,7 +232,7 @@ class RuleWizardView(DraftWizardView):
                 return {**converted, **keep}
             return {**raw, f"{p}creation_method": ["form"]}
         if go == "switch:json":
-            form = EventPatternForm(data=_querydict(raw), wizard=self, prefix=PATTERN)
+            form = EventPatternForm(data=querydict(raw), wizard=self, prefix=PATTERN)
             if form.is_valid() and form.cleaned_data.get("pattern") is not None:
                 raw = {**raw, f"{p}pattern_json": [json.dumps(form.cleaned_data["pattern"], indent=2)]}
             return {**raw, f"{p}creation_method": ["json"]}
@@ -241,9 +241,3 @@ class RuleWizardView(DraftWizardView):
     def render_step(self, form, **extra):
         warning = getattr(self, "switch_warning", "")
         return super().render_step(form, switch_warning=warning, **extra)
-
-
-def _querydict(raw):
-    from changes.wizard import querydict
-
-    return querydict(raw)

@@ -16,6 +16,7 @@ from . import live as live_api
 from .models import Schedule
 from .plan import MISSING_GROUP, in_sync
 from .plan import plan as schedule_plan
+from .runs import next_run_of
 from .spec import canonical_schedule_spec, comparable, is_one_time, parse_date, validate_schedule_spec
 
 
@@ -67,35 +68,6 @@ def check_response(call: ApiCall, response: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------
 # Status and denormalised fields
 # ---------------------------------------------------------------------------------------------
-def runs_of(spec: dict[str, Any] | None, *, count: int, now: datetime | None = None,
-            anchor: datetime | None = None, until: datetime | None = None) -> list[datetime]:
-    """The next `count` invocations of an enabled schedule, in its time zone.
-
-    A rate schedule without a start date runs from when it was created, then every interval:
-    `anchor` (the time it was applied) stands in for that moment.
-    """
-    if not spec or spec.get("State", "ENABLED") != "ENABLED" or not spec.get("ScheduleExpression"):
-        return []
-    expression = spec["ScheduleExpression"]
-    start, end = parse_date(spec.get("StartDate")), parse_date(spec.get("EndDate"))
-    if start is None and anchor is not None and expression.startswith("rate("):
-        start = anchor
-    if until is not None:
-        end = min(end, until) if end else until
-    try:
-        return expressions.next_runs(expression, spec.get("ScheduleExpressionTimezone") or "UTC",
-                                     now or timezone.now(), count, start=start, end=end)
-    except (expressions.ExpressionError, ValueError):
-        return []
-
-
-def next_run_of(spec: dict[str, Any] | None, *, now: datetime | None = None,
-                anchor: datetime | None = None) -> datetime | None:
-    """The next invocation (UTC) of an enabled schedule, or None."""
-    runs = runs_of(spec, count=1, now=now, anchor=anchor)
-    return runs[0].astimezone(UTC) if runs else None
-
-
 def completed(desired: dict[str, Any] | None, *, now: datetime | None = None) -> bool:
     """A one-time schedule that AWS deletes after its run (ActionAfterCompletion DELETE) whose
     time has passed: its absence in AWS means it ran, not that someone removed it."""
@@ -172,7 +144,7 @@ def discard_unapplied(change) -> None:
 
 
 __all__ = ["validate", "object_name", "ensure_object", "read_live", "plan", "check_response", "on_applied",
-           "on_failed", "discard_unapplied", "status_against", "denormalise", "runs_of", "next_run_of", "completed",
+           "on_failed", "discard_unapplied", "status_against", "denormalise", "completed",
            "comparable"]
 
 

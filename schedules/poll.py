@@ -24,8 +24,9 @@ from changes.selectors import apply_in_progress
 from environments import aws
 
 from . import live as live_api
-from .handler import denormalise, next_run_of, status_against
+from .handler import denormalise, status_against
 from .models import Schedule
+from .runs import next_run_of
 
 DRIFT_STATES = (SyncStatus.DRIFTED, SyncStatus.MISSING)
 READERS = 8  # concurrent GetSchedule calls: well under Scheduler's default request rate

@@ -9,13 +9,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from awslang import expressions
-from rules.tables import status_badge
+from core.tables import status_badge
 
-from .handler import next_run_of
 from .models import Schedule
-from .upcoming import _spec_of
+from .runs import next_run_of, spec_of
 
-__all__ = ["ScheduleTable", "expression_cell", "next_run_cell", "state_cell", "target_cell", "status_badge"]
+__all__ = ["ScheduleTable", "expression_cell", "next_run_cell", "state_cell", "target_cell"]
 
 
 @lru_cache(maxsize=4096)
@@ -34,7 +33,7 @@ def next_run_cell(record) -> str:
     moment = record.next_run
     now = timezone.now()
     if moment is not None and moment <= now:  # denormalised on apply and poll; recompute if a run passed since
-        moment = next_run_of(_spec_of(record), now=now, anchor=record.last_applied)
+        moment = next_run_of(spec_of(record), now=now, anchor=record.last_applied)
     if moment is None:
         return "—"
     try:

@@ -2,7 +2,7 @@
 
 The picture is drawn in one display time zone: a day × hour grid (how many runs, and which
 schedules, fire in each hour) and one timeline strip per schedule. Runs come from
-expressions.next_runs through handler.runs_of, so daylight-saving rules are the ones AWS applies.
+expressions.next_runs through runs.runs_of, so daylight-saving rules are the ones AWS applies.
 
 Cost does not grow with a schedule's frequency: rate schedules are counted per hour by
 arithmetic, and a cron schedule that fires several minutes an hour is read one run per hour
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from awslang import expressions
 
-from .handler import runs_of
+from .runs import runs_of, spec_of
 
 NIGHT = set(range(0, 6)) | {22, 23}  # "what fires overnight"
 NAMES_PER_CELL = 8
@@ -71,12 +71,6 @@ class Calendar:
     @property
     def busiest(self) -> int:
         return max((c.count for d in self.days for c in d.cells), default=0)
-
-
-def _spec_of(schedule) -> dict:
-    """The few fields runs_of needs, from the schedule's denormalised columns (no JSON read)."""
-    return {"ScheduleExpression": schedule.expression, "ScheduleExpressionTimezone": schedule.timezone or "UTC",
-            "State": schedule.state or "ENABLED", "StartDate": schedule.start_date, "EndDate": schedule.end_date}
 
 
 def _rate_counts(schedule, *, now: datetime, buckets: list[datetime], end: datetime,
@@ -182,7 +176,7 @@ def calendar(schedules, *, now: datetime, zone: str = "UTC", days: int = 7) -> C
         if counts is None:
             counts = _cron_counts(schedule, now=now, start=start, end=end)
         if counts is None:
-            runs = runs_of(_spec_of(schedule), count=cap, now=now, anchor=anchor, until=end)
+            runs = runs_of(spec_of(schedule), count=cap, now=now, anchor=anchor, until=end)
             counts = Counter(int((run - start) // HOUR) for run in runs if run < end)  # at() ignores `until`
         if not counts:
             continue

@@ -1,162 +1,97 @@
-"""Schedule pages: list, detail, upcoming runs, and the actions that open change requests (thin views)."""
+"""Schedule pages: list, detail (Overview | History), upcoming runs, the actions that open change requests and
+the flow's preview (thin views; the frame is changes.object_views)."""
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 
-from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views import View
-from django.views.generic import DetailView, TemplateView
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
+from django.views.generic import TemplateView
 
 from accounts.permissions import ALL, environments_where, restrict, user_can
-from audit.selectors import audit_object_history
-from awslang import expressions
-from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
-from changes.models import ChangeRequest
-from changes.services import change_request_draft_create
 from changes import views as changes_views
-from changes.views import ObjectActionView, environment_for_new_draft, object_readable
-from core.tables import CheckedPaginationMixin
+from changes.choices import ChangeKind
+from changes.models import ChangeRequest
+from changes.object_views import (
+    KindPagesMixin, ManagedObjectCreateView, ManagedObjectDeleteView, ManagedObjectDetailView, ManagedObjectListView,
+)
+from changes.views import ObjectActionView
 from environments.models import Environment
-from rules.tables import status_badge
 
 from . import targets
 from .filtersets import ScheduleFilterSet
 from .forms import TIME_ZONES, ScheduleDetailForm
 from .forms.detail import CRON_FIELDS, RATE
-from .handler import runs_of
 from .models import Schedule
+from .preview import preview_context
 from .selectors import schedule_groups, schedule_list, schedules_upcoming
 from .tables import ScheduleTable
 from .upcoming import calendar
-from .wizard import DETAIL
+from .wizard import DETAIL, ScheduleWizardView
 
 VIEW, SUBMIT = "schedules.view_schedule", "changes.submit_changerequest"
 PREVIEW_FIELDS = {*CRON_FIELDS, "rate_value", "rate_unit", "at_date", "at_time", "timezone", "start_date",
                   "start_time", "end_date", "end_time", "occurrence", "schedule_type"}
 
 
-def preview_context(expression: str, zone: str, *, start=None, end=None, anchor=None, count: int = 10) -> dict:
-    """The expression in words and its next runs in `zone` and in UTC (form preview, review, detail)."""
-    if not expression:
-        return {"preview_runs": [], "preview_expression": ""}
-    try:
-        description = expressions.describe(expression)
-    except expressions.ExpressionError as exc:
-        return {"preview_runs": [], "preview_expression": expression, "preview_error": str(exc)}
-    spec = {"ScheduleExpression": expression, "ScheduleExpressionTimezone": zone, "StartDate": start, "EndDate": end}
-    runs = runs_of(spec, count=count, anchor=anchor)
-    offsets = {run.utcoffset() for run in runs}
-    return {"preview_expression": expression, "preview_description": description, "preview_zone": zone,
-            "preview_runs": [(run, run.astimezone(UTC)) for run in runs],
-            "preview_dst": len(offsets) > 1,
-            "preview_rate_note": expression.startswith("rate(") and start is None and anchor is None}
-
-
-# ---------------------------------------------------------------------------------------------
-# List, create, detail
-# ---------------------------------------------------------------------------------------------
-class ScheduleListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTableMixin, FilterView):
-    permission_required = VIEW
-    raise_exception = True
-    table_class = ScheduleTable
-    filterset_class = ScheduleFilterSet
-    template_name = "schedules/schedule_list.html"
-    per_page = 50  # the table paginates (a second paginator on the view would count the rows twice)
-
-    def get_queryset(self):
-        return restrict(schedule_list(), self.request.user, VIEW)
-
-    def get_template_names(self):
-        if self.request.htmx and not self.request.htmx.boosted:
-            return ["schedules/schedule_list.html#table"]
-        return [self.template_name]
-
-    def get_context_data(self, **kwargs):
-        drafts = (ChangeRequest.objects.filter(kind=ChangeKind.SCHEDULE, state=ChangeState.DRAFT,
-                                               author=self.request.user)
-                  .select_related("environment").order_by("-last_updated")[:20])
-        environments = restrict(Environment.objects.order_by("name"), self.request.user, SUBMIT, field="pk")
-        return super().get_context_data(drafts=drafts, environments=environments, **kwargs)
-
-
-class ScheduleCreateView(PermissionRequiredMixin, View):
-    """POST: start a new draft ("Create schedule") and open its first step."""
-
-    permission_required = SUBMIT
-    raise_exception = True
-
-    def post(self, request):
-        environment = environment_for_new_draft(request)
-        if environment is None:
-            messages.error(request, "Add an environment first (Environments page).")
-            return redirect("schedules:schedule_list")
-        draft = change_request_draft_create(kind=ChangeKind.SCHEDULE, action=ChangeAction.CREATE,
-                                            environment=environment, author=request.user, spec={})
-        return redirect("schedules:draft_step", draft.pk, DETAIL)
-
-
-class ScheduleDetailView(PermissionRequiredMixin, DetailView):
-    permission_required = VIEW
-    raise_exception = True
-    template_name = "schedules/schedule_detail.html"
-    context_object_name = "schedule"
-
-    def get_queryset(self):
-        return schedule_list().defer(None)
-
-    def get_object(self, queryset=None):
-        return object_readable(self.request.user, super().get_object(queryset), VIEW)
-
-    def get_context_data(self, **kwargs):
-        schedule = self.object
-        spec = schedule.desired_spec or {}
-        target = spec.get("Target") or {}
-        pending = schedule.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id")
-        history = audit_object_history(object_type="schedule", object_id=schedule.pk).order_by("-id")[:50]
-        preview = preview_context(spec.get("ScheduleExpression") or "", spec.get("ScheduleExpressionTimezone") or "UTC",
-                                  start=spec.get("StartDate"), end=spec.get("EndDate"), anchor=schedule.last_applied)
-        if spec.get("State") == "DISABLED":
-            preview["preview_runs"] = []
-        return super().get_context_data(
-            spec=spec, target=target, live=schedule.live_spec, pending=pending, history=history,
-            status=status_badge(schedule), target_label=targets.describe_target(target.get("Arn", "")),
-            can_submit=user_can(self.request.user, SUBMIT, schedule.environment_id), **preview, **kwargs)
-
-
-class ScheduleActionView(ObjectActionView):
-    """POST edit / clone / enable / disable / delete: each opens a draft or a change request."""
-
+class SchedulePages(KindPagesMixin):
     model = Schedule
     kind = ChangeKind.SCHEDULE
     app = "schedules"
     first_step = DETAIL
+    view_permission = VIEW
+
+    def objects(self):
+        return schedule_list()
 
 
-class ScheduleDeleteView(PermissionRequiredMixin, DetailView):
+# ---------------------------------------------------------------------------------------------
+# List, create, detail, actions
+# ---------------------------------------------------------------------------------------------
+class ScheduleListView(SchedulePages, ManagedObjectListView):
+    template_name = "schedules/schedule_list.html"
+    table_class = ScheduleTable
+    filterset_class = ScheduleFilterSet
+    filter_fields = ("environment", "group_name", "state", "status", "occurrence")
+    search_placeholder = "Search name, description, group or target"
+
+
+class ScheduleCreateView(SchedulePages, ManagedObjectCreateView):
+    """POST: start a new draft ("Create schedule") and open its first step."""
+
+
+class ScheduleDetailView(SchedulePages, ManagedObjectDetailView):
+    template_name = "schedules/schedule_detail.html"
+
+    def get_queryset(self):
+        return schedule_list().defer(None)
+
+    def overview_context(self, schedule):
+        spec = schedule.desired_spec or {}
+        target = spec.get("Target") or {}
+        preview = preview_context(spec.get("ScheduleExpression") or "", spec.get("ScheduleExpressionTimezone") or "UTC",
+                                  start=spec.get("StartDate"), end=spec.get("EndDate"), anchor=schedule.last_applied)
+        if spec.get("State") == "DISABLED":
+            preview["preview_runs"] = []
+        return {"target": target, "target_label": targets.describe_target(target.get("Arn", "")), **preview}
+
+
+class ScheduleActionView(SchedulePages, ObjectActionView):
+    """POST edit / clone / enable / disable / delete: each opens a draft or a change request."""
+
+
+class ScheduleDeleteView(SchedulePages, ManagedObjectDeleteView):
     """GET: confirm what Delete removes. POST: open the delete change (as ScheduleActionView)."""
 
-    permission_required = SUBMIT
-    raise_exception = True
     template_name = "schedules/schedule_confirm_delete.html"
-    context_object_name = "schedule"
-    model = Schedule
-
-    def get_object(self, queryset=None):
-        return object_readable(self.request.user, super().get_object(queryset), SUBMIT)
-
-    def post(self, request, pk):
-        return ScheduleActionView.as_view()(request, pk=pk, action="delete")
+    action_view = ScheduleActionView
 
 
-class DraftDiscardView(changes_views.DraftDiscardView):
-    kind = ChangeKind.SCHEDULE
-    list_url = "schedules:schedule_list"
+class DraftDiscardView(SchedulePages, changes_views.DraftDiscardView):
+    pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,8 +132,6 @@ class SchedulePreviewView(PermissionRequiredMixin, View):
     raise_exception = True
 
     def post(self, request, pk):
-        from .wizard import ScheduleWizardView
-
         change = get_object_or_404(ChangeRequest.objects.select_related("environment"), pk=pk,
                                    kind=ChangeKind.SCHEDULE, author=request.user)
         if not user_can(request.user, SUBMIT, change.environment_id):

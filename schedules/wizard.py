@@ -19,6 +19,7 @@ from .forms import ScheduleDetailForm, ScheduleSettingsForm, ScheduleTargetForm
 from .forms.detail import CRON_FIELDS, ONE_TIME, RATE, RECURRING, WINDOWS
 from .forms.settings import DLQ_NONE, DLQ_OTHER, DLQ_THIS, ROLE_EXISTING
 from .forms.target import TEMPLATED, UNIVERSAL
+from .preview import preview_context
 from .spec import DEFAULT_RETRY, parse_date, target_service
 
 DETAIL, TARGET, SETTINGS = "detail", "target", "settings"
@@ -184,8 +185,6 @@ class ScheduleWizardView(DraftWizardView):
     def context(self, **extra):
         context = super().context(**extra)
         if self.step.slug == REVIEW:
-            from .views import preview_context
-
             spec = self.change.spec or {}
             zone = spec.get("ScheduleExpressionTimezone") or "UTC"
             context.update(preview_context(spec.get("ScheduleExpression") or "", zone,

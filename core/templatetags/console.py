@@ -4,8 +4,10 @@ import json
 from django import template
 
 from core import safejson
+from core.tables import status_badge
 
 register = template.Library()
+register.filter("status_badge", status_badge)  # a managed object's sync status (or pending change) badge
 
 
 @register.filter

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 from django import forms
 
 from awslang import expressions
-from rules.forms import WizardFormMixin
+from changes.wizard_forms import WizardFormMixin
 
 from ..spec import validate_schedule_spec
 

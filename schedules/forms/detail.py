@@ -4,21 +4,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django import forms
 from django.utils import timezone
 
 from awslang import expressions
 from changes.choices import ChangeAction
 from changes.constraints import check_string, member, shape
-from changes.wizard import submittable_environments
-from environments import aws
+from changes.wizard_forms import EnvironmentStepMixin, check_name_free
 from environments.models import Environment
-from rules import resources
+from environments import resources
 
 from ..models import Schedule
 from ..spec import NAME_CHARS, iso_utc, parse_date
-from .common import TIME_ZONES, WizardFormMixin, local_to_utc, map_spec_errors
+from .common import TIME_ZONES, local_to_utc, map_spec_errors
 
 ONE_TIME, RECURRING = "one-time", "recurring"
 CRON, RATE = "cron", "rate"
@@ -41,7 +39,7 @@ def _text(**attrs):
     return forms.TextInput(attrs={"autocomplete": "off", **attrs})
 
 
-class ScheduleDetailForm(WizardFormMixin, forms.Form):
+class ScheduleDetailForm(EnvironmentStepMixin, forms.Form):
     environment = forms.ModelChoiceField(label="Environment", queryset=Environment.objects.order_by("name"),
                                          empty_label=None, help_text="The AWS account and Region of the schedule.")
     name = forms.CharField(label="Schedule name", max_length=200, widget=_text(),
@@ -86,10 +84,6 @@ class ScheduleDetailForm(WizardFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.check_aws = check_aws
         change = self.wizard.change
-        request = getattr(self.wizard, "request", None)  # None: built by code, not for a person
-        if request is not None:
-            self.fields["environment"].queryset = submittable_environments(request.user)
-        self.fields["environment"].initial = change.environment_id
         if change.action != ChangeAction.CREATE:
             # A schedule keeps its environment, group and name (AWS cannot move or rename one);
             # disabled fields take their initial values, whatever is posted.
@@ -106,15 +100,6 @@ class ScheduleDetailForm(WizardFormMixin, forms.Form):
             choices.append((current, current))  # keep what was chosen, even if AWS no longer lists it
         self.fields["group"].choices = choices + [(NEW_GROUP, "Create a new schedule group…")]
         self.fields["group"].initial = "default"
-
-    def chosen_environment(self) -> Environment:
-        if self.is_bound and not self.fields["environment"].disabled:
-            value = self.data.get(self.add_prefix("environment"))
-            found = (self.fields["environment"].queryset.filter(pk=value).first() if value and str(value).isdigit()
-                     else None)
-            if found is not None:
-                return found
-        return self.wizard.change.environment
 
     def _unchanged(self, key: str, value: Any) -> bool:
         """True when editing and `key` keeps the value the schedule has (no "future" checks then)."""
@@ -267,25 +252,10 @@ class ScheduleDetailForm(WizardFormMixin, forms.Form):
         if change.action != ChangeAction.CREATE or not cleaned.get("name"):
             return
         environment, group, name = cleaned.get("environment"), cleaned["group_name"], cleaned["name"]
-        if Schedule.objects.filter(environment=environment, group_name=group, name=name).exists():
-            self.add_error("name", f"A schedule named {name} already exists in group {group} (managed here).")
-        elif self.check_aws and _exists_in_aws(environment, group, name):
-            self.add_error("name", f"A schedule named {name} already exists in group {group} in AWS.")
-
-
-def _exists_in_aws(environment, group: str, name: str) -> bool:
-    try:  # made while a person waits: within the page's interactive AWS budget
-        aws.within_budget(lambda: aws.client(environment, "scheduler", interactive=True).get_schedule(
-            Name=name, GroupName=group))
-    except aws.BudgetSpent as exc:
-        raise forms.ValidationError(f"Could not check the name in AWS: {exc}. Try again.") from exc
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            return False
-        raise forms.ValidationError(f"Could not check the name in AWS: {aws.describe_error(exc)}") from exc
-    except BotoCoreError as exc:
-        raise forms.ValidationError(f"Could not check the name in AWS: {aws.describe_error(exc)}") from exc
-    return True
+        check_name_free(self, managed=Schedule.objects.filter(environment=environment, group_name=group, name=name),
+                        taken=f"A schedule named {name} already exists in group {group}", environment=environment,
+                        service_name="scheduler", check_aws=self.check_aws,
+                        describe=lambda client: client.get_schedule(Name=name, GroupName=group))
 
 
 __all__ = ["ScheduleDetailForm", "ONE_TIME", "RECURRING", "CRON", "RATE", "NEW_GROUP", "CRON_FIELDS", "parse_date"]

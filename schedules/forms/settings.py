@@ -5,7 +5,7 @@ from typing import Any
 
 from django import forms
 
-from rules import resources
+from environments import resources
 
 from ..spec import DEFAULT_RETRY
 from .common import WizardFormMixin, listing_choices, map_spec_errors

@@ -5,7 +5,7 @@ from typing import Any
 
 from django import forms
 
-from rules import resources
+from environments import resources
 
 from .. import targets
 from ..spec import target_service

@@ -1,7 +1,8 @@
 """Schedule pages through the Django test client against a moto server over HTTP: drafts that
 survive signing out, Edit / Enable / Disable / Clone / Delete, list, detail, upcoming runs, preview."""
 import json
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -128,13 +129,22 @@ def test_list_detail_and_upcoming_pages(client_for, environment, demo_resources,
     change = viewer.get(reverse("changes:change_detail", args=[schedule.changes.get().pk]))
     assert change.status_code == 200 and "CreateSchedule" in change.content.decode()
     assert "LastModificationDate" not in change.content.decode()  # kept apart from the live snapshot
-    upcoming = viewer.get(reverse("schedules:upcoming"), {"zone": "Europe/London", "group": "default",
-                                                         "environment": environment.pk})
-    calendar = upcoming.context["calendar"]
-    expected = next_runs("cron(0 23 * * ? *)", "Europe/London", timezone.now(), 10,
-                         end=calendar.start.astimezone(UTC) + timedelta(days=7))  # 7, or 6 during the 23:00 hour
-    assert calendar.total == len(expected) and [r.schedule.name for r in calendar.rows] == ["Start_batch_server_11PM"]
-    assert {cell.hour for day in calendar.days for cell in day.cells if cell.count} == {23}
+    # Upcoming runs at a fixed "now": the page shows 7 × 24 hours from the current hour in the display zone.
+    # cron(0 23 * * ? *) in Europe/London, counted by hand on a calendar (clocks go forward 2025-03-30):
+    for now, next_run, total in (
+        # 2025-01-15 23:30 GMT: the window is 15 Jan 23:00 to 22 Jan 23:00; 16th to 21st (22 Jan 23:00 is its end).
+        (datetime(2025, 1, 15, 23, 30, tzinfo=UTC), datetime(2025, 1, 16, 23, 0, tzinfo=UTC), 6),
+        # 2025-03-27 23:30 GMT: 27 Mar 23:00 to 3 Apr 23:00 UTC = 4 Apr 00:00 BST; 28th to 3 Apr.
+        (datetime(2025, 3, 27, 23, 30, tzinfo=UTC), datetime(2025, 3, 28, 23, 0, tzinfo=UTC), 7),
+    ):
+        Schedule.objects.filter(pk=schedule.pk).update(next_run=next_run)  # what a poll at `now` would store
+        with mock.patch("django.utils.timezone.now", return_value=now):  # Django's clock, not our code
+            upcoming = viewer.get(reverse("schedules:upcoming"), {"zone": "Europe/London", "group": "default",
+                                                                 "environment": environment.pk})
+        calendar = upcoming.context["calendar"]
+        assert calendar.total == total, now
+        assert [r.schedule.name for r in calendar.rows] == ["Start_batch_server_11PM"]
+        assert {cell.hour for day in calendar.days for cell in day.cells if cell.count} == {23}
     assert viewer.post(reverse("schedules:schedule_action", args=[schedule.pk, "disable"])).status_code == 403
 
 

@@ -1,4 +1,5 @@
-"""What exists in an environment, for the target and dead-letter-queue pickers (listed from AWS).
+"""What exists in an environment's AWS account, for the pickers of both kinds' flows (targets, dead-letter
+queues, roles, event buses, schedule groups), listed from AWS.
 
 Each listing is cached for a short while so moving between steps stays fast; a listing that
 fails gives an empty list and the reason, and the forms fall back to typing an ARN. Listings are
@@ -15,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.cache import cache
 
-from environments import aws
+from . import aws
 
 TTL = 30
 
@@ -62,18 +63,24 @@ def _paginate(client, operation: str, key: str, **kwargs) -> list:
     return items
 
 
+def _by_label(resources) -> list[Resource]:
+    return sorted(resources, key=lambda r: r.label.lower())
+
+
+def _listed(environment, service_name: str, kind: str, operation: str, key: str, make):
+    """Every item of a paginated listing, as Resources (`make` turns an item into one) sorted by label."""
+    client = _client(environment, service_name)
+    return _cached(environment, kind, lambda: _by_label(make(item) for item in _paginate(client, operation, key)))
+
+
 def lambda_functions(environment):
-    client = _client(environment, "lambda")
-    return _cached(environment, "lambda", lambda: sorted(
-        (Resource(f["FunctionArn"], f["FunctionName"]) for f in _paginate(client, "list_functions", "Functions")),
-        key=lambda r: r.label.lower()))
+    return _listed(environment, "lambda", "lambda", "list_functions", "Functions",
+                   lambda f: Resource(f["FunctionArn"], f["FunctionName"]))
 
 
 def sns_topics(environment):
-    client = _client(environment, "sns")
-    return _cached(environment, "sns", lambda: sorted(
-        (Resource(t["TopicArn"], t["TopicArn"].rsplit(":", 1)[-1]) for t in _paginate(client, "list_topics", "Topics")),
-        key=lambda r: r.label.lower()))
+    return _listed(environment, "sns", "sns", "list_topics", "Topics",
+                   lambda t: Resource(t["TopicArn"], t["TopicArn"].rsplit(":", 1)[-1]))
 
 
 def _queue_arn(environment, url: str) -> str:
@@ -87,16 +94,13 @@ def sqs_queues(environment):
 
     def fetch():
         urls = _paginate(client, "list_queues", "QueueUrls")
-        return sorted((Resource(_queue_arn(environment, u), unquote(u.rstrip("/").rsplit("/", 1)[-1])) for u in urls),
-                      key=lambda r: r.label.lower())
+        return _by_label(Resource(_queue_arn(environment, u), unquote(u.rstrip("/").rsplit("/", 1)[-1])) for u in urls)
     return _cached(environment, "sqs", fetch)
 
 
 def state_machines(environment):
-    client = _client(environment, "stepfunctions")
-    return _cached(environment, "states", lambda: sorted(
-        (Resource(m["stateMachineArn"], m["name"]) for m in _paginate(client, "list_state_machines", "stateMachines")),
-        key=lambda r: r.label.lower()))
+    return _listed(environment, "stepfunctions", "states", "list_state_machines", "stateMachines",
+                   lambda m: Resource(m["stateMachineArn"], m["name"]))
 
 
 def event_buses(environment):
@@ -119,15 +123,13 @@ def kinesis_streams(environment):
     def fetch():
         page = client.list_streams()
         summaries = page.get("StreamSummaries") or []
-        return sorted((Resource(s["StreamARN"], s["StreamName"]) for s in summaries), key=lambda r: r.label.lower())
+        return _by_label(Resource(s["StreamARN"], s["StreamName"]) for s in summaries)
     return _cached(environment, "kinesis", fetch)
 
 
 def log_groups(environment):
-    client = _client(environment, "logs")
-    return _cached(environment, "logs", lambda: sorted(
-        (Resource(g["arn"].removesuffix(":*"), g["logGroupName"])
-         for g in _paginate(client, "describe_log_groups", "logGroups")), key=lambda r: r.label.lower()))
+    return _listed(environment, "logs", "logs", "describe_log_groups", "logGroups",
+                   lambda g: Resource(g["arn"].removesuffix(":*"), g["logGroupName"]))
 
 
 def _trusts(role: dict, principal: str) -> bool:
@@ -143,9 +145,8 @@ def _trusts(role: dict, principal: str) -> bool:
 
 def roles_trusting(environment, principal: str):
     client = _client(environment, "iam")
-    return _cached(environment, f"roles:{principal}", lambda: sorted(
-        (Resource(r["Arn"], r["RoleName"]) for r in _paginate(client, "list_roles", "Roles") if _trusts(r, principal)),
-        key=lambda r: r.label.lower()))
+    return _cached(environment, f"roles:{principal}", lambda: _by_label(
+        Resource(r["Arn"], r["RoleName"]) for r in _paginate(client, "list_roles", "Roles") if _trusts(r, principal)))
 
 
 TARGET_LISTINGS = {
@@ -167,17 +168,13 @@ def schedule_groups(environment):
 
 
 def ecs_clusters(environment):
-    client = _client(environment, "ecs")
-    return _cached(environment, "ecs-clusters", lambda: sorted(
-        (Resource(arn, arn.rsplit("/", 1)[-1]) for arn in _paginate(client, "list_clusters", "clusterArns")),
-        key=lambda r: r.label.lower()))
+    return _listed(environment, "ecs", "ecs-clusters", "list_clusters", "clusterArns",
+                   lambda arn: Resource(arn, arn.rsplit("/", 1)[-1]))
 
 
 def ecs_task_definitions(environment):
-    client = _client(environment, "ecs")
-    return _cached(environment, "ecs-task-definitions", lambda: sorted(
-        (Resource(arn, arn.rsplit("/", 1)[-1]) for arn in
-         _paginate(client, "list_task_definitions", "taskDefinitionArns")), key=lambda r: r.label.lower()))
+    return _listed(environment, "ecs", "ecs-task-definitions", "list_task_definitions", "taskDefinitionArns",
+                   lambda arn: Resource(arn, arn.rsplit("/", 1)[-1]))
 
 
 def codebuild_projects(environment):
@@ -186,7 +183,7 @@ def codebuild_projects(environment):
     def fetch():
         names = _paginate(client, "list_projects", "projects")
         prefix = f"arn:aws:codebuild:{environment.region}:{environment.account_id or '123456789012'}:project/"
-        return sorted((Resource(prefix + name, name) for name in names), key=lambda r: r.label.lower())
+        return _by_label(Resource(prefix + name, name) for name in names)
     return _cached(environment, "codebuild-projects", fetch)
 
 
@@ -205,7 +202,7 @@ def ec2_instances(environment):
                 instance_id = instance["InstanceId"]
                 found.append(Resource(instance_id, f"{name} ({instance_id}, {state})" if name else
                                       f"{instance_id} ({state})"))
-        return sorted(found, key=lambda r: r.label.lower())
+        return _by_label(found)
     return _cached(environment, "ec2-instances", fetch)
 
 

@@ -1,0 +1,181 @@
+"""The pages every managed kind has, netbox-style: list, create, detail (Overview | History), delete.
+
+A kind's views subclass these with its own mixin naming the model, the change kind, the URL
+namespace and the first step of its flow, and fill the blocks of the generic templates
+(templates/generic/object_list.html, object_detail.html, object_confirm_delete.html):
+
+    class RulePages(KindPagesMixin):
+        model, kind, app, first_step, view_permission = Rule, "rule", "rules", "detail", "rules.view_rule"
+
+    class RuleListView(RulePages, ManagedObjectListView):
+        table_class, filterset_class = RuleTable, RuleFilterSet
+
+URL names follow one pattern: `<app>:<model>_list`, `_add`, `_detail`, `_delete`, `_action`, and
+`<app>:draft_step`, `<app>:draft_discard`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.shortcuts import redirect
+from django.views import View
+from django.views.generic import DetailView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from accounts.permissions import SUBMIT, restrict, user_can
+from audit.selectors import audit_object_history
+from core.tables import CheckedPaginationMixin, status_badge
+
+from .choices import ChangeAction, ChangeState, OPEN_STATES
+from .models import ChangeRequest
+from .services import change_request_draft_create
+from .views import environment_for_new_draft, object_readable
+
+__all__ = ["KindPagesMixin", "ManagedObjectListView", "ManagedObjectCreateView", "ManagedObjectDetailView",
+           "ManagedObjectDeleteView", "HISTORY_SIZE", "DRAFTS_SIZE"]
+
+HISTORY_SIZE = 50  # events on the History tab; the audit's object history page has them all
+DRAFTS_SIZE = 20
+TABS = ("overview", "history")
+
+
+class KindPagesMixin:
+    """What a kind's pages name once: its model, change kind, URL namespace, flow and view permission."""
+
+    model = None
+    kind = ""  # ChangeRequest.kind, and the audit object type
+    app = ""  # URL namespace
+    first_step = "detail"  # the first step of the create / edit flow
+    view_permission = ""
+
+    @property
+    def list_url(self) -> str:  # where changes.views.DraftDiscardView returns to
+        return self.url_names()["list"]
+
+    def url_names(self) -> dict[str, str]:
+        prefix = f"{self.app}:{self.model._meta.model_name}"
+        return {**{name: f"{prefix}_{name}" for name in ("list", "add", "detail", "delete", "action")},
+                "draft_step": f"{self.app}:draft_step", "draft_discard": f"{self.app}:draft_discard"}
+
+    def objects(self):
+        """The kind's objects as its pages read them (its list selector)."""
+        return self.model.objects.select_related("environment")
+
+    def get_context_data(self, **kwargs):
+        meta = self.model._meta
+        return super().get_context_data(kind=self.kind, kind_label=meta.verbose_name,
+                                         kind_plural=meta.verbose_name_plural, urls=self.url_names(),
+                                         first_step=self.first_step, **kwargs)
+
+
+class ManagedObjectListView(KindPagesMixin, PermissionRequiredMixin, CheckedPaginationMixin, SingleTableMixin,
+                            FilterView):
+    """The list: filter form, table (its own htmx partial), the user's drafts and the Create button."""
+
+    raise_exception = True
+    template_name = "generic/object_list.html"
+    per_page = 50  # the table paginates (a second paginator on the view would count the rows twice)
+    filter_fields: tuple[str, ...] = ()  # the filters shown beside the search box, in the filterset's order
+    search_placeholder = "Search name or description"
+
+    def get_permission_required(self):
+        return (self.view_permission,)
+
+    def get_queryset(self):
+        return restrict(self.objects(), self.request.user, self.view_permission)
+
+    def get_template_names(self):
+        if self.request.htmx and not self.request.htmx.boosted:
+            return ["generic/object_list.html#table"]
+        return [self.template_name]
+
+    def drafts(self):
+        return (ChangeRequest.objects.filter(kind=self.kind, state=ChangeState.DRAFT, author=self.request.user)
+                .select_related("environment").order_by("-last_updated")[:DRAFTS_SIZE])
+
+    def get_context_data(self, **kwargs):
+        # Create offers only the environments where this user may submit (a sandbox first).
+        environments = restrict(self._environments().order_by("is_production", "name"), self.request.user, SUBMIT,
+                                field="pk")
+        return super().get_context_data(drafts=self.drafts(), environments=environments,
+                                        filter_fields=self.filter_fields, search_placeholder=self.search_placeholder,
+                                        table_id=f"{self.model._meta.model_name}-table", **kwargs)
+
+    @staticmethod
+    def _environments():
+        from environments.models import Environment
+
+        return Environment.objects
+
+
+class ManagedObjectCreateView(KindPagesMixin, PermissionRequiredMixin, View):
+    """POST: start a new draft ("Create rule", "Create schedule") and open the first step of its flow."""
+
+    permission_required = SUBMIT
+    raise_exception = True
+
+    def post(self, request):
+        environment = environment_for_new_draft(request)
+        if environment is None:
+            messages.error(request, "Add an environment first (Environments page).")
+            return redirect(self.url_names()["list"])
+        draft = change_request_draft_create(kind=self.kind, action=ChangeAction.CREATE, environment=environment,
+                                            author=request.user, spec={})
+        return redirect(self.url_names()["draft_step"], draft.pk, self.first_step)
+
+
+class ManagedObjectDetailView(KindPagesMixin, PermissionRequiredMixin, DetailView):
+    """One object: header (name, sync badge, actions), open changes, tabs Overview | History.
+
+    The kind's template fills the Overview (`overview_context` gives it what it needs); the History
+    tab is the same for every kind: the newest events about the object and its change requests.
+    `?tab=history` opens the page on it.
+    """
+
+    raise_exception = True
+    template_name = "generic/object_detail.html"
+
+    def get_permission_required(self):
+        return (self.view_permission,)
+
+    def get_queryset(self):
+        return self.objects()
+
+    def get_object(self, queryset=None):
+        return object_readable(self.request.user, super().get_object(queryset), self.view_permission)
+
+    def overview_context(self, obj) -> dict[str, Any]:
+        return {}
+
+    def history(self, obj):
+        return audit_object_history(object_type=self.kind, object_id=obj.pk).order_by("-id")[:HISTORY_SIZE]
+
+    def get_context_data(self, **kwargs):
+        obj = self.object
+        tab = self.request.GET.get("tab")
+        return super().get_context_data(
+            spec=obj.desired_spec or {}, live=obj.live_spec, status=status_badge(obj),
+            pending=obj.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id"),
+            history=self.history(obj), tab=tab if tab in TABS else TABS[0],
+            can_submit=user_can(self.request.user, SUBMIT, obj.environment_id), **self.overview_context(obj),
+            **kwargs)
+
+
+class ManagedObjectDeleteView(KindPagesMixin, PermissionRequiredMixin, DetailView):
+    """GET: confirm what Delete removes (the kind's template says what). POST: open the delete change."""
+
+    permission_required = SUBMIT
+    raise_exception = True
+    action_view: type[View] | None = None  # the kind's ObjectActionView
+
+    def get_queryset(self):
+        return self.model.objects.select_related("environment")
+
+    def get_object(self, queryset=None):
+        return object_readable(self.request.user, super().get_object(queryset), SUBMIT)
+
+    def post(self, request, pk):
+        return self.action_view.as_view()(request, pk=pk, action="delete")
