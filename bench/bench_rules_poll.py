@@ -12,7 +12,7 @@ django_with_scratch_db()
 from eventconsole import localaws  # noqa: E402
 from environments import aws  # noqa: E402
 from environments.models import Environment  # noqa: E402
-from rules.live import spec_from_api  # noqa: E402
+from rules.aws_reader import spec_from_api  # noqa: E402
 from rules.models import Rule  # noqa: E402
 from rules.poll import rules_poll  # noqa: E402
 from rules.spec import canonical_rule_spec  # noqa: E402

@@ -62,7 +62,7 @@ def seed(environment) -> None:
     import boto3
 
     from changes.choices import SyncStatus
-    from schedules.handler import denormalise
+    from schedules.kind import denormalise
     from schedules.models import Schedule
     from schedules.plan import body
     from schedules.spec import canonical_schedule_spec

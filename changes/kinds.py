@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from .calls import ApiCall
 
-HANDLERS = {"rule": "rules.handler", "schedule": "schedules.handler"}
+HANDLERS = {"rule": "rules.kind", "schedule": "schedules.kind"}
 
 
 class SpecInvalid(ValueError):

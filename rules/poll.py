@@ -19,8 +19,8 @@ from changes.choices import SyncStatus
 from changes.selectors import apply_in_progress
 from environments import aws
 
-from . import live as live_api
-from .handler import status_against
+from . import aws_reader
+from .kind import status_against
 from .models import Rule
 
 DRIFT_STATES = (SyncStatus.DRIFTED, SyncStatus.MISSING)
@@ -58,18 +58,18 @@ def rules_poll(environment) -> PollReport:
     try:
         rules = list(Rule.objects.filter(environment=environment).only(
             "id", "name", "event_bus_name", "desired_spec", "sync_status", "version"))
-        listings = {bus: live_api.list_rules(environment, bus) for bus in {r.event_bus_name for r in rules}}
-        tags = live_api.tags_by_arn(environment) if rules else {}
+        listings = {bus: aws_reader.list_rules(environment, bus) for bus in {r.event_bus_name for r in rules}}
+        tags = aws_reader.tags_by_arn(environment) if rules else {}
         events = aws.client(environment, "events")
         for rule in rules:
             entry = listings[rule.event_bus_name].get(rule.name)
             if entry is None:
                 live = None
             else:
-                targets = live_api.list_targets(events, rule.name, rule.event_bus_name)
+                targets = aws_reader.list_targets(events, rule.name, rule.event_bus_name)
                 rule_tags = (tags.get(entry["Arn"], []) if tags is not None
                              else events.list_tags_for_resource(ResourceARN=entry["Arn"]).get("Tags", []))
-                live = live_api.spec_from_api(entry, targets, rule_tags)
+                live = aws_reader.spec_from_api(entry, targets, rule_tags)
             _record(rule, live, environment=environment, report=report)
     finally:
         report.api_calls = stop_counting()

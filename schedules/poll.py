@@ -23,8 +23,8 @@ from changes.choices import SyncStatus
 from changes.selectors import apply_in_progress
 from environments import aws
 
-from . import live as live_api
-from .handler import denormalise, next_run_of, status_against
+from . import aws_reader
+from .kind import denormalise, next_run_of, status_against
 from .models import Schedule
 
 DRIFT_STATES = (SyncStatus.DRIFTED, SyncStatus.MISSING)
@@ -67,14 +67,14 @@ def schedules_poll(environment, *, now: datetime | None = None) -> PollReport:
     quiet: list[int] = []  # nothing changed but the poll time: one UPDATE for all of them
     try:
         schedules = list(Schedule.objects.filter(environment=environment).only(*FIELDS).order_by("id"))
-        listings = {group: live_api.list_schedules(environment, group) for group in {s.group_name for s in schedules}}
+        listings = {group: aws_reader.list_schedules(environment, group) for group in {s.group_name for s in schedules}}
         to_read = [s for s in schedules if (summary := listings[s.group_name].get(s.name)) is not None
-                   and not live_api.unchanged_since(s.live_modified, s.live_spec, summary)]
+                   and not aws_reader.unchanged_since(s.live_modified, s.live_spec, summary)]
         report.reads = len(to_read)
         read = _read_all(environment, to_read)
         for schedule in schedules:
             if schedule.pk in read:
-                live, modified = live_api.split_modified(read[schedule.pk])
+                live, modified = aws_reader.split_modified(read[schedule.pk])
             elif listings[schedule.group_name].get(schedule.name) is None:
                 live, modified = None, ""
             else:
@@ -96,7 +96,7 @@ def _read_all(environment, schedules: list[Schedule]) -> dict[int, dict | None]:
     aws.client(environment, "scheduler")  # create the shared client once, before the threads use it
 
     def read(schedule):
-        return schedule.pk, live_api.read_schedule(environment, name=schedule.name, group=schedule.group_name)
+        return schedule.pk, aws_reader.read_schedule(environment, name=schedule.name, group=schedule.group_name)
 
     with ThreadPoolExecutor(max_workers=min(READERS, len(schedules))) as pool:
         return dict(pool.map(read, schedules))

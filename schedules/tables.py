@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from rules.tables import status_badge
 
 from . import expressions
-from .handler import next_run_of
+from .kind import next_run_of
 from .models import Schedule
 from .upcoming import _spec_of
 

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import expressions
-from .handler import runs_of
+from .kind import runs_of
 
 NIGHT = set(range(0, 6)) | {22, 23}  # "what fires overnight"
 NAMES_PER_CELL = 8

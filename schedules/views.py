@@ -28,7 +28,7 @@ from . import expressions, targets
 from .filtersets import ScheduleFilterSet
 from .forms import TIME_ZONES, ScheduleDetailForm
 from .forms.detail import CRON_FIELDS, RATE
-from .handler import runs_of
+from .kind import runs_of
 from .models import Schedule
 from .selectors import schedule_groups, schedule_list, schedules_upcoming
 from .tables import ScheduleTable

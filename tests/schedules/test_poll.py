@@ -9,7 +9,7 @@ from audit.models import AuditEvent
 from changes import services
 from changes.choices import ChangeAction, ChangeState, SyncStatus
 from environments import aws
-from schedules.handler import denormalise
+from schedules.kind import denormalise
 from schedules.models import Schedule
 from schedules.plan import body
 from schedules.poll import schedules_poll

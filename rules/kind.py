@@ -10,7 +10,7 @@ from changes.calls import ApiCall, PartialFailure
 from changes.choices import ChangeAction, OPEN_STATES, SyncStatus
 from changes.kinds import ObjectConflict
 
-from . import live as live_api
+from . import aws_reader
 from .models import Rule
 from .plan import plan as rule_plan
 from .spec import canonical_rule_spec, validate_rule_spec
@@ -51,7 +51,7 @@ def ensure_object(change) -> Rule:
 
 def read_live(environment, change) -> dict[str, Any] | None:
     name, bus = _key(change)
-    return live_api.read_rule(environment, name=name, bus=bus)
+    return aws_reader.read_rule(environment, name=name, bus=bus)
 
 
 def plan(desired, live, *, change) -> list[ApiCall]:

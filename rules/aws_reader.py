@@ -1,6 +1,6 @@
 """Reading rules from AWS: one rule for apply, and every managed rule of an environment for poll.
 
-Only this module and rules.handler (through changes.services) talk to AWS for rules, and only
+Only this module and rules.kind (through the change engine) talk to AWS for rules, and only
 through the client factory.
 """
 from __future__ import annotations

@@ -12,7 +12,7 @@ from changes.choices import ChangeAction, OPEN_STATES, SyncStatus
 from changes.kinds import ObjectConflict
 
 from . import expressions
-from . import live as live_api
+from . import aws_reader
 from .models import Schedule
 from .plan import MISSING_GROUP, in_sync
 from .plan import plan as schedule_plan
@@ -53,7 +53,7 @@ def ensure_object(change) -> Schedule:
 
 def read_live(environment, change) -> dict[str, Any] | None:
     name, group = _key(change)
-    return live_api.read_schedule(environment, name=name, group=group)
+    return aws_reader.read_schedule(environment, name=name, group=group)
 
 
 def plan(desired, live, *, change) -> list[ApiCall]:
@@ -120,7 +120,7 @@ def status_against(desired, live, *, now: datetime | None = None) -> tuple[str, 
         return (SyncStatus.COMPLETED if completed(desired, now=now) else SyncStatus.MISSING), []
     if in_sync(desired, live):
         return SyncStatus.IN_SYNC, []
-    live_view = comparable({k: v for k, v in live.items() if k not in ("Arn", live_api.MODIFIED)})
+    live_view = comparable({k: v for k, v in live.items() if k not in ("Arn", aws_reader.MODIFIED)})
     return SyncStatus.DRIFTED, diff(comparable(desired), live_view)
 
 
@@ -145,7 +145,7 @@ def on_applied(change, live: dict[str, Any] | None) -> None:
     if change.action == ChangeAction.DELETE:
         schedule.delete()
         return
-    live, schedule.live_modified = live_api.split_modified(live)
+    live, schedule.live_modified = aws_reader.split_modified(live)
     spec = canonical_schedule_spec(change.spec)
     schedule.desired_spec = spec
     schedule.live_spec = live
