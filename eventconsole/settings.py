@@ -267,9 +267,8 @@ APPLY_REDISPATCH_SECONDS = env.int("APPLY_REDISPATCH_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": float(HEARTBEAT_INTERVAL_SECONDS)},
     "changes-recover": {"task": "changes.tasks.changes_recover", "schedule": float(APPLY_SWEEP_SECONDS)},
-    # Poll live state per environment; each run fans out one task per environment.
-    "rules-poll": {"task": "rules.tasks.rules_poll_all", "schedule": float(POLL_INTERVAL_SECONDS)},
-    "schedules-poll": {"task": "schedules.tasks.schedules_poll_all", "schedule": float(POLL_INTERVAL_SECONDS)},
+    # Poll live state; each run fans out one task per environment and kind (rules, schedules).
+    "objects-poll": {"task": "changes.tasks.objects_poll_all", "schedule": float(POLL_INTERVAL_SECONDS)},
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint", "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS)},
 }
 

@@ -16,9 +16,9 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from accounts.permissions import restrict, user_can
-from audit.selectors import audit_object_history
 from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
 from changes.models import ChangeRequest
+from changes.selectors import drafts_of, object_history
 from changes.services import change_request_draft_create
 from changes import views as changes_views
 from changes.views import ObjectActionView, environment_for_new_draft, object_readable
@@ -54,8 +54,7 @@ class RuleListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTableM
         return [self.template_name]
 
     def get_context_data(self, **kwargs):
-        drafts = (ChangeRequest.objects.filter(kind=ChangeKind.RULE, state=ChangeState.DRAFT, author=self.request.user)
-                  .select_related("environment").order_by("-last_updated")[:20])
+        drafts = drafts_of(self.request.user, ChangeKind.RULE)
         # Create rule offers only the environments where this user may submit (a sandbox first).
         environments = restrict(Environment.objects.order_by("is_production", "name"), self.request.user, SUBMIT,
                                 field="pk")
@@ -96,7 +95,7 @@ class RuleDetailView(PermissionRequiredMixin, DetailView):
         live = rule.live_spec
         pending = rule.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id")
         versions = rule.changes.filter(state=ChangeState.APPLIED).select_related("author").order_by("-applied_at")
-        history = audit_object_history(object_type="rule", object_id=rule.pk).order_by("-id")[:50]
+        history = object_history("rule", rule.pk).order_by("-id")[:50]
         pattern = (spec.get("Rule") or {}).get("EventPattern")
         return super().get_context_data(
             spec=spec, live=live, pending=pending, history=history, versions=versions, status=status_badge(rule),

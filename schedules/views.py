@@ -14,9 +14,9 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from accounts.permissions import ALL, environments_where, restrict, user_can
-from audit.selectors import audit_object_history
-from changes.choices import ChangeAction, ChangeKind, ChangeState, OPEN_STATES
+from changes.choices import ChangeAction, ChangeKind, OPEN_STATES
 from changes.models import ChangeRequest
+from changes.selectors import drafts_of, object_history
 from changes.services import change_request_draft_create
 from changes import views as changes_views
 from changes.views import ObjectActionView, environment_for_new_draft, object_readable
@@ -77,9 +77,7 @@ class ScheduleListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTa
         return [self.template_name]
 
     def get_context_data(self, **kwargs):
-        drafts = (ChangeRequest.objects.filter(kind=ChangeKind.SCHEDULE, state=ChangeState.DRAFT,
-                                               author=self.request.user)
-                  .select_related("environment").order_by("-last_updated")[:20])
+        drafts = drafts_of(self.request.user, ChangeKind.SCHEDULE)
         environments = restrict(Environment.objects.order_by("name"), self.request.user, SUBMIT, field="pk")
         return super().get_context_data(drafts=drafts, environments=environments, **kwargs)
 
@@ -117,7 +115,7 @@ class ScheduleDetailView(PermissionRequiredMixin, DetailView):
         spec = schedule.desired_spec or {}
         target = spec.get("Target") or {}
         pending = schedule.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id")
-        history = audit_object_history(object_type="schedule", object_id=schedule.pk).order_by("-id")[:50]
+        history = object_history("schedule", schedule.pk).order_by("-id")[:50]
         preview = preview_context(spec.get("ScheduleExpression") or "", spec.get("ScheduleExpressionTimezone") or "UTC",
                                   start=spec.get("StartDate"), end=spec.get("EndDate"), anchor=schedule.last_applied)
         if spec.get("State") == "DISABLED":
