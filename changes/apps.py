@@ -10,3 +10,5 @@ class ChangesConfig(AppConfig):
         from audit.links import register_object_page
 
         register_object_page(ObjectType.CHANGE, "changes.ChangeRequest")
+        # Registers the Celery tasks in every process (changes.dispatch sends them by name).
+        from . import tasks  # noqa: F401
