@@ -16,24 +16,13 @@ from environments.models import Environment
 from rules.models import Rule
 from tests.rules.flow import WORKED_EXAMPLE_PATTERN
 from tests.support.faultproxy import FaultProxy
+from tests.support.recording import recorded_calls
 
 pytestmark = [pytest.mark.django_db, pytest.mark.aws]
+calls = pytest.fixture(recorded_calls, name="calls")  # every AWS operation called, in order
 
 WRITE_OPERATIONS = {"PutRule", "PutTargets", "RemoveTargets", "DeleteRule", "TagResource", "UntagResource",
                     "EnableRule", "DisableRule"}
-
-
-@pytest.fixture
-def calls():
-    """Every AWS operation the factory's clients send, in order (a before-send hook on each client)."""
-    seen = []
-
-    def hook(client, environment, service):
-        client.meta.events.register("before-call", lambda model, **kw: seen.append(model.name))
-
-    aws.add_client_hook(hook)
-    yield seen
-    aws.remove_client_hook(hook)
 
 
 def worked_example_spec(resources, **rule):

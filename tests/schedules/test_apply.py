@@ -11,8 +11,10 @@ from changes import apply, services
 from changes.choices import AttemptStatus, ChangeAction, ChangeState, SyncStatus
 from environments import aws
 from schedules.models import Schedule
+from tests.support.recording import recorded_calls
 
 pytestmark = [pytest.mark.django_db, pytest.mark.aws]
+calls = pytest.fixture(recorded_calls, name="calls")  # every AWS operation called, in order
 
 WRITES = {"CreateSchedule", "UpdateSchedule", "DeleteSchedule", "CreateScheduleGroup", "DeleteScheduleGroup"}
 ROLE = "arn:aws:iam::123456789012:role/EventBridge_EC2_Startinstance_Role"
@@ -25,19 +27,6 @@ def spec(name="Start_batch_server_11PM", group="default", **fields):
                        "Input": '{"InstanceIds": ["i-0123456789abcdef0"]}',
                        "RetryPolicy": {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 0}},
             "ActionAfterCompletion": "NONE", "State": "ENABLED", **fields}
-
-
-@pytest.fixture
-def calls():
-    """Every Scheduler operation the factory's clients send, in order."""
-    seen = []
-
-    def hook(client, environment, service):
-        client.meta.events.register("before-call", lambda model, **kw: seen.append(model.name))
-
-    aws.add_client_hook(hook)
-    yield seen
-    aws.remove_client_hook(hook)
 
 
 def submit_and_apply(user, environment, desired, *, action=ChangeAction.CREATE, target=None):
