@@ -59,9 +59,11 @@ def audit_object_history(*, object_type: str, object_id: int, change_ids=()) -> 
 
 def audit_object_timeline(object_type: str, object_id: int) -> QuerySet[AuditEvent]:
     """One object's timeline as its app registered it (audit.links), or else its own events."""
+    from django.utils.module_loading import import_string
+
     page = object_page(object_type)
-    if page is not None and page.history is not None:
-        return page.history(object_id)
+    if page is not None and page.history:
+        return import_string(page.history)(object_type, object_id)
     return audit_object_history(object_type=object_type, object_id=object_id)
 
 

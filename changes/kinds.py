@@ -12,6 +12,10 @@ from datetime import datetime
 from importlib import import_module
 from typing import Any, Protocol
 
+from django.apps import apps
+
+from audit.links import register_object_page
+
 from .calls import ApiCall
 
 
@@ -31,8 +35,6 @@ class Kind:
 
     @property
     def model_class(self):
-        from django.apps import apps
-
         return apps.get_model(self.model)
 
 
@@ -42,19 +44,11 @@ _KINDS: dict[str, Kind] = {}
 def register(kind: Kind) -> Kind:
     """Make `kind` known to the engine (called from its app's AppConfig.ready()); also gives its
     objects a page and a history in the audit pages. Registering the same kind again is a no-op."""
-    from audit.links import register_object_page
-
     known = _KINDS.get(kind.name)
     if known is not None and known != kind:
         raise ValueError(f"Another kind is already registered as {kind.name!r}: {known}")
     _KINDS[kind.name] = kind
-
-    def history(object_id: int, name: str = kind.name):
-        from .selectors import object_history
-
-        return object_history(name, object_id)
-
-    register_object_page(kind.name, kind.model, history=history)
+    register_object_page(kind.name, kind.model, history="changes.selectors.object_history")
     return kind
 
 

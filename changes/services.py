@@ -101,7 +101,7 @@ def change_request_draft_save(change: ChangeRequest, *, actor, step: str, spec: 
 # ---------------------------------------------------------------------------------------------
 # Submit and review
 # ---------------------------------------------------------------------------------------------
-def _plan_for(change: ChangeRequest) -> tuple[list[ApiCall], str]:
+def plan_for(change: ChangeRequest) -> tuple[list[ApiCall], str]:
     """The plan against what AWS has now; if AWS cannot be read, against the last polled state."""
     handler = handler_for(change.kind)
     desired = None if change.action == ChangeAction.DELETE else change.spec
@@ -129,7 +129,7 @@ def change_request_submit(change: ChangeRequest, *, actor) -> ChangeRequest:
     with transaction.atomic():
         handler.ensure_object(change)  # raises ObjectConflict when the name is taken
         change.save(update_fields=[kinds.get(change.kind).change_field, "object_name", "last_updated"])
-    calls, note = _plan_for(change)
+    calls, note = plan_for(change)
     rows = approvals.requirements(change, reviews=[])
     reaches = "; ".join(approvals.explain(row) for row in rows if row.reason)
     transition(change, S.SUBMITTED, actor=actor, plan=[c.as_dict() for c in calls],
