@@ -46,7 +46,7 @@ class RetryLater(Exception):
 # - the database says what is due: an Approved change is sent to the workers (changes.dispatch) when it is
 #   approved, and again by the recovery sweep while no worker has taken it; a send that fails (broker
 #   down) leaves it Approved, "waiting for a worker";
-# - a worker claims it (Approved → Applying) under the row lock of the rule/schedule, with a lease it
+# - a worker claims it (Approved → Applying) under the row lock of its object, with a lease it
 #   renews from a small thread while it works; a change planned on an older version of the object
 #   becomes Stale there instead of overwriting it; only one change per object is Applying;
 # - a worker that dies stops renewing: once the lease expires, the sweep (or a redelivered task) hands
@@ -153,7 +153,7 @@ class WorkerStopping(Exception):
 
 
 class ObjectBusy(Exception):
-    """Another change to the same rule or schedule is being applied right now."""
+    """Another change to the same object is being applied right now."""
 
 
 def hand_back(change: ChangeRequest, *, message: str, actor=None, code: str = "WorkerLost",
@@ -191,7 +191,7 @@ def lost_message(change: ChangeRequest) -> str:
 def _claim(change_id: int, *, owner: str) -> ChangeRequest | None:
     """Approved → Applying with a lease, or None when there is nothing to do (or it became Stale).
 
-    Locks the rule/schedule first (the order every apply path uses), then the change. Raises
+    Locks the object first (the order every apply path uses), then the change. Raises
     ObjectBusy while another change to the same object is being applied."""
     change = ChangeRequest.objects.filter(pk=change_id).first()
     if change is None:

@@ -62,7 +62,7 @@ def check_text_limit(text: str, *, limit: int, what: str) -> None:
 
 def change_request_draft_create(*, kind: str, action: str, environment, author, spec: dict | None = None,
                                 wizard: dict | None = None, target=None) -> ChangeRequest:
-    """A new draft; for an existing rule or schedule it remembers the spec and version it starts from."""
+    """A new draft; for an existing object it remembers the spec and version it starts from."""
     _require(author, SUBMIT, environment, "You may not start changes in {environment}.")
     fields: dict[str, Any] = {}
     if target is not None:

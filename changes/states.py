@@ -54,7 +54,7 @@ def can_transition(state: str, to: str) -> bool:
 
 def audit_change(change: ChangeRequest, action: str, *, actor=None, on_behalf_of=None, message: str = "",
                  before=None, after=None, data=None):
-    """An audit event about `change`, filed under the rule or schedule it is about."""
+    """An audit event about `change`, filed under the object it is about."""
     target = change.target
     return audit_record(
         action=action, object_type=change.kind, object_id=getattr(target, "pk", "") or "",

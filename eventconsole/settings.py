@@ -257,7 +257,7 @@ HEALTH_CACHE_SECONDS = env.int("HEALTH_CACHE_SECONDS", default=15)
 POLL_INTERVAL_SECONDS = env.int("POLL_INTERVAL_SECONDS", default=60)
 # Read rule tags in bulk with the Resource Groups Tagging API: auto (real AWS only), always, never.
 POLL_TAGS_WITH_TAGGING_API = env("POLL_TAGS_WITH_TAGGING_API", default="auto")
-# Exactly-once apply (changes.services): an apply holds a lease it renews while it works; past its
+# Exactly-once apply (changes.apply): an apply holds a lease it renews while it works; past its
 # expiry the worker is taken as lost and the change is re-planned against live AWS and applied again.
 APPLY_LEASE_SECONDS = env.int("APPLY_LEASE_SECONDS", default=60)
 # How often beat runs the recovery sweep (lost workers, Approved changes no worker has taken).
