@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Max, Q, QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 
 from .choices import ObjectType
+from .links import object_page
 from .models import AuditEvent
 
 __all__ = [
     "PAGE_SIZE", "SCAN_WINDOW", "CLOCK_SKEW", "EventPage", "audit_event_list", "audit_event_detail",
-    "audit_object_history", "audit_id_at_or_after", "audit_id_before", "audit_event_page", "audit_event_batches",
-    "audit_object_link", "audit_chain_neighbours", "OBJECT_PAGES",
+    "audit_object_history", "audit_object_timeline", "audit_related_ids", "audit_id_at_or_after", "audit_id_before",
+    "audit_event_page", "audit_event_batches", "audit_object_link", "audit_chain_neighbours",
 ]
 
 PAGE_SIZE = 50
@@ -44,36 +45,34 @@ def audit_event_detail() -> QuerySet[AuditEvent]:
     return AuditEvent.objects.select_related("actor", "on_behalf_of")
 
 
-def _change_ids(object_type: str, object_id: int) -> list[str]:
-    """The object's change requests: those that point at it, and those its own events name.
-
-    The second half finds the changes of a rule or schedule that has since been deleted (a change's
-    link to its object is cleared then), so their drafts stay in the object's history.
-    """
-    from changes.models import ChangeRequest
-
-    if object_type == ObjectType.RULE:
-        linked = ChangeRequest.objects.filter(rule_id=object_id)
-    elif object_type == ObjectType.SCHEDULE:
-        linked = ChangeRequest.objects.filter(schedule_id=object_id)
-    else:
-        return []
-    # Only the object's own columns in the condition (and no DISTINCT), so the object index serves it.
-    named = {related_id for related_type, related_id in AuditEvent.objects.filter(
-        object_type=object_type, object_id=str(object_id)).order_by().values_list("related_type", "related_id")
-        if related_type == ObjectType.CHANGE and related_id}
-    return sorted({str(pk) for pk in linked.values_list("pk", flat=True)} | named, key=lambda v: (len(v), v))
-
-
-def audit_object_history(*, object_type: str, object_id: int) -> QuerySet[AuditEvent]:
-    """Events about one object and about its change requests (drafts recorded before it existed included)."""
+def audit_object_history(*, object_type: str, object_id: int, change_ids=()) -> QuerySet[AuditEvent]:
+    """Events about one object, and about the change requests `change_ids` (for a managed object:
+    its changes, drafts recorded before it existed included; see changes.selectors.object_history)."""
     condition = Q(object_type=object_type, object_id=str(object_id))
     if object_type == ObjectType.CHANGE:
         condition |= Q(related_type=ObjectType.CHANGE, related_id=str(object_id))
-    change_ids = _change_ids(object_type, object_id)
+    change_ids = [str(pk) for pk in change_ids]
     if change_ids:
         condition |= Q(related_type=ObjectType.CHANGE, related_id__in=change_ids)
     return AuditEvent.objects.filter(condition).select_related("on_behalf_of")
+
+
+def audit_object_timeline(object_type: str, object_id: int) -> QuerySet[AuditEvent]:
+    """One object's timeline as its app registered it (audit.links), or else its own events."""
+    from django.utils.module_loading import import_string
+
+    page = object_page(object_type)
+    if page is not None and page.history:
+        return import_string(page.history)(object_type, object_id)
+    return audit_object_history(object_type=object_type, object_id=object_id)
+
+
+def audit_related_ids(*, object_type: str, object_id: int, related_type: str) -> set[str]:
+    """The ids of the `related_type` objects that the events about one object name."""
+    # Only the object's own columns in the condition (and no DISTINCT), so the object index serves it.
+    return {related_id for kind, related_id in AuditEvent.objects.filter(
+        object_type=object_type, object_id=str(object_id)).order_by().values_list("related_type", "related_id")
+        if kind == related_type and related_id}
 
 
 def audit_id_at_or_after(when: datetime) -> int | None:
@@ -186,26 +185,16 @@ def audit_chain_neighbours(event: AuditEvent) -> tuple[AuditEvent | None, AuditE
     return previous, following
 
 
-OBJECT_PAGES = {
-    ObjectType.RULE: ("rules.Rule", "rules:rule_detail"),
-    ObjectType.SCHEDULE: ("schedules.Schedule", "schedules:schedule_detail"),
-    ObjectType.CHANGE: ("changes.ChangeRequest", "changes:change_detail"),
-    ObjectType.ENVIRONMENT: ("environments.Environment", "environments:environment_detail"),
-}
-
-
 def audit_object_link(object_type: str, object_id: str) -> str | None:
     """The console page of the object an event names, when it still exists (None otherwise)."""
     from django.apps import apps
 
     object_id = str(object_id)
-    if object_type not in OBJECT_PAGES or not (object_id.isascii() and object_id.isdigit()):
+    page = object_page(object_type)
+    if page is None or not (object_id.isascii() and object_id.isdigit()):
         return None
-    model_label, url_name = OBJECT_PAGES[object_type]
     try:
-        model = apps.get_model(model_label)
-        if not model.objects.filter(pk=int(object_id)).exists():
-            return None
-        return reverse(url_name, args=[int(object_id)])
+        found = apps.get_model(page.model).objects.filter(pk=int(object_id)).only("pk").first()
+        return found.get_absolute_url() if found is not None else None
     except (LookupError, NoReverseMatch):
         return None

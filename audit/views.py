@@ -21,9 +21,10 @@ from . import selectors
 from .choices import AuditAction as A, ObjectType
 from .export import FORMATS, export_response
 from .filtersets import AuditEventFilterSet
+from .links import has_object_page
 from .selectors import (
-    EventPage, audit_chain_neighbours, audit_event_detail, audit_event_list, audit_event_page, audit_object_history,
-    audit_object_link,
+    EventPage, audit_chain_neighbours, audit_event_detail, audit_event_list, audit_event_page, audit_object_link,
+    audit_object_timeline,
 )
 from .services import audit_event_hash_matches
 
@@ -201,7 +202,7 @@ class AuditEventDetailView(PermissionRequiredMixin, DetailView):
         history_type = event.object_type if _is_number(event.object_id) else None
         return super().get_context_data(
             object_url=audit_object_link(event.object_type, event.object_id),
-            object_has_page=event.object_type in selectors.OBJECT_PAGES,
+            object_has_page=has_object_page(event.object_type),
             related_url=audit_object_link(event.related_type, event.related_id) if event.related_type else None,
             environment_url=audit_object_link(ObjectType.ENVIRONMENT, event.environment_id or ""),
             history_url=reverse("audit:object_history", args=[history_type, event.object_id]) if history_type else None,
@@ -224,7 +225,7 @@ class ObjectHistoryView(PermissionRequiredMixin, View):
     def get(self, request, object_type, object_id):
         if object_type not in ObjectType.values or object_id > MAX_ID:
             raise Http404("No such object.")
-        queryset = _readable(audit_object_history(object_type=object_type, object_id=object_id), request.user)
+        queryset = _readable(audit_object_timeline(object_type, object_id), request.user)
         fmt = _format(request)
         if fmt is not None:
             if fmt not in FORMATS:
@@ -238,6 +239,6 @@ class ObjectHistoryView(PermissionRequiredMixin, View):
         context = {"page": page, "object_type": object_type, "object_type_label": ObjectType(object_type).label,
                    "object_id": object_id, "object_name": name or f"#{object_id}",
                    "object_url": audit_object_link(object_type, str(object_id)),
-                   "object_has_page": object_type in selectors.OBJECT_PAGES,
+                   "object_has_page": has_object_page(object_type),
                    "exports": _export_links(request), "newest_url": _newest_url(request)}
         return render(request, self.template_name, context)

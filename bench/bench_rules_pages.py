@@ -56,7 +56,7 @@ for label, url in PAGES:
 from rules.views import RuleListView  # noqa: E402
 
 for size in (10, 50, 200):
-    RuleListView.paginate_by = size
+    RuleListView.per_page = size  # the table's page size (core.tables.CheckedPaginationMixin)
     with CaptureQueriesContext(connection) as queries:
         client.get("/rules/")
     print(f"  page size {size:<4} -> {len(queries.captured_queries)} queries")

@@ -9,12 +9,12 @@ from setup import django_with_scratch_db
 
 django_with_scratch_db()
 
+from changes.polling import objects_poll  # noqa: E402
 from eventconsole import localaws  # noqa: E402
 from environments import aws  # noqa: E402
 from environments.models import Environment  # noqa: E402
-from rules.live import spec_from_api  # noqa: E402
+from rules.aws_reader import spec_from_api  # noqa: E402
 from rules.models import Rule  # noqa: E402
-from rules.poll import rules_poll  # noqa: E402
 from rules.spec import canonical_rule_spec  # noqa: E402
 
 RULES = 1000
@@ -58,9 +58,9 @@ try:
 
     for run in range(3):
         start = time.perf_counter()
-        report = rules_poll(environment)
+        report = objects_poll(environment, "rule")
         wall = time.perf_counter() - start
-        print(f"poll {run + 1}: {report.rules} rules, {report.in_sync} in sync, {report.api_calls} API calls, "
+        print(f"poll {run + 1}: {report.objects} rules, {report.in_sync} in sync, {report.api_calls} API calls, "
               f"{wall:.2f} s ({wall / report.api_calls * 1000:.2f} ms per call)")
     pages = -(-RULES // 100)
     print(f"endpoint floor (same calls, no bookkeeping): {floor_calls} calls in {floor:.2f} s")

@@ -35,7 +35,7 @@ def fill(count: int):
     from changes.choices import ChangeAction, ChangeKind, ChangeState, SyncStatus
     from changes.models import ChangeRequest
     from environments.models import Environment
-    from schedules.handler import denormalise
+    from schedules.kind import denormalise
     from schedules.models import Schedule
     from schedules.spec import canonical_schedule_spec
 

@@ -62,7 +62,7 @@ def seed(environment) -> None:
     import boto3
 
     from changes.choices import SyncStatus
-    from schedules.handler import denormalise
+    from schedules.kind import denormalise
     from schedules.models import Schedule
     from schedules.plan import body
     from schedules.spec import canonical_schedule_spec
@@ -91,10 +91,10 @@ def seed(environment) -> None:
 
 
 def poll(environment, label: str, fewest: int) -> None:
-    from schedules.poll import schedules_poll
+    from changes.polling import objects_poll
 
     started = time.perf_counter()
-    report = schedules_poll(environment)
+    report = objects_poll(environment, "schedule")
     wall = time.perf_counter() - started
     print(f"{label:<34}{wall:>8.2f} s{report.api_calls:>8}{fewest:>8}{report.reads:>8}   "
           f"in sync {report.in_sync}, drifted {report.drifted}, missing {report.missing}")

@@ -26,10 +26,6 @@ class ApiCall:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ApiCall":
-        return cls(**data)
-
     def execute(self, client) -> dict[str, Any]:
         response = getattr(client, self.method)(**self.params)
         response.pop("ResponseMetadata", None)

@@ -2,6 +2,9 @@ from django.db import models
 
 
 class ChangeKind(models.TextChoices):
+    """ChangeRequest.kind: a registered kind's name (changes.kinds). The values are the schema, so a
+    new kind adds its choice here with a migration; the engine finds everything else in the registry."""
+
     RULE = "rule", "Rule"
     SCHEDULE = "schedule", "Schedule"
 

@@ -1,16 +1,75 @@
-"""What the change engine needs from each kind of managed object (rules, schedules).
+"""The kinds of managed object (rules, schedules, ...) and what the change engine needs from each.
 
-Each kind provides a handler module implementing `KindHandler`; the engine (changes.services)
-never talks to AWS or to the kind's models directly.
+Each kind's app registers a `Kind` in its AppConfig.ready(); the kind's module (`Kind.module`)
+implements `KindHandler`. The engine (changes.services, changes.apply, changes.polling) finds a
+kind here by name and never imports a kind's app, talks to AWS or touches a kind's model directly.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from importlib import import_module
 from typing import Any, Protocol
 
+from django.apps import apps
+
+from audit.links import register_object_page
+
 from .calls import ApiCall
 
-HANDLERS = {"rule": "rules.handler", "schedule": "schedules.handler"}
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # "rule": ChangeRequest.kind value and audit ObjectType value
+    label: str  # "Rule"
+    model: str  # "rules.Rule"
+    module: str  # "rules.kind": the module implementing KindHandler
+    url_namespace: str  # "rules"
+    change_field: str  # ChangeRequest's foreign key to the object: "rule"
+    first_step: str  # URL name (step slug) of the create flow's first step
+
+    @property
+    def handler(self) -> KindHandler:
+        return import_module(self.module)
+
+    @property
+    def model_class(self):
+        return apps.get_model(self.model)
+
+
+_KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Make `kind` known to the engine (called from its app's AppConfig.ready()); also gives its
+    objects a page and a history in the audit pages. Registering the same kind again is a no-op."""
+    known = _KINDS.get(kind.name)
+    if known is not None and known != kind:
+        raise ValueError(f"Another kind is already registered as {kind.name!r}: {known}")
+    _KINDS[kind.name] = kind
+    register_object_page(kind.name, kind.model, history="changes.selectors.object_history")
+    return kind
+
+
+def get(name: str) -> Kind:
+    """The kind registered as `name` (KeyError names the known ones)."""
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise KeyError(f"No kind {name!r} is registered (known: {', '.join(sorted(_KINDS)) or 'none'})") from None
+
+
+def all_kinds() -> Iterable[Kind]:
+    return tuple(_KINDS.values())
+
+
+def handler_for(name: str) -> KindHandler:
+    return get(name).handler
+
+
+def model_for(name: str):
+    return get(name).model_class
 
 
 class SpecInvalid(ValueError):
@@ -26,6 +85,11 @@ class ObjectConflict(ValueError):
 
 
 class KindHandler(Protocol):
+    """The module a kind names in `Kind.module` (e.g. rules/kind.py). What every kind's object shares
+    (placeholder rows, apply failed, recording an apply) the engine does itself in changes.objects;
+    the poll is recorded by changes.polling."""
+
+    # -- the change engine ------------------------------------------------------------------------
     def validate(self, spec: dict[str, Any], *, environment) -> dict[str, list[str]]:
         """AWS constraint violations by field; empty when valid."""
 
@@ -33,7 +97,8 @@ class KindHandler(Protocol):
         """'bus/name' or 'group/name' for display."""
 
     def ensure_object(self, change) -> Any:
-        """The Rule/Schedule row for this change, created for a create change (raises ObjectConflict)."""
+        """The change's object, created as a placeholder for a create change (raises ObjectConflict);
+        a call to changes.objects.ensure_object with the kind's natural key."""
 
     def read_live(self, environment, change) -> dict[str, Any] | None:
         """What AWS has now for the change's object, in the spec's shape (None: it does not exist)."""
@@ -44,16 +109,29 @@ class KindHandler(Protocol):
     def check_response(self, call: ApiCall, response: dict[str, Any]) -> None:
         """Raise PartialFailure when a 200 answer refused some entries."""
 
-    def on_applied(self, change, live: dict[str, Any] | None) -> None:
-        """Record the applied spec, the new live state and sync status on the object (`change`'s
-        rule/schedule is the row locked by the engine; the engine counts the version)."""
+    def canonical(self, spec: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The spec as AWS would hold it (defaults filled in): what is stored as the desired spec."""
 
-    def on_failed(self, change) -> None:
-        """Mark the object's sync status as apply failed."""
+    def split_live(self, live: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """(the live snapshot to store, other fields of the object to set from what was read)."""
 
-    def discard_unapplied(self, change) -> None:
-        """A create change ended without reaching AWS: remove its placeholder object."""
+    def status_against(self, desired, live, *, environment, now: datetime | None = None) -> tuple[str, list]:
+        """(SyncStatus, field-by-field drift) of the live snapshot against the desired spec."""
 
+    def denormalise(self, obj, spec: dict[str, Any] | None, *, now: datetime | None = None) -> None:
+        """Copy what the list pages filter and sort by from `spec` onto the object's own columns."""
+
+    # -- the poll (changes.polling) -----------------------------------------------------------------
+    POLL_FIELDS: tuple[str, ...]  # the object's fields the three functions below read
+    POLL_SERVICES: tuple[str, ...]  # the boto3 clients read_polled calls (their requests are counted)
+
+    def read_polled(self, environment, objects: list) -> Any:
+        """A changes.polling.LiveRead: what AWS has now for each of `objects`, with the fewest calls."""
+
+    def polled_fields(self, obj, status: str, *, now: datetime) -> dict[str, Any]:
+        """Fields that change with time alone (a schedule's next run); {} when none do."""
+
+    # -- the flow -----------------------------------------------------------------------------------
     def wizard_from_spec(self, spec: dict[str, Any], *, environment) -> dict[str, Any]:
         """What a person would have typed in the flow to get `spec` (Edit, Clone, Restore)."""
 
@@ -63,6 +141,5 @@ class KindHandler(Protocol):
     def renamed(self, spec: dict[str, Any], name: str) -> dict[str, Any]:
         """The spec under another name (Clone)."""
 
-
-def handler_for(kind: str) -> KindHandler:
-    return import_module(HANDLERS[kind])
+    # Optional: upcoming_runs(spec, *, now, count) -> list[datetime], for a kind that runs on a
+    # schedule: the change's page shows reviewers when the proposed spec would fire.

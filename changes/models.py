@@ -3,6 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from . import kinds
 from .choices import (
     AttemptStatus, ChangeAction, ChangeKind, ChangeState, ReviewDecision, STATE_COLORS, SYNC_COLORS, SyncStatus,
 )
@@ -40,6 +41,9 @@ class ChangeRequest(models.Model):
     action = models.CharField(verbose_name="action", max_length=16, choices=ChangeAction.choices)
     environment = models.ForeignKey("environments.Environment", verbose_name="environment",
                                     on_delete=models.PROTECT, related_name="changes")
+    # One foreign key per kind (named by Kind.change_field), with its "one apply per object" constraint
+    # and its place in the "one object" check below: the schema, so a new kind adds them with a
+    # migration, as it adds its ChangeKind choice (docs/adding-a-kind.md).
     rule = models.ForeignKey("rules.Rule", verbose_name="rule", on_delete=models.SET_NULL, null=True, blank=True,
                              related_name="changes")
     schedule = models.ForeignKey("schedules.Schedule", verbose_name="schedule", on_delete=models.SET_NULL, null=True,
@@ -108,8 +112,9 @@ class ChangeRequest(models.Model):
 
     @property
     def target(self):
-        """The rule or schedule this change is about (None for a create that was never submitted)."""
-        return self.rule if self.kind == ChangeKind.RULE else self.schedule
+        """The object this change is about, through its kind's foreign key (None for a create that
+        was never submitted, or an object since deleted)."""
+        return getattr(self, kinds.get(self.kind).change_field)
 
 
 class Review(models.Model):

@@ -1,11 +1,11 @@
 """The pages every managed kind has, netbox-style: list, create, detail (Overview | History), delete.
 
-A kind's views subclass these with its own mixin naming the model, the change kind, the URL
-namespace and the first step of its flow, and fill the blocks of the generic templates
+A kind's views subclass these with its own mixin naming its registered kind (changes.kinds: model,
+URL namespace, first step of its flow) and view permission, and fill the blocks of the generic templates
 (templates/generic/object_list.html, object_detail.html, object_confirm_delete.html):
 
     class RulePages(KindPagesMixin):
-        model, kind, app, first_step, view_permission = Rule, "rule", "rules", "detail", "rules.view_rule"
+        kind, view_permission = "rule", "rules.view_rule"
 
     class RuleListView(RulePages, ManagedObjectListView):
         table_class, filterset_class = RuleTable, RuleFilterSet
@@ -26,30 +26,43 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from accounts.permissions import SUBMIT, restrict, user_can
-from audit.selectors import audit_object_history
 from core.tables import CheckedPaginationMixin, status_badge
 
-from .choices import ChangeAction, ChangeState, OPEN_STATES
-from .models import ChangeRequest
+from . import kinds
+from .choices import ChangeAction, OPEN_STATES
+from .selectors import drafts_of, object_history
 from .services import change_request_draft_create
 from .views import environment_for_new_draft, object_readable
 
 __all__ = ["KindPagesMixin", "ManagedObjectListView", "ManagedObjectCreateView", "ManagedObjectDetailView",
-           "ManagedObjectDeleteView", "HISTORY_SIZE", "DRAFTS_SIZE"]
+           "ManagedObjectDeleteView", "HISTORY_SIZE"]
 
 HISTORY_SIZE = 50  # events on the History tab; the audit's object history page has them all
-DRAFTS_SIZE = 20
 TABS = ("overview", "history")
 
 
 class KindPagesMixin:
-    """What a kind's pages name once: its model, change kind, URL namespace, flow and view permission."""
+    """What a kind's pages name once: its kind (model, URL namespace and first step come from the kind
+    registry, changes.kinds) and its view permission."""
 
-    model = None
-    kind = ""  # ChangeRequest.kind, and the audit object type
-    app = ""  # URL namespace
-    first_step = "detail"  # the first step of the create / edit flow
+    kind = ""  # the registered kind's name: ChangeRequest.kind, and the audit object type
     view_permission = ""
+
+    @property
+    def registered(self) -> kinds.Kind:
+        return kinds.get(self.kind)
+
+    @property
+    def model(self):
+        return self.registered.model_class
+
+    @property
+    def app(self) -> str:  # URL namespace
+        return self.registered.url_namespace
+
+    @property
+    def first_step(self) -> str:  # the first step of the create / edit flow
+        return self.registered.first_step
 
     @property
     def list_url(self) -> str:  # where changes.views.DraftDiscardView returns to
@@ -93,8 +106,7 @@ class ManagedObjectListView(KindPagesMixin, PermissionRequiredMixin, CheckedPagi
         return [self.template_name]
 
     def drafts(self):
-        return (ChangeRequest.objects.filter(kind=self.kind, state=ChangeState.DRAFT, author=self.request.user)
-                .select_related("environment").order_by("-last_updated")[:DRAFTS_SIZE])
+        return drafts_of(self.request.user, self.kind)
 
     def get_context_data(self, **kwargs):
         # Create offers only the environments where this user may submit (a sandbox first).
@@ -151,7 +163,7 @@ class ManagedObjectDetailView(KindPagesMixin, PermissionRequiredMixin, DetailVie
         return {}
 
     def history(self, obj):
-        return audit_object_history(object_type=self.kind, object_id=obj.pk).order_by("-id")[:HISTORY_SIZE]
+        return object_history(self.kind, obj.pk).order_by("-id")[:HISTORY_SIZE]
 
     def get_context_data(self, **kwargs):
         obj = self.object

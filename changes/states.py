@@ -18,7 +18,8 @@ from django.utils import timezone
 from audit.choices import AuditAction, ObjectType
 from audit.services import audit_record
 
-from .choices import ChangeState as S
+from . import kinds
+from .choices import OPEN_STATES, ChangeState as S
 from .models import ChangeRequest
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -53,7 +54,7 @@ def can_transition(state: str, to: str) -> bool:
 
 def audit_change(change: ChangeRequest, action: str, *, actor=None, on_behalf_of=None, message: str = "",
                  before=None, after=None, data=None):
-    """An audit event about `change`, filed under the rule or schedule it is about."""
+    """An audit event about `change`, filed under the object it is about."""
     target = change.target
     return audit_record(
         action=action, object_type=change.kind, object_id=getattr(target, "pk", "") or "",
@@ -113,3 +114,25 @@ def transition(change: ChangeRequest, to: str, *, actor=None, on_behalf_of=None,
     for name in ("state", "submitted_at", "decided_at", "applied_at", "dispatched_at", *LEASE_FIELDS, *fields):
         setattr(change, name, getattr(locked, name))
     return change
+
+
+def changes_mark_stale(*, kind: str, target, except_change=None, reason: str) -> int:
+    """Open changes based on an older version of `target` can no longer be applied as they are.
+
+    A change that has started applying (Applying, or Approved again after a lost worker or a
+    throttled attempt) is left alone: the drift may be its own half-done work, which its next
+    attempt finishes; if another change was applied meanwhile, its claim finds the version moved
+    on and makes it Stale then."""
+    field = kinds.get(kind).change_field
+    stale = (ChangeRequest.objects.filter(**{field: target}, state__in=OPEN_STATES).exclude(state=S.APPLYING)
+             .exclude(state=S.APPROVED, attempts__gt=0))
+    if except_change is not None:
+        stale = stale.exclude(pk=except_change.pk)
+    count = 0
+    for change in stale:
+        try:
+            transition(change, S.STALE, message=reason)
+            count += 1
+        except IllegalTransition:
+            continue
+    return count

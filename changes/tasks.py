@@ -1,18 +1,21 @@
-"""Thin Celery wrappers around changes.services (ids in, services do the work)."""
+"""Thin Celery wrappers around the change engine (ids in, the engine does the work): apply, the
+recovery sweep, and the poll of every kind's managed objects."""
 import logging
 import signal
 
 from celery import shared_task
 from celery.signals import task_postrun, task_prerun, worker_process_init
 
-from . import services
+from environments.models import Environment
+
+from . import apply, kinds, polling
+from .dispatch import APPLY_TASK
 
 log = logging.getLogger(__name__)
-APPLY_TASK = "changes.tasks.change_request_apply"
 
 
-@shared_task(bind=True, name="changes.tasks.change_request_apply", acks_late=True, reject_on_worker_lost=True,
-             autoretry_for=(services.RetryLater,), retry_backoff=2, retry_backoff_max=60, retry_jitter=True,
+@shared_task(bind=True, name=APPLY_TASK, acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=(apply.RetryLater,), retry_backoff=2, retry_backoff_max=60, retry_jitter=True,
              max_retries=5, ignore_result=True)
 def change_request_apply(self, change_id: int):
     """Apply an approved change. Throttling and unreachable endpoints are retried with back-off.
@@ -20,16 +23,33 @@ def change_request_apply(self, change_id: int):
     Safe to receive twice (redelivery, or a re-send by the recovery sweep): only an Approved change,
     or one whose worker's lease expired, is claimed."""
     try:
-        services.change_request_apply(change_id, task_id=self.request.id or "",
+        apply.change_request_apply(change_id, task_id=self.request.id or "",
                                       final_attempt=self.request.retries >= self.max_retries)
-    except services.ObjectBusy as exc:
+    except apply.ObjectBusy as exc:
         log.info("%s", exc)  # it stays Approved; the apply in progress sends it when it ends
 
 
 @shared_task(name="changes.tasks.changes_recover", ignore_result=True)
 def changes_recover():
     """Beat, every APPLY_SWEEP_SECONDS: recover lost workers' changes, re-send changes no worker took."""
-    return services.changes_recover()
+    return apply.changes_recover()
+
+
+@shared_task(name="changes.tasks.objects_poll", acks_late=True, ignore_result=True)
+def objects_poll(environment_id: int, kind: str):
+    """Poll the managed objects of one kind in one environment (changes.polling)."""
+    environment = Environment.objects.filter(pk=environment_id).first()
+    if environment is not None:
+        polling.objects_poll(environment, kind)
+
+
+@shared_task(name="changes.tasks.objects_poll_all", ignore_result=True)
+def objects_poll_all():
+    """Beat, every POLL_INTERVAL_SECONDS: one poll task per environment and kind."""
+    names = [kind.name for kind in kinds.all_kinds()]
+    for environment_id in Environment.objects.values_list("pk", flat=True):
+        for name in names:
+            objects_poll.delay(environment_id, name)
 
 
 # A pool process told to stop (SIGTERM: e.g. a whole process group or container being stopped)
@@ -48,13 +68,13 @@ def _mark_pool_process(**kwargs):
 
 
 def _note_stop(signum, frame):
-    services.stop_requested.set()
+    apply.stop_requested.set()
 
 
 @task_prerun.connect
 def _hand_back_on_stop(sender=None, task_id=None, **kwargs):
     if _in_pool_process and getattr(sender, "name", "") == APPLY_TASK:
-        services.stop_requested.clear()
+        apply.stop_requested.clear()
         _previous_handlers[task_id] = signal.signal(signal.SIGTERM, _note_stop)
 
 
@@ -64,4 +84,4 @@ def _stop_if_asked(sender=None, task_id=None, **kwargs):
     if previous is None:
         return
     signal.signal(signal.SIGTERM, previous)
-    services.stop_requested.clear()
+    apply.stop_requested.clear()

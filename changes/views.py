@@ -12,15 +12,16 @@ from core.params import int_param
 
 from . import approvals
 from .choices import OPEN_STATES, ChangeState, PENDING_STATES, ReviewDecision
+from . import kinds
+from .apply import is_stuck, lease_expired, waiting_for_worker
 from .forms import CommentForm, ReasonForm
 from .kinds import ObjectConflict, SpecInvalid
 from .models import ChangeRequest
 from .selectors import change_request_list
 from .services import (
     NotAllowed, change_request_approve, change_request_back_to_draft, change_request_comment,
-    change_request_mark_failed, change_request_reject, change_request_restore, change_request_retry,
-    change_request_retry_now, change_request_submit, change_request_withdraw, is_stuck, lease_expired,
-    waiting_for_worker,
+    change_request_draft_create, change_request_mark_failed, change_request_reject, change_request_restore,
+    change_request_retry, change_request_retry_now, change_request_submit, change_request_withdraw,
 )
 from .states import IllegalTransition
 
@@ -51,7 +52,8 @@ class ChangeDetailView(PermissionRequiredMixin, DetailView):
     context_object_name = "change"
 
     def get_queryset(self):
-        return ChangeRequest.objects.select_related("environment", "author", "rule", "schedule")
+        objects = [kind.change_field for kind in kinds.all_kinds()]
+        return ChangeRequest.objects.select_related("environment", "author", *objects)
 
     def get_object(self, queryset=None):
         change = super().get_object(queryset)
@@ -105,19 +107,14 @@ def _sent_or_waiting(change: ChangeRequest) -> str:
 
 
 def _next_runs(change: ChangeRequest) -> list:
-    """For a schedule change: when it would fire, in its time zone (the reviewer sees what goes live)."""
-    if change.kind != "schedule" or change.action == "delete":
+    """For a kind that runs on a schedule (its module has `upcoming_runs`): when the proposed spec
+    would fire, in its time zone (the reviewer sees what goes live)."""
+    upcoming_runs = getattr(kinds.handler_for(change.kind), "upcoming_runs", None)
+    if upcoming_runs is None or change.action == "delete":
         return []
     from django.utils import timezone
 
-    from awslang import expressions
-
-    spec = change.spec or {}
-    try:
-        return expressions.next_runs(spec.get("ScheduleExpression", ""), spec.get("ScheduleExpressionTimezone") or "UTC",
-                                     timezone.now(), 10)
-    except (expressions.ExpressionError, ValueError):
-        return []
+    return upcoming_runs(change.spec, now=timezone.now(), count=10)
 
 
 class ChangeActionView(PermissionRequiredMixin, View):
@@ -201,26 +198,22 @@ class ChangeActionView(PermissionRequiredMixin, View):
 
 
 class ObjectActionView(PermissionRequiredMixin, View):
-    """POST edit / clone / enable / disable / delete on a rule or schedule: each opens a draft or a change.
+    """POST edit / clone / enable / disable / delete on a managed object: each opens a draft or a change.
 
-    Subclasses name the model, the kind and the URL namespace of its flow.
+    Subclasses name the kind (changes.kinds); its model, flow and first step come from the registry.
     """
 
     permission_required = "changes.submit_changerequest"
     raise_exception = True
-    model = None
     kind = ""
-    app = ""
-    first_step = "detail"
 
     def post(self, request, pk, action):
-        from .kinds import handler_for
-        from .services import change_request_draft_create
-
-        target = get_object_or_404(self.model.objects.select_related("environment"), pk=pk)
+        kind = kinds.get(self.kind)
+        model = kind.model_class
+        target = get_object_or_404(model.objects.select_related("environment"), pk=pk)
         if not user_can(request.user, SUBMIT, target.environment):
             raise PermissionDenied(f"You may not change anything in {target.environment.name}.")
-        label = self.model._meta.verbose_name
+        label = model._meta.verbose_name
         spec = target.desired_spec
         if spec is None and action == "clone":  # not in AWS yet: copy what its pending change proposes
             pending = target.changes.filter(state__in=OPEN_STATES).order_by("-id").first()
@@ -228,7 +221,7 @@ class ObjectActionView(PermissionRequiredMixin, View):
         if not spec:
             messages.error(request, f"This {label} is not in AWS yet: its first change is still pending.")
             return redirect(target)
-        handler, user, environment = handler_for(self.kind), request.user, target.environment
+        handler, user, environment = kind.handler, request.user, target.environment
         if action in ("edit", "clone"):
             if action == "clone":
                 spec = handler.renamed(spec, f"{target.name[:59]}-copy")
@@ -237,7 +230,7 @@ class ObjectActionView(PermissionRequiredMixin, View):
                 kind=self.kind, action="update" if action == "edit" else "create", environment=environment,
                 author=user, spec=spec, target=target if action == "edit" else None,
                 wizard=handler.wizard_from_spec(spec, environment=environment))
-            return redirect(f"{self.app}:draft_step", draft.pk, self.first_step)
+            return redirect(f"{kind.url_namespace}:draft_step", draft.pk, kind.first_step)
         if action in ("enable", "disable", "delete"):
             if action != "delete":
                 spec = handler.with_state(spec, "ENABLED" if action == "enable" else "DISABLED")
@@ -302,6 +295,5 @@ def _environments():
 
 
 def draft_url(change: ChangeRequest) -> str:
-    """Where a draft is edited: the first step of its kind's flow."""
-    app = "rules" if change.kind == "rule" else "schedules"
-    return reverse(f"{app}:draft_step", args=[change.pk, "review"])
+    """Where a draft is edited: the review step of its kind's flow (it links every step)."""
+    return reverse(f"{kinds.get(change.kind).url_namespace}:draft_step", args=[change.pk, "review"])

@@ -34,7 +34,7 @@ from accounts.permissions import SUBMIT, restrict, user_can
 from .choices import ChangeState
 from .kinds import ObjectConflict, SpecInvalid
 from .models import ChangeRequest
-from .services import NotAllowed, change_request_draft_save, change_request_submit
+from .services import NotAllowed, change_request_draft_save, change_request_submit, plan_for
 from .states import IllegalTransition
 
 REVIEW = "review"
@@ -256,9 +256,7 @@ class DraftWizardView(PermissionRequiredMixin, View):
         handler = handler_for(self.kind)
         calls, note = [], ""
         try:
-            from .services import _plan_for
-
-            calls, note = _plan_for(self.change)
+            calls, note = plan_for(self.change)
         except Exception as exc:  # the review must show even if the plan cannot be computed
             note = f"The plan could not be computed: {exc}"
         spec_errors = errors if errors is not None else handler.validate(self.change.spec, environment=self.environment)

@@ -257,7 +257,7 @@ HEALTH_CACHE_SECONDS = env.int("HEALTH_CACHE_SECONDS", default=15)
 POLL_INTERVAL_SECONDS = env.int("POLL_INTERVAL_SECONDS", default=60)
 # Read rule tags in bulk with the Resource Groups Tagging API: auto (real AWS only), always, never.
 POLL_TAGS_WITH_TAGGING_API = env("POLL_TAGS_WITH_TAGGING_API", default="auto")
-# Exactly-once apply (changes.services): an apply holds a lease it renews while it works; past its
+# Exactly-once apply (changes.apply): an apply holds a lease it renews while it works; past its
 # expiry the worker is taken as lost and the change is re-planned against live AWS and applied again.
 APPLY_LEASE_SECONDS = env.int("APPLY_LEASE_SECONDS", default=60)
 # How often beat runs the recovery sweep (lost workers, Approved changes no worker has taken).
@@ -267,9 +267,8 @@ APPLY_REDISPATCH_SECONDS = env.int("APPLY_REDISPATCH_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": float(HEARTBEAT_INTERVAL_SECONDS)},
     "changes-recover": {"task": "changes.tasks.changes_recover", "schedule": float(APPLY_SWEEP_SECONDS)},
-    # Poll live state per environment; each run fans out one task per environment.
-    "rules-poll": {"task": "rules.tasks.rules_poll_all", "schedule": float(POLL_INTERVAL_SECONDS)},
-    "schedules-poll": {"task": "schedules.tasks.schedules_poll_all", "schedule": float(POLL_INTERVAL_SECONDS)},
+    # Poll live state; each run fans out one task per environment and kind (rules, schedules).
+    "objects-poll": {"task": "changes.tasks.objects_poll_all", "schedule": float(POLL_INTERVAL_SECONDS)},
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint", "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS)},
 }
 

@@ -23,19 +23,15 @@ from changes.views import ObjectActionView
 
 from .filtersets import RuleFilterSet
 from .forms import EventPatternForm, RuleScheduleForm, TargetForm, target_entry
-from .models import Rule
 from .selectors import rule_list
 from .tables import RuleTable
-from .wizard import DETAIL, PATTERN, RuleWizardView
+from .wizard import PATTERN, RuleWizardView
 
 VIEW, SUBMIT = "rules.view_rule", "changes.submit_changerequest"
 
 
 class RulePages(KindPagesMixin):
-    model = Rule
     kind = ChangeKind.RULE
-    app = "rules"
-    first_step = DETAIL
     view_permission = VIEW
 
     def objects(self):

@@ -120,10 +120,6 @@ def is_one_time(spec: dict[str, Any] | None) -> bool:
     return ((spec or {}).get("ScheduleExpression") or "").startswith("at(")
 
 
-def schedule_arn(*, region: str, account: str, group: str, name: str) -> str:
-    return f"arn:aws:scheduler:{region}:{account}:schedule/{group}/{name}"
-
-
 def target_service(arn: str) -> str:
     """The service of a templated target ARN ("lambda", "sqs", ...); "" for anything else."""
     parts = (arn or "").split(":", 5)

@@ -25,7 +25,6 @@ from . import targets
 from .filtersets import ScheduleFilterSet
 from .forms import TIME_ZONES, ScheduleDetailForm
 from .forms.detail import CRON_FIELDS, RATE
-from .models import Schedule
 from .preview import preview_context
 from .selectors import schedule_groups, schedule_list, schedules_upcoming
 from .tables import ScheduleTable
@@ -38,10 +37,7 @@ PREVIEW_FIELDS = {*CRON_FIELDS, "rate_value", "rate_unit", "at_date", "at_time",
 
 
 class SchedulePages(KindPagesMixin):
-    model = Schedule
     kind = ChangeKind.SCHEDULE
-    app = "schedules"
-    first_step = DETAIL
     view_permission = VIEW
 
     def objects(self):

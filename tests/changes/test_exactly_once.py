@@ -14,13 +14,13 @@ from django.utils import timezone
 
 from audit.choices import AuditAction
 from audit.models import AuditEvent
-from changes import services
+from changes import apply as engine, services
 from changes.choices import AttemptStatus, ChangeAction, ChangeState as S, SyncStatus
 from changes.models import ChangeRequest
+from changes.polling import objects_poll
 from changes.states import transition
 from environments import aws
 from rules.models import Rule
-from rules.poll import rules_poll
 from tests.support.crash import WorkerDied, worker_dies_after
 
 pytestmark = [pytest.mark.aws]
@@ -58,7 +58,7 @@ def submit(user, environment, spec, *, action=ChangeAction.CREATE, target=None) 
 
 def applied_rule(user, environment) -> Rule:
     create = submit(user, environment, SPEC)
-    services.change_request_apply(create.pk)
+    engine.change_request_apply(create.pk)
     create.refresh_from_db()
     assert create.state == S.APPLIED, create.last_error
     return Rule.objects.get(pk=create.rule_id)
@@ -82,9 +82,9 @@ def test_two_applies_racing_on_one_rule_apply_one_and_make_the_other_stale(users
     def apply(name, change_id):
         try:
             barrier.wait()
-            services.change_request_apply(change_id, task_id=name)
+            engine.change_request_apply(change_id, task_id=name)
             outcomes[name] = "ran"
-        except services.ObjectBusy:
+        except engine.ObjectBusy:
             outcomes[name] = "busy"
         finally:
             close_old_connections()
@@ -115,16 +115,16 @@ def test_a_change_planned_on_an_older_version_becomes_stale_instead_of_overwriti
     settings.AWS_RETRY_MAX_ATTEMPTS = 2  # (fewer botocore retries: a shorter wait)
     aws.clear_cache()
     proxy.throttle(settings.AWS_RETRY_MAX_ATTEMPTS)
-    with pytest.raises(services.RetryLater):
-        services.change_request_apply(late.pk, final_attempt=False)
+    with pytest.raises(engine.RetryLater):
+        engine.change_request_apply(late.pk, final_attempt=False)
     late.refresh_from_db()
     assert late.state == S.APPROVED and late.attempts == 1
     # when another edit is applied meanwhile (version 2)
     other = submit(users["operator"], sandbox, described("applied meanwhile"), action=ChangeAction.UPDATE,
                    target=rule)
-    services.change_request_apply(other.pk)
+    engine.change_request_apply(other.pk)
     # and the first one's retry comes
-    services.change_request_apply(late.pk)
+    engine.change_request_apply(late.pk)
     # then it becomes Stale at its claim: AWS and the desired spec keep the edit that was applied
     late.refresh_from_db()
     assert late.state == S.STALE
@@ -140,7 +140,7 @@ def test_versions_only_grow_one_per_applied_change(users, sandbox):
     rule = applied_rule(users["operator"], sandbox)
     for n in range(2):
         change = submit(users["operator"], sandbox, described(f"v{n + 2}"), action=ChangeAction.UPDATE, target=rule)
-        services.change_request_apply(change.pk)
+        engine.change_request_apply(change.pk)
         rule.refresh_from_db()
         assert rule.version == n + 2
     assert ChangeRequest.objects.filter(rule=rule, state=S.APPLIED).count() == 3
@@ -155,10 +155,10 @@ def lost_worker_change(users, sandbox, settings):
     settings.APPLY_LEASE_SECONDS = 1
     change = submit(users["operator"], sandbox, SPEC)
     with worker_dies_after("PutRule"), pytest.raises(WorkerDied):
-        services.change_request_apply(change.pk, task_id="dead")
+        engine.change_request_apply(change.pk, task_id="dead")
     change.refresh_from_db()
     deadline = time.monotonic() + 10
-    while not services.lease_expired(change):
+    while not engine.lease_expired(change):
         assert time.monotonic() < deadline
         time.sleep(0.1)
     return change
@@ -201,7 +201,7 @@ def test_retry_now_hands_a_lost_workers_change_back_and_the_next_apply_finishes_
     event = AuditEvent.objects.filter(related_id=str(change.pk), action=AuditAction.APPLY_FAILED).get()
     assert event.actor_name == "reviewer" and event.message.startswith("Retry now, by reviewer")
     # the task it sent (run here) re-plans against live AWS: PutRule was done, PutTargets was not
-    services.change_request_apply(change.pk)
+    engine.change_request_apply(change.pk)
     change.refresh_from_db()
     assert change.state == S.APPLIED
     assert [c["operation"] for c in change.apply_attempts.get(number=2).calls] == ["PutTargets"]
@@ -250,12 +250,12 @@ def test_a_lost_workers_change_no_longer_hides_its_rule_from_polling(users, sand
     transition(edit, S.APPLYING, lease_owner="host:1:t", lease_expires=timezone.now() + timedelta(minutes=1))
     aws.client(sandbox, "events").put_rule(Name="contended", EventPattern=json.dumps({"source": ["behind-our-back"]}))
     # while the worker's lease is live, polling leaves the rule to it
-    rules_poll(sandbox)
+    objects_poll(sandbox, "rule")
     rule.refresh_from_db()
     assert rule.sync_status == SyncStatus.IN_SYNC
     # when the lease has expired (the worker is gone), polling shows the drift
     ChangeRequest.objects.filter(pk=edit.pk).update(lease_expires=timezone.now() - timedelta(seconds=1))
-    rules_poll(sandbox)
+    objects_poll(sandbox, "rule")
     rule.refresh_from_db()
     assert rule.sync_status == SyncStatus.DRIFTED
     assert [d["path"] for d in rule.drift] == ["Rule.EventPattern.source"]

@@ -4,13 +4,13 @@ import json
 import pytest
 from django.urls import reverse
 
-from changes import services
+from changes import apply, services
 from changes.choices import ChangeAction, ChangeState as S
 from changes.models import ChangeRequest
+from changes.polling import objects_poll
 from changes.states import IllegalTransition
 from environments import aws
 from rules.models import Rule
-from rules.poll import rules_poll
 from tests.rules import flow
 from tests.rules.test_apply import submit_and_apply, worked_example_spec
 
@@ -47,14 +47,14 @@ def test_a_stale_change_shows_three_ways_and_rebases(client_for, users, producti
                                                   author=users["operator"], spec=spec)
     services.change_request_submit(create, actor=users["operator"])
     services.change_request_approve(create, reviewer=users["reviewer"])
-    services.change_request_apply(create.pk)
+    apply.change_request_apply(create.pk)
     rule = Rule.objects.get(pk=create.rule_id)
     proposal = {**spec, "Rule": {**spec["Rule"], "Description": "proposed"}}
     update = services.change_request_draft_create(kind="rule", action="update", environment=production,
                                                   author=users["operator"], spec=proposal, target=rule)
     services.change_request_submit(update, actor=users["operator"])
     events.put_rule(Name="r", EventPattern=json.dumps({"source": ["changed-in-console"]}))  # behind our back
-    rules_poll(production)
+    objects_poll(production, "rule")
     update.refresh_from_db()
     assert update.state == S.STALE
     page = client_for("operator").get(update.get_absolute_url())

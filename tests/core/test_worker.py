@@ -21,7 +21,7 @@ def test_heartbeat_task_runs_in_a_real_worker(celery_worker):
     assert beat.worker and beat.count == 1
     log = celery_worker.log()
     assert f"Connected to {settings.CELERY_BROKER_URL.split('://')[0]}://" in log  # the configured broker
-    assert f"Task core.tasks.heartbeat[" in log and "succeeded" in log
+    assert "Task core.tasks.heartbeat[" in log and "succeeded" in log
 
 
 def test_tasks_are_acknowledged_late():

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from audit.models import AuditEvent
-from changes import services
+from changes import apply, kinds, services
 from changes.choices import AttemptStatus, ChangeAction, ChangeState, SyncStatus
 from changes.models import ChangeRequest
 from environments import aws
@@ -16,24 +16,13 @@ from environments.models import Environment
 from rules.models import Rule
 from tests.rules.flow import WORKED_EXAMPLE_PATTERN
 from tests.support.faultproxy import FaultProxy
+from tests.support.recording import recorded_calls
 
 pytestmark = [pytest.mark.django_db, pytest.mark.aws]
+calls = pytest.fixture(recorded_calls, name="calls")  # every AWS operation called, in order
 
 WRITE_OPERATIONS = {"PutRule", "PutTargets", "RemoveTargets", "DeleteRule", "TagResource", "UntagResource",
                     "EnableRule", "DisableRule"}
-
-
-@pytest.fixture
-def calls():
-    """Every AWS operation the factory's clients send, in order (a before-send hook on each client)."""
-    seen = []
-
-    def hook(client, environment, service):
-        client.meta.events.register("before-call", lambda model, **kw: seen.append(model.name))
-
-    aws.add_client_hook(hook)
-    yield seen
-    aws.remove_client_hook(hook)
 
 
 def worked_example_spec(resources, **rule):
@@ -48,7 +37,7 @@ def submit_and_apply(user, environment, spec, *, action=ChangeAction.CREATE, tar
                                                   spec=spec, target=target)
     services.change_request_submit(change, actor=user)  # Sandbox: approved at once (the task is not run here)
     assert change.state == ChangeState.APPROVED
-    services.change_request_apply(change.pk, final_attempt=final)
+    apply.change_request_apply(change.pk, final_attempt=final)
     change.refresh_from_db()
     return change
 
@@ -75,7 +64,7 @@ def test_applying_the_same_spec_again_makes_no_write_call(users, environment, de
     assert again.plan == []
     # And running the apply task for an applied change again does nothing at all.
     calls.clear()
-    services.change_request_apply(again.pk)
+    apply.change_request_apply(again.pk)
     assert calls == []
 
 
@@ -115,7 +104,7 @@ def test_partial_put_targets_failure_is_surfaced_and_nothing_is_lost(users, envi
     assert Rule.objects.get(pk=change.rule_id).sync_status == SyncStatus.FAILED
     # Retry applies the same change and finishes the job with only the calls still needed.
     services.change_request_retry(change, actor=users["operator"])
-    services.change_request_apply(change.pk)
+    apply.change_request_apply(change.pk)
     change.refresh_from_db()
     assert change.state == ChangeState.APPLIED and change.attempts == 2
     assert [c["operation"] for c in change.apply_attempts.last().calls] == ["PutTargets"]
@@ -126,13 +115,13 @@ def test_validation_error_from_aws_fails_with_the_message_in_words(users, enviro
     spec["Targets"][0]["Arn"] = "not-an-arn"  # our validator would refuse it; go straight to apply
     change = services.change_request_draft_create(kind="rule", action="create", environment=environment,
                                                   author=users["operator"], spec=spec)
-    services.handler_for("rule").ensure_object(change)
+    kinds.handler_for("rule").ensure_object(change)
     change.save()
     from changes.states import transition
 
     transition(change, ChangeState.SUBMITTED)
     transition(change, ChangeState.APPROVED)
-    services.change_request_apply(change.pk)
+    apply.change_request_apply(change.pk)
     change.refresh_from_db()
     assert change.state == ChangeState.FAILED
     assert change.last_error.startswith("AWS rejected the request as invalid (PutTargets: ValidationException")
@@ -161,11 +150,11 @@ def test_throttling_beyond_botocore_retries_leaves_the_change_for_the_task_to_re
                                                       author=users["operator"], spec=worked_example_spec(demo_resources))
         services.change_request_submit(change, actor=users["operator"])
         proxy.throttle(settings.AWS_RETRY_MAX_ATTEMPTS)  # the first read sees only throttling
-        with pytest.raises(services.RetryLater, match="throttling"):
-            services.change_request_apply(change.pk, final_attempt=False)
+        with pytest.raises(apply.RetryLater, match="throttling"):
+            apply.change_request_apply(change.pk, final_attempt=False)
         change.refresh_from_db()
         assert change.state == ChangeState.APPROVED  # ready for the task's next attempt
-        services.change_request_apply(change.pk, final_attempt=True)
+        apply.change_request_apply(change.pk, final_attempt=True)
         change.refresh_from_db()
         assert change.state == ChangeState.APPLIED and change.attempts == 2
         statuses = list(change.apply_attempts.values_list("status", flat=True))

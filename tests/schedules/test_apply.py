@@ -7,12 +7,14 @@ import time
 
 import pytest
 
-from changes import services
+from changes import apply, services
 from changes.choices import AttemptStatus, ChangeAction, ChangeState, SyncStatus
 from environments import aws
 from schedules.models import Schedule
+from tests.support.recording import recorded_calls
 
 pytestmark = [pytest.mark.django_db, pytest.mark.aws]
+calls = pytest.fixture(recorded_calls, name="calls")  # every AWS operation called, in order
 
 WRITES = {"CreateSchedule", "UpdateSchedule", "DeleteSchedule", "CreateScheduleGroup", "DeleteScheduleGroup"}
 ROLE = "arn:aws:iam::123456789012:role/EventBridge_EC2_Startinstance_Role"
@@ -27,25 +29,12 @@ def spec(name="Start_batch_server_11PM", group="default", **fields):
             "ActionAfterCompletion": "NONE", "State": "ENABLED", **fields}
 
 
-@pytest.fixture
-def calls():
-    """Every Scheduler operation the factory's clients send, in order."""
-    seen = []
-
-    def hook(client, environment, service):
-        client.meta.events.register("before-call", lambda model, **kw: seen.append(model.name))
-
-    aws.add_client_hook(hook)
-    yield seen
-    aws.remove_client_hook(hook)
-
-
 def submit_and_apply(user, environment, desired, *, action=ChangeAction.CREATE, target=None):
     change = services.change_request_draft_create(kind="schedule", action=action, environment=environment,
                                                   author=user, spec=desired, target=target)
     services.change_request_submit(change, actor=user)
     assert change.state == ChangeState.APPROVED
-    services.change_request_apply(change.pk)
+    apply.change_request_apply(change.pk)
     change.refresh_from_db()
     return change
 
@@ -152,19 +141,19 @@ def test_a_crash_between_two_attempts_creates_one_schedule(users, environment, c
     aws.add_client_hook(die_after_create)
     try:
         with pytest.raises(WorkerDied):
-            services.change_request_apply(change.pk, task_id="first")
+            apply.change_request_apply(change.pk, task_id="first")
     finally:
         aws.remove_client_hook(die_after_create)
     change.refresh_from_db()
     assert change.state == ChangeState.APPLYING and change.lease_owner.endswith(":first")  # as a killed worker leaves it
     # while the lease is live, a redelivered task leaves the change to its worker
-    services.change_request_apply(change.pk, task_id="early")
+    apply.change_request_apply(change.pk, task_id="early")
     change.refresh_from_db()
     assert change.state == ChangeState.APPLYING and change.lease_owner.endswith(":first")
-    wait_until(lambda: services.lease_expired(change), timeout=20)
+    wait_until(lambda: apply.lease_expired(change), timeout=20)
     # when the redelivered task comes after the lease expired
     calls.clear()
-    services.change_request_apply(change.pk, task_id="second")
+    apply.change_request_apply(change.pk, task_id="second")
     # then
     change.refresh_from_db()
     assert change.state == ChangeState.APPLIED, change.last_error
@@ -222,7 +211,7 @@ def test_apply_plans_against_live_not_against_the_submitted_plan(users, environm
     assert [c["operation"] for c in change.plan] == ["CreateScheduleGroup", "CreateSchedule"]
     # when someone creates the group before the worker runs
     aws.client(environment, "scheduler").create_schedule_group(Name="nightly")
-    services.change_request_apply(change.pk)
+    apply.change_request_apply(change.pk)
     # then the group is not created again
     change.refresh_from_db()
     assert change.state == ChangeState.APPLIED

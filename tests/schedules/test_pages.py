@@ -9,7 +9,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from awslang.expressions import next_runs
 from changes.choices import ChangeAction, ChangeState, SyncStatus
 from changes.models import ChangeRequest
 from environments import aws

@@ -8,13 +8,13 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from changes import services
 from changes.choices import ChangeAction, ChangeState, SyncStatus
+from changes.polling import objects_poll
+from changes.tasks import objects_poll as objects_poll_task
 from environments import aws
-from schedules.handler import denormalise
+from schedules.kind import denormalise
 from schedules.models import Schedule
 from schedules.plan import body
-from schedules.poll import schedules_poll
 from schedules.spec import canonical_schedule_spec
-from schedules.tasks import schedules_poll as schedules_poll_task
 from tests.schedules.test_apply import spec, submit_and_apply
 
 pytestmark = [pytest.mark.django_db, pytest.mark.aws]
@@ -32,7 +32,7 @@ def test_a_change_made_directly_in_aws_is_drift_within_one_poll(users, environme
     scheduler.update_schedule(Name=schedule.name, ScheduleExpression="cron(0 1 * * ? *)",
                               ScheduleExpressionTimezone=live["ScheduleExpressionTimezone"],
                               FlexibleTimeWindow=live["FlexibleTimeWindow"], Target=live["Target"])
-    report = schedules_poll(environment)
+    report = objects_poll(environment, "schedule")
     # then the first poll sees it
     schedule.refresh_from_db()
     assert schedule.sync_status == SyncStatus.DRIFTED and report.drifted == 1
@@ -44,7 +44,7 @@ def test_a_change_made_directly_in_aws_is_drift_within_one_poll(users, environme
     assert draft.state == ChangeState.STALE
     # when it is put back
     scheduler.update_schedule(**body(schedule.desired_spec))
-    schedules_poll(environment)
+    objects_poll(environment, "schedule")
     schedule.refresh_from_db()
     assert schedule.sync_status == SyncStatus.IN_SYNC and schedule.drift == []
     assert AuditEvent.objects.filter(action="drift.cleared", object_id=str(schedule.pk)).count() == 1
@@ -53,15 +53,15 @@ def test_a_change_made_directly_in_aws_is_drift_within_one_poll(users, environme
 def test_a_steady_environment_costs_one_list_call_per_group_page(users, environment):
     for name in ("a", "b", "c"):
         submit_and_apply(users["operator"], environment, spec(name=name))
-    report = schedules_poll(environment)
-    assert (report.schedules, report.in_sync, report.api_calls, report.reads) == (3, 3, 1, 0)
+    report = objects_poll(environment, "schedule")
+    assert (report.objects, report.in_sync, report.api_calls, report.reads) == (3, 3, 1, 0)
     assert report.changed == []
 
 
 def test_a_schedule_deleted_in_aws_is_missing(users, environment):
     created = submit_and_apply(users["operator"], environment, spec())
     aws.client(environment, "scheduler").delete_schedule(Name="Start_batch_server_11PM")
-    schedules_poll_task(environment.pk)  # the beat task, run in-process
+    objects_poll_task(environment.pk, "schedule")  # the beat task, run in-process
     schedule = Schedule.objects.get(pk=created.schedule_id)
     assert schedule.sync_status == SyncStatus.MISSING and schedule.live_spec is None
     assert AuditEvent.objects.filter(action="drift.detected", object_id=str(schedule.pk)).exists()
@@ -80,11 +80,11 @@ def test_a_one_time_schedule_deleted_after_its_run_is_completed_not_drift(users,
     # "Local emulator (moto)"): the test deletes it as AWS would, and polls as if after the run time.
     aws.client(environment, "scheduler").delete_schedule(Name="once")
     # when polled before its time, its absence is drift ...
-    schedules_poll(environment, now=run_at - timedelta(minutes=1))
+    objects_poll(environment, "schedule", now=run_at - timedelta(minutes=1))
     schedule.refresh_from_db()
     assert schedule.sync_status == SyncStatus.MISSING
     # ... and after its time it is completed, and the drift clears
-    report = schedules_poll(environment, now=run_at + timedelta(minutes=1))
+    report = objects_poll(environment, "schedule", now=run_at + timedelta(minutes=1))
     schedule.refresh_from_db()
     assert schedule.sync_status == SyncStatus.COMPLETED and report.completed == 1
     assert schedule.next_run is None
@@ -97,7 +97,7 @@ def test_completed_straight_away_raises_no_drift(users, environment):
                 ScheduleExpressionTimezone="UTC", ActionAfterCompletion="DELETE")
     created = submit_and_apply(users["operator"], environment, once)
     aws.client(environment, "scheduler").delete_schedule(Name="once")  # as AWS would after the run (moto never runs it)
-    schedules_poll(environment, now=run_at + timedelta(minutes=5))
+    objects_poll(environment, "schedule", now=run_at + timedelta(minutes=5))
     schedule = Schedule.objects.get(pk=created.schedule_id)
     assert schedule.sync_status == SyncStatus.COMPLETED
     assert not AuditEvent.objects.filter(action="drift.detected", object_id=str(schedule.pk)).exists()
@@ -114,9 +114,9 @@ def test_poll_pages_through_more_than_a_hundred_and_reads_only_what_changed(envi
         denormalise(row, desired)
         row.save()
     # when polled twice
-    first = schedules_poll(environment)
-    second = schedules_poll(environment)
+    first = objects_poll(environment, "schedule")
+    second = objects_poll(environment, "schedule")
     # then the first poll reads every schedule once, the second only lists
-    assert (first.schedules, first.in_sync, first.reads, first.api_calls) == (105, 105, 105, 2 + 105)
+    assert (first.objects, first.in_sync, first.reads, first.api_calls) == (105, 105, 105, 2 + 105)
     assert (second.in_sync, second.reads, second.api_calls) == (105, 0, 2)
     assert Schedule.objects.filter(sync_status=SyncStatus.IN_SYNC, last_polled__isnull=False).count() == 105

@@ -6,9 +6,9 @@ from django.conf import settings
 
 from changes import services
 from changes.choices import ChangeAction, ChangeState, SyncStatus
+from changes.tasks import objects_poll_all
 from environments import aws
 from schedules.models import Schedule
-from schedules.tasks import schedules_poll_all
 from tests.schedules.test_apply import spec
 
 pytestmark = [pytest.mark.worker, pytest.mark.aws, pytest.mark.django_db(transaction=True)]
@@ -29,9 +29,9 @@ def test_beat_entry_fans_out_a_poll_per_environment_in_a_real_worker(users, envi
     wait_for(lambda: change.refresh_from_db() or change.state == ChangeState.APPLIED, celery_worker)
     schedule = Schedule.objects.get(pk=change.schedule_id)
     aws.client(environment, "scheduler").delete_schedule(Name=schedule.name)
-    assert settings.CELERY_BEAT_SCHEDULE["schedules-poll"]["task"] == schedules_poll_all.name
+    assert settings.CELERY_BEAT_SCHEDULE["objects-poll"]["task"] == objects_poll_all.name
     # when beat's task runs
-    schedules_poll_all.delay()
-    # then the worker polls the environment and sees the schedule is gone
+    objects_poll_all.delay()
+    # then the worker polls the environment's schedules and sees the schedule is gone
     wait_for(lambda: schedule.refresh_from_db() or schedule.sync_status == SyncStatus.MISSING, celery_worker)
-    assert "schedules.tasks.schedules_poll[" in celery_worker.log()
+    assert "changes.tasks.objects_poll[" in celery_worker.log()

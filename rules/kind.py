@@ -3,14 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone
-
+from changes import objects
 from changes.calls import ApiCall, PartialFailure
-from changes.choices import ChangeAction, OPEN_STATES, SyncStatus
-from changes.kinds import ObjectConflict
+from changes.choices import SyncStatus
 
-from . import live as live_api
+from . import aws_reader
 from .models import Rule
 from .plan import plan as rule_plan
 from .spec import canonical_rule_spec, validate_rule_spec
@@ -33,25 +30,14 @@ def _key(change) -> tuple[str, str]:
 
 
 def ensure_object(change) -> Rule:
-    if change.rule_id:
-        return change.rule
     name, bus = _key(change)
-    existing = Rule.objects.filter(environment=change.environment, event_bus_name=bus, name=name).first()
-    if existing is not None:
-        raise ObjectConflict(f"A rule named {name} is already managed on bus {bus} in {change.environment.name}.")
-    try:
-        with transaction.atomic():
-            change.rule = Rule.objects.create(environment=change.environment, event_bus_name=bus, name=name,
-                                              sync_status=SyncStatus.PENDING)
-    except IntegrityError:
-        raise ObjectConflict(f"A rule named {name} is already managed on bus {bus}.") from None
-    change.object_name = change.rule.object_name
-    return change.rule
+    return objects.ensure_object(change, key={"event_bus_name": bus, "name": name},
+                                 taken=f"A rule named {name} is already managed on bus {bus} in {change.environment.name}.")
 
 
 def read_live(environment, change) -> dict[str, Any] | None:
     name, bus = _key(change)
-    return live_api.read_rule(environment, name=name, bus=bus)
+    return aws_reader.read_rule(environment, name=name, bus=bus)
 
 
 def plan(desired, live, *, change) -> list[ApiCall]:
@@ -64,7 +50,22 @@ def check_response(call: ApiCall, response: dict[str, Any]) -> None:
         raise PartialFailure(call, response.get("FailedEntries", []))
 
 
-def denormalise(rule: Rule, spec: dict[str, Any] | None) -> None:
+# ---------------------------------------------------------------------------------------------
+# Status, denormalised fields and polling (see changes.polling)
+# ---------------------------------------------------------------------------------------------
+canonical = canonical_rule_spec
+
+POLL_FIELDS = ("name", "event_bus_name")  # what read_polled needs besides the fields every kind has
+POLL_SERVICES = aws_reader.POLL_SERVICES
+read_polled = aws_reader.read_polled
+
+
+def split_live(live: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """A rule's live snapshot is stored as read."""
+    return live, {}
+
+
+def denormalise(rule: Rule, spec: dict[str, Any] | None, *, now=None) -> None:
     body = (spec or {}).get("Rule", {})
     rule.state = body.get("State", "ENABLED") if spec else ""
     rule.description = body.get("Description", "")
@@ -72,23 +73,12 @@ def denormalise(rule: Rule, spec: dict[str, Any] | None) -> None:
     rule.targets_count = len((spec or {}).get("Targets") or [])
 
 
-def on_applied(change, live: dict[str, Any] | None) -> None:
-    rule = change.rule
-    if rule is None:
-        return
-    if change.action == ChangeAction.DELETE:
-        rule.delete()
-        return
-    spec = canonical_rule_spec(change.spec)
-    rule.desired_spec = spec
-    rule.live_spec = live
-    rule.last_applied = rule.last_polled = timezone.now()
-    rule.sync_status, rule.drift = status_against(spec, live, environment=change.environment)
-    denormalise(rule, spec)
-    rule.save()
+def polled_fields(rule: Rule, status: str, *, now) -> dict[str, Any]:
+    """Nothing on a rule changes with time alone."""
+    return {}
 
 
-def status_against(desired, live, *, environment) -> tuple[str, list]:
+def status_against(desired, live, *, environment, now=None) -> tuple[str, list]:
     from audit.diff import diff
 
     if desired is None:
@@ -102,24 +92,9 @@ def status_against(desired, live, *, environment) -> tuple[str, list]:
     return SyncStatus.DRIFTED, diff(canonical_rule_spec(desired), live_view)
 
 
-def on_failed(change) -> None:
-    if change.rule_id:
-        Rule.objects.filter(pk=change.rule_id).update(sync_status=SyncStatus.FAILED)
-
-
-def discard_unapplied(change) -> None:
-    """A create change that never reached AWS: its placeholder Rule row goes (unless another change uses it)."""
-    rule = change.rule
-    if rule is None or rule.version > 0:
-        return
-    others = rule.changes.exclude(pk=change.pk).filter(state__in=OPEN_STATES).exists()
-    if not others:
-        change.rule = None
-        change.save(update_fields=["rule"])
-        rule.delete()
-
-
-
+# ---------------------------------------------------------------------------------------------
+# What the flow needs
+# ---------------------------------------------------------------------------------------------
 def wizard_from_spec(spec: dict[str, Any], *, environment) -> dict[str, Any]:
     from .wizard import wizard_from_spec as build
 

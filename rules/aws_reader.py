@@ -1,6 +1,7 @@
-"""Reading rules from AWS: one rule for apply, and every managed rule of an environment for poll.
+"""Reading rules from AWS into the spec's shape: one rule for apply, every managed rule of an
+environment for poll.
 
-Only this module and rules.handler (through changes.services) talk to AWS for rules, and only
+Only this module and rules.kind (through the change engine) talk to AWS for rules, and only
 through the client factory.
 """
 from __future__ import annotations
@@ -10,11 +11,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 from django.conf import settings
 
+from changes.polling import LiveRead
 from environments import aws
 
 from .spec import RULE_FIELDS, canonical_rule_spec
 
 PAGE = 100  # ListRules / ListTargetsByRule maximum page size
+POLL_SERVICES = ("events", "resourcegroupstaggingapi")  # the clients a poll calls (changes.polling counts them)
 
 
 def _not_found(exc: ClientError) -> bool:
@@ -104,3 +107,29 @@ def tags_by_arn(environment) -> dict[str, list[dict[str, str]]] | None:
                                                           "UnauthorizedOperation"):
             return None
         raise
+
+
+def read_polled(environment, rules) -> LiveRead:
+    """What AWS has now for each of `rules` (managed rules of `environment`), for the poll.
+
+    Calls: ListRules per bus (paged, 100 a page: it returns the whole rule but its targets and tags),
+    ListTargetsByRule per rule, and the Resource Groups Tagging API's GetResources for every rule's
+    tags in a few paged calls. That is one call per rule plus paging. Where GetResources is not
+    allowed, or on the local emulator (moto does not list rules there), tags are read with
+    ListTagsForResource per rule: two calls per rule plus paging.
+    """
+    listings = {bus: list_rules(environment, bus) for bus in {rule.event_bus_name for rule in rules}}
+    tags = tags_by_arn(environment) if rules else {}
+    events = aws.client(environment, "events")
+    found = LiveRead()
+    for rule in rules:
+        entry = listings[rule.event_bus_name].get(rule.name)
+        if entry is None:
+            found.live[rule.pk] = None
+            continue
+        targets = list_targets(events, rule.name, rule.event_bus_name)
+        rule_tags = (tags.get(entry["Arn"], []) if tags is not None
+                     else events.list_tags_for_resource(ResourceARN=entry["Arn"]).get("Tags", []))
+        found.live[rule.pk] = spec_from_api(entry, targets, rule_tags)
+        found.reads += 1
+    return found

@@ -4,15 +4,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from awslang import expressions
+from changes import objects
 from changes.calls import ApiCall
-from changes.choices import ChangeAction, OPEN_STATES, SyncStatus
-from changes.kinds import ObjectConflict
+from changes.choices import SyncStatus
 
-from . import live as live_api
+from . import aws_reader
 from .models import Schedule
 from .plan import MISSING_GROUP, in_sync
 from .plan import plan as schedule_plan
@@ -36,25 +35,15 @@ def _key(change) -> tuple[str, str]:
 
 
 def ensure_object(change) -> Schedule:
-    if change.schedule_id:
-        return change.schedule
     name, group = _key(change)
-    taken = f"A schedule named {name} is already managed in group {group} in {change.environment.name}."
-    if Schedule.objects.filter(environment=change.environment, group_name=group, name=name).exists():
-        raise ObjectConflict(taken)
-    try:
-        with transaction.atomic():
-            change.schedule = Schedule.objects.create(environment=change.environment, group_name=group, name=name,
-                                                      sync_status=SyncStatus.PENDING)
-    except IntegrityError:
-        raise ObjectConflict(taken) from None
-    change.object_name = change.schedule.object_name
-    return change.schedule
+    return objects.ensure_object(change, key={"group_name": group, "name": name},
+                                 taken=f"A schedule named {name} is already managed in group {group} in "
+                                       f"{change.environment.name}.")
 
 
 def read_live(environment, change) -> dict[str, Any] | None:
     name, group = _key(change)
-    return live_api.read_schedule(environment, name=name, group=group)
+    return aws_reader.read_schedule(environment, name=name, group=group)
 
 
 def plan(desired, live, *, change) -> list[ApiCall]:
@@ -66,8 +55,22 @@ def check_response(call: ApiCall, response: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Status and denormalised fields
+# Status, denormalised fields and polling (see changes.polling)
 # ---------------------------------------------------------------------------------------------
+canonical = canonical_schedule_spec
+
+# What read_polled, split_live and polled_fields need besides the fields every kind has.
+POLL_FIELDS = ("name", "group_name", "live_modified", "next_run", "state", "last_applied")
+POLL_SERVICES = aws_reader.POLL_SERVICES
+read_polled = aws_reader.read_polled
+
+
+def split_live(live: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The snapshot without its LastModificationDate, which is stored on its own (live_modified)."""
+    snapshot, modified = aws_reader.split_modified(live)
+    return snapshot, {"live_modified": modified}
+
+
 def completed(desired: dict[str, Any] | None, *, now: datetime | None = None) -> bool:
     """A one-time schedule that AWS deletes after its run (ActionAfterCompletion DELETE) whose
     time has passed: its absence in AWS means it ran, not that someone removed it."""
@@ -81,7 +84,7 @@ def completed(desired: dict[str, Any] | None, *, now: datetime | None = None) ->
     return bool(runs) and runs[0] <= (now or timezone.now())
 
 
-def status_against(desired, live, *, now: datetime | None = None) -> tuple[str, list]:
+def status_against(desired, live, *, environment=None, now: datetime | None = None) -> tuple[str, list]:
     from audit.diff import diff
 
     if live is not None and MISSING_GROUP in live:
@@ -92,7 +95,7 @@ def status_against(desired, live, *, now: datetime | None = None) -> tuple[str, 
         return (SyncStatus.COMPLETED if completed(desired, now=now) else SyncStatus.MISSING), []
     if in_sync(desired, live):
         return SyncStatus.IN_SYNC, []
-    live_view = comparable({k: v for k, v in live.items() if k not in ("Arn", live_api.MODIFIED)})
+    live_view = comparable({k: v for k, v in live.items() if k not in ("Arn", aws_reader.MODIFIED)})
     return SyncStatus.DRIFTED, diff(comparable(desired), live_view)
 
 
@@ -110,42 +113,23 @@ def denormalise(schedule: Schedule, spec: dict[str, Any] | None, *, now: datetim
                          else next_run_of(spec, now=now, anchor=schedule.last_applied))
 
 
-def on_applied(change, live: dict[str, Any] | None) -> None:
-    schedule = change.schedule
-    if schedule is None:
-        return
-    if change.action == ChangeAction.DELETE:
-        schedule.delete()
-        return
-    live, schedule.live_modified = live_api.split_modified(live)
-    spec = canonical_schedule_spec(change.spec)
-    schedule.desired_spec = spec
-    schedule.live_spec = live
-    schedule.last_applied = schedule.last_polled = timezone.now()
-    schedule.sync_status, schedule.drift = status_against(spec, live)
-    denormalise(schedule, spec)
-    schedule.save()
+def polled_fields(schedule: Schedule, status: str, *, now: datetime) -> dict[str, Any]:
+    """What changes with time alone: the next run (a run passed since the last poll)."""
+    return {"next_run": None if status == SyncStatus.COMPLETED
+            else next_run_of(schedule.desired_spec, now=now, anchor=schedule.last_applied)}
 
 
-def on_failed(change) -> None:
-    if change.schedule_id:
-        Schedule.objects.filter(pk=change.schedule_id).update(sync_status=SyncStatus.FAILED)
-
-
-def discard_unapplied(change) -> None:
-    """A create change that never reached AWS: its placeholder Schedule row goes (unless another change uses it)."""
-    schedule = change.schedule
-    if schedule is None or schedule.version > 0:
-        return
-    if not schedule.changes.exclude(pk=change.pk).filter(state__in=OPEN_STATES).exists():
-        change.schedule = None
-        change.save(update_fields=["schedule"])
-        schedule.delete()
-
-
-__all__ = ["validate", "object_name", "ensure_object", "read_live", "plan", "check_response", "on_applied",
-           "on_failed", "discard_unapplied", "status_against", "denormalise", "completed",
-           "comparable"]
+# ---------------------------------------------------------------------------------------------
+# What the flow needs
+# ---------------------------------------------------------------------------------------------
+def upcoming_runs(spec: dict[str, Any] | None, *, now: datetime, count: int) -> list[datetime]:
+    """When the proposed spec would fire, in its time zone: shown to reviewers on the change's page."""
+    spec = spec or {}
+    try:
+        return expressions.next_runs(spec.get("ScheduleExpression", ""), spec.get("ScheduleExpressionTimezone") or "UTC",
+                                     now, count)
+    except (expressions.ExpressionError, ValueError):
+        return []
 
 
 def wizard_from_spec(spec: dict[str, Any], *, environment) -> dict[str, Any]:
