@@ -21,17 +21,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.forms import BaseFormSet
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.forms import BaseFormSet
 from django.views import View
 
 from accounts.permissions import SUBMIT, restrict, user_can
 
-from .choices import ChangeState
+from . import kinds
+from .choices import ChangeAction, ChangeState
 from .kinds import ObjectConflict, SpecInvalid
 from .models import ChangeRequest
 from .services import NotAllowed, change_request_draft_save, change_request_submit, plan_for
@@ -78,8 +79,7 @@ def submittable_environments(user):
 class DraftWizardView(PermissionRequiredMixin, View):
     permission_required = "changes.submit_changerequest"
     raise_exception = True
-    kind: str = ""
-    app: str = ""  # URL namespace
+    kind: str = ""  # a registered kind (changes.kinds): its URL namespace and first step come from there
     steps: list[Step] = []
     template_name = "changes/wizard.html"
 
@@ -233,9 +233,16 @@ class DraftWizardView(PermissionRequiredMixin, View):
         """Hook for buttons that change what was typed before it is saved (e.g. JSON editor → form)."""
         return raw
 
+    @property
+    def app(self) -> str:  # URL namespace
+        return kinds.get(self.kind).url_namespace
+
     def step_environment(self, form):
-        """A step may change the draft's environment (the first one does)."""
-        return None
+        """The environment a create draft's first step chose (its form's `chosen_environment()`); no other
+        step, and no edit, moves a draft to another environment."""
+        if self.step.slug != kinds.get(self.kind).first_step or self.change.action != ChangeAction.CREATE:
+            return None
+        return form.chosen_environment()
 
     def cleaned_steps_with(self, slug: str, raw: dict[str, list[str]]):
         original = self.change.wizard
@@ -247,13 +254,11 @@ class DraftWizardView(PermissionRequiredMixin, View):
 
     # -- review and submit ------------------------------------------------------------------------
     def render_review(self, errors: dict[str, list[str]] | None = None):
-        from .kinds import handler_for
-
         cleaned, first_invalid = self.cleaned_steps()
         if first_invalid is not None:
             messages.warning(self.request, "Some steps are not complete yet; finish this one first.")
             return redirect(self.step_url(first_invalid))
-        handler = handler_for(self.kind)
+        handler = kinds.handler_for(self.kind)
         calls, note = [], ""
         try:
             calls, note = plan_for(self.change)

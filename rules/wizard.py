@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 from awslang import expressions
-from changes.choices import ChangeAction
 from changes.wizard import REVIEW, DraftWizardView, Step, querydict
 
 from . import catalog
@@ -193,7 +192,6 @@ def wizard_from_spec(spec: dict[str, Any], *, environment, name: str | None = No
 
 class RuleWizardView(DraftWizardView):
     kind = "rule"
-    app = "rules"
     steps = STEPS
     template_name_review = "rules/wizard_review.html"
 
@@ -203,11 +201,6 @@ class RuleWizardView(DraftWizardView):
 
     def build_spec(self, cleaned):
         return build_spec(cleaned, change=self.change)
-
-    def step_environment(self, form):
-        if self.step.slug != DETAIL or self.change.action != ChangeAction.CREATE:
-            return None
-        return form.chosen_environment()
 
     def adjust_raw(self, raw, go):
         """The JSON editor ↔ pattern form switch (the console warns when JSON can't be shown in the form)."""

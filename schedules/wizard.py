@@ -11,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from awslang import expressions
-from changes.choices import ChangeAction
 from changes.wizard import REVIEW, DraftWizardView, Step
 
 from . import targets
@@ -164,17 +163,11 @@ def wizard_from_spec(spec: dict[str, Any], *, environment, name: str | None = No
 
 class ScheduleWizardView(DraftWizardView):
     kind = "schedule"
-    app = "schedules"
     steps = STEPS
     template_name_review = "schedules/wizard_review.html"
 
     def build_spec(self, cleaned):
         return build_spec(cleaned, change=self.change)
-
-    def step_environment(self, form):
-        if self.step.slug != DETAIL or self.change.action != ChangeAction.CREATE:
-            return None
-        return form.chosen_environment()
 
     def spec_error_step(self, field_path: str) -> str:
         for prefix, step in STEP_OF_PATH.items():
