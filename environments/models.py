@@ -1,5 +1,5 @@
 """The places EventConsole manages: one AWS account and Region each, with an approval policy."""
-from django.core.validators import MaxValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 
@@ -32,6 +32,12 @@ class Environment(models.Model):
     approvals_required = models.PositiveSmallIntegerField(
         verbose_name="approvals required", default=0, validators=[MaxValueValidator(5)],
         help_text="Reviewers (never the author) who must approve a change before it is applied.",
+    )
+    pattern_size_max = models.PositiveIntegerField(
+        verbose_name="event pattern size quota", default=2048,
+        validators=[MinValueValidator(2048), MaxValueValidator(4096)],
+        help_text="EventBridge's \"Event pattern size\" quota for this account and Region, in characters: 2,048 "
+                  "unless AWS raised it on request (up to 4,096). Rules' patterns are checked against it.",
     )
     description = models.CharField(verbose_name="description", max_length=512, blank=True)
     created = models.DateTimeField(verbose_name="created", auto_now_add=True)

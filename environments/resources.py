@@ -117,14 +117,120 @@ def event_buses(environment):
     return _cached(environment, "events", fetch)
 
 
+def _token_pages(call, key: str, token_in: str = "NextToken", token_out: str = "NextToken", **kwargs) -> list:
+    """Every item of a listing that has no botocore paginator, following its NextToken."""
+    items, token = [], None
+    while True:
+        page = call(**kwargs, **({token_in: token} if token else {}))
+        items += page.get(key) or []
+        token = page.get(token_out)
+        if not token:
+            return items
+
+
 def kinesis_streams(environment):
-    client = _client(environment, "kinesis")
+    return _listed(environment, "kinesis", "kinesis", "list_streams", "StreamSummaries",
+                   lambda s: Resource(s["StreamARN"], s["StreamName"]))
+
+
+def api_destinations(environment):
+    client = _client(environment, "events")
+    return _cached(environment, "api-destinations", lambda: _by_label(
+        Resource(d["ApiDestinationArn"], d["Name"]) for d in _token_pages(client.list_api_destinations,
+                                                                           "ApiDestinations")))
+
+
+def batch_job_queues(environment):
+    return _listed(environment, "batch", "batch-job-queues", "describe_job_queues", "jobQueues",
+                   lambda q: Resource(q["jobQueueArn"], q["jobQueueName"]))
+
+
+def codepipeline_pipelines(environment):
+    client = _client(environment, "codepipeline")
 
     def fetch():
-        page = client.list_streams()
-        summaries = page.get("StreamSummaries") or []
-        return _by_label(Resource(s["StreamARN"], s["StreamName"]) for s in summaries)
-    return _cached(environment, "kinesis", fetch)
+        prefix = f"arn:aws:codepipeline:{environment.region}:{environment.account_id or '123456789012'}:"
+        return _by_label(Resource(prefix + p["name"], p["name"]) for p in _paginate(client, "list_pipelines",
+                                                                                       "pipelines"))
+    return _cached(environment, "codepipeline-pipelines", fetch)
+
+
+def firehose_streams(environment):
+    client = _client(environment, "firehose")
+
+    def fetch():
+        names, start = [], None
+        while True:  # ListDeliveryStreams pages by the last name seen
+            page = client.list_delivery_streams(**({"ExclusiveStartDeliveryStreamName": start} if start else {}))
+            names += page.get("DeliveryStreamNames") or []
+            if not page.get("HasMoreDeliveryStreams") or not names:
+                break
+            start = names[-1]
+        prefix = f"arn:aws:firehose:{environment.region}:{environment.account_id or '123456789012'}:deliverystream/"
+        return _by_label(Resource(prefix + n, n) for n in names)
+    return _cached(environment, "firehose-streams", fetch)
+
+
+def inspector_templates(environment):
+    return _listed(environment, "inspector", "inspector-templates", "list_assessment_templates",
+                   "assessmentTemplateArns", lambda arn: Resource(arn, arn.split(":", 5)[-1]))
+
+
+def redshift_targets(environment):
+    """Provisioned clusters and Serverless workgroups (both take Data API queries)."""
+    clusters, workgroups = _client(environment, "redshift"), _client(environment, "redshift-serverless")
+
+    def fetch():
+        prefix = f"arn:aws:redshift:{environment.region}:{environment.account_id or '123456789012'}:cluster:"
+        found = [Resource(prefix + c["ClusterIdentifier"], f"{c['ClusterIdentifier']} (cluster)")
+                 for c in _paginate(clusters, "describe_clusters", "Clusters")]
+        try:
+            found += [Resource(w["workgroupArn"], f"{w['workgroupName']} (Serverless workgroup)")
+                      for w in _paginate(workgroups, "list_workgroups", "workgroups")]
+        except ClientError:
+            pass  # Serverless is not in every Region (nor in every emulator): the clusters are still listed
+        return _by_label(found)
+    return _cached(environment, "redshift-targets", fetch)
+
+
+def sagemaker_pipelines(environment):
+    return _listed(environment, "sagemaker", "sagemaker-pipelines", "list_pipelines", "PipelineSummaries",
+                   lambda p: Resource(p["PipelineArn"], p.get("PipelineDisplayName") or p["PipelineName"]))
+
+
+def _ssm_documents(environment, document_type: str, make):
+    client = _client(environment, "ssm")
+    return _cached(environment, f"ssm-documents:{document_type}", lambda: _by_label(
+        make(d) for d in _paginate(client, "list_documents", "DocumentIdentifiers",
+                                   Filters=[{"Key": "DocumentType", "Values": [document_type]}])))
+
+
+def ssm_automation_documents(environment):
+    prefix = f"arn:aws:ssm:{environment.region}:{environment.account_id or '123456789012'}:automation-definition/"
+    return _ssm_documents(environment, "Automation", lambda d: Resource(f"{prefix}{d['Name']}:$DEFAULT", d["Name"]))
+
+
+def ssm_command_documents(environment):
+    prefix = f"arn:aws:ssm:{environment.region}:{environment.account_id or '123456789012'}:document/"
+    return _ssm_documents(environment, "Command", lambda d: Resource(prefix + d["Name"], d["Name"]))
+
+
+def ssm_opsitem(environment):
+    """OpsItems have one target ARN per account and Region."""
+    account = environment.account_id or "123456789012"
+    return [Resource(f"arn:aws:ssm:{environment.region}:{account}:opsitem", "OpsCenter (create an OpsItem)")], ""
+
+
+def incident_response_plans(environment):
+    return _listed(environment, "ssm-incidents", "incident-response-plans", "list_response_plans",
+                   "responsePlanSummaries", lambda p: Resource(p["arn"], p.get("displayName") or p["name"]))
+
+
+def appsync_apis(environment):
+    client = _client(environment, "appsync")
+    return _cached(environment, "appsync-apis", lambda: _by_label(
+        Resource(f"arn:aws:appsync:{environment.region}:{a['arn'].split(':')[4]}:endpoints/graphql-api/{a['apiId']}",
+                 a["name"]) for a in _paginate(client, "list_graphql_apis", "graphqlApis")))
 
 
 def log_groups(environment):
@@ -149,9 +255,17 @@ def roles_trusting(environment, principal: str):
         Resource(r["Arn"], r["RoleName"]) for r in _paginate(client, "list_roles", "Roles") if _trusts(r, principal)))
 
 
+# The rule flow's target types (rules.forms.targets.TARGET_TYPES) that can be listed, and how. The picker
+# lists only the chosen type. API Gateway is not listed: its ARN names a stage, method and path.
 TARGET_LISTINGS = {
     "lambda": lambda_functions, "sns": sns_topics, "sqs": sqs_queues, "states": state_machines,
     "events": event_buses, "kinesis": kinesis_streams, "logs": log_groups,
+    "api_destination": api_destinations, "batch": batch_job_queues,
+    "codebuild": lambda environment: codebuild_projects(environment),
+    "codepipeline": codepipeline_pipelines, "ecs": lambda environment: ecs_clusters(environment),
+    "firehose": firehose_streams, "inspector": inspector_templates, "redshift": redshift_targets,
+    "sagemaker": sagemaker_pipelines, "ssm_automation": ssm_automation_documents, "ssm_opsitem": ssm_opsitem,
+    "ssm_run_command": ssm_command_documents, "incidents": incident_response_plans, "appsync": appsync_apis,
 }
 
 

@@ -14,7 +14,7 @@ from .spec import canonical_rule_spec, validate_rule_spec
 
 
 def validate(spec: dict[str, Any], *, environment) -> dict[str, list[str]]:
-    return validate_rule_spec(spec, region=environment.region)
+    return validate_rule_spec(spec, region=environment.region, pattern_max=environment.pattern_size_max)
 
 
 def object_name(spec: dict[str, Any]) -> str:

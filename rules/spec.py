@@ -25,9 +25,15 @@ PATTERN_SIZE_DEFAULT = 2048  # the default quota "Event pattern size" (adjustabl
 RULE_FIELDS = ("Name", "EventBusName", "Description", "State", "EventPattern", "ScheduleExpression", "RoleArn")
 NAME_CHARS = "letters, digits, '.', '-' and '_'"
 ARN_RE = re.compile(r"^arn:aws[a-z-]*:(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):(?P<account>\d{12})?:(?P<resource>.+)$")
-# Target types whose invocation needs an execution role (the others use resource policies).
+# Target types whose invocation needs an execution role, by the ARN's service (Lambda, SNS, SQS, API
+# Gateway and CloudWatch Logs targets can be reached through their resource policies instead).
 ROLE_REQUIRED = {"states": "Step Functions state machine", "kinesis": "Kinesis stream",
-                 "events": "event bus", "ecs": "ECS task"}
+                 "events": "event bus", "ecs": "ECS task", "batch": "Batch job queue",
+                 "codebuild": "CodeBuild project", "codepipeline": "CodePipeline pipeline",
+                 "firehose": "Firehose stream", "inspector": "Inspector assessment template",
+                 "redshift": "Redshift cluster", "redshift-serverless": "Redshift Serverless workgroup",
+                 "sagemaker": "SageMaker pipeline", "ssm": "Systems Manager", "ssm-incidents":
+                 "Incident Manager response plan", "appsync": "AppSync API"}
 
 
 def canonical_pattern(pattern: str | dict) -> str:
@@ -88,9 +94,103 @@ def _add(errors: dict[str, list[str]], key: str, messages: list[str]) -> None:
         errors.setdefault(key, []).extend(messages)
 
 
+def role_label(parsed: dict[str, str]) -> str:
+    """How the console names a target that needs a role, from its parsed ARN."""
+    resource = parsed.get("resource", "")
+    if parsed.get("service") == "events":
+        if resource.startswith("api-destination/"):
+            return "API destination"
+        if resource.startswith("target/"):
+            return "EC2 built-in action"
+    return ROLE_REQUIRED.get(parsed.get("service", ""), parsed.get("service", ""))
+
+
+def _compiled_or_none(pattern: str):
+    try:
+        return re.compile(pattern if pattern.startswith("^") else f"^(?:{pattern})$")
+    except re.error:  # a Java-only class such as \\p{L}: AWS checks it, we cannot here
+        return None
+
+
+def model_errors(value: Any, shape_obj, path: str = "") -> list[tuple[str, str]]:
+    """Every rule of botocore's model that `value` breaks, as (member path, message): unknown members,
+    required members, types, lengths, ranges, enums and (where Python can read it) patterns."""
+    found: list[tuple[str, str]] = []
+    label = path or shape_obj.name
+    kind = shape_obj.type_name
+    meta = shape_obj.metadata
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return [(path, f"{label} must be an object.")]
+        for name in shape_obj.required_members:
+            if value.get(name) in (None, ""):
+                found.append((f"{path}.{name}".lstrip("."), f"{name} is required."))
+        for name, item in value.items():
+            if name not in shape_obj.members:
+                found.append((f"{path}.{name}".lstrip("."), f"{name} is not a member of {shape_obj.name}."))
+            elif item is not None:
+                found += model_errors(item, shape_obj.members[name], f"{path}.{name}".lstrip("."))
+        return found
+    if kind == "list":
+        if not isinstance(value, list):
+            return [(path, f"{label} must be a list.")]
+        if "min" in meta and len(value) < meta["min"]:
+            found.append((path, f"{label} needs at least {meta['min']} item(s)."))
+        if "max" in meta and len(value) > meta["max"]:
+            found.append((path, f"{label} can have at most {meta['max']} items (it has {len(value)})."))
+        for item in value:
+            found += model_errors(item, shape_obj.member, path)
+        return found
+    if kind == "map":
+        if not isinstance(value, dict):
+            return [(path, f"{label} must be an object.")]
+        if "max" in meta and len(value) > meta["max"]:
+            found.append((path, f"{label} can have at most {meta['max']} entries (it has {len(value)})."))
+        for key, item in value.items():
+            found += model_errors(key, shape_obj.key, path) + model_errors(item, shape_obj.value, path)
+        return found
+    if kind in ("integer", "long"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return [(path, f"{label} must be a whole number.")]
+        low, high = meta.get("min"), meta.get("max")
+        if low is not None and value < low or high is not None and value > high:
+            bounds = f"between {low} and {high}" if high is not None and low is not None else (
+                f"at least {low}" if low is not None else f"at most {high}")
+            found.append((path, f"{label} must be {bounds}."))
+        return found
+    if kind == "boolean":
+        return [] if isinstance(value, bool) else [(path, f"{label} must be true or false.")]
+    if kind == "string":
+        if not isinstance(value, str):
+            return [(path, f"{label} must be text.")]
+        if "min" in meta and len(value) < meta["min"]:
+            found.append((path, f"{label} must be at least {meta['min']} characters."))
+        if "max" in meta and len(value) > meta["max"]:
+            found.append((path, f"{label} must be at most {meta['max']} characters (it has {len(value)})."))
+        enum = getattr(shape_obj, "enum", None)
+        if enum and value not in enum:
+            found.append((path, f"{label} must be one of {', '.join(enum)}."))
+        compiled = _compiled_or_none(meta["pattern"]) if "pattern" in meta else None
+        if compiled is not None and value and not compiled.match(value):
+            found.append((path, f"{label} is not in the form AWS accepts."))
+    return found
+
+
+def target_model_errors(target: dict[str, Any]) -> list[tuple[str, str]]:
+    """`model_errors` of one PutTargets entry against botocore's events `Target` shape."""
+    from changes.constraints import _model
+
+    return model_errors(target, _model("events").shape_for("Target"))
+
+
 def _validate_target(target: dict[str, Any], key: str, *, region: str | None, errors: dict[str, list[str]]) -> None:
     _add(errors, f"{key}.Id", check_string(target.get("Id"), shape("events", "TargetId"), label="Target Id",
                                            allowed=NAME_CHARS))
+    covered = ("Id", "Arn", "RoleArn", "Input", "InputPath", "InputTransformer", "RetryPolicy", "DeadLetterConfig",
+               "SqsParameters", "KinesisParameters")
+    for path, message in target_model_errors(target):
+        if path.split(".")[0] not in covered:  # those have their own checks, with the console's words
+            _add(errors, f"{key}.{path}", [message])
     arn = target.get("Arn") or ""
     arn_errors = check_string(arn, member("events", "Target", "Arn"), label="Target ARN")
     parsed = parse_arn(arn)
@@ -100,10 +200,14 @@ def _validate_target(target: dict[str, Any], key: str, *, region: str | None, er
     service = parsed["service"] if parsed else ""
     if target.get("RoleArn"):
         _add(errors, f"{key}.RoleArn", check_string(target["RoleArn"], shape("events", "RoleArn"), label="Role ARN"))
-        if not (parse_arn(target["RoleArn"]) or {}).get("resource", "").startswith("role/"):
+        role = parse_arn(target["RoleArn"]) or {}
+        if role.get("service") == "iam" and role.get("resource", "").startswith("user/"):
+            _add(errors, f"{key}.RoleArn", ["That is an IAM user, not a role: EventBridge can only assume a role "
+                                            "(arn:aws:iam::<account>:role/…)."])
+        elif not role.get("resource", "").startswith("role/"):
             _add(errors, f"{key}.RoleArn", ["Execution role must be an IAM role ARN (arn:aws:iam::<account>:role/…)."])
     elif service in ROLE_REQUIRED:
-        _add(errors, f"{key}.RoleArn", [f"A {ROLE_REQUIRED[service]} target needs an execution role."])
+        _add(errors, f"{key}.RoleArn", [f"A {role_label(parsed)} target needs an execution role."])
     inputs = [name for name in ("Input", "InputPath", "InputTransformer") if target.get(name)]
     if len(inputs) > 1:
         _add(errors, f"{key}.Input", [f"Choose one way to configure the target input, not {' and '.join(inputs)}."])
@@ -151,6 +255,9 @@ def _validate_target(target: dict[str, Any], key: str, *, region: str | None, er
         _add(errors, f"{key}.KinesisParameters.PartitionKeyPath",
              check_string(path, member("events", "KinesisParameters", "PartitionKeyPath"), label="Partition key path",
                           required=False))
+
+
+validate_target = _validate_target  # one entry's checks, for the target step's form
 
 
 def validate_rule_spec(spec: dict[str, Any], *, region: str | None = None,
@@ -203,7 +310,7 @@ def validate_rule_spec(spec: dict[str, Any], *, region: str | None = None,
 
     tags = spec.get("Tags") or []
     if len(tags) > TAGS_PER_RESOURCE:
-        _add(errors, "Tags", [f"At most {TAGS_PER_RESOURCE} tags per rule."])
+        _add(errors, "Tags", [f"A rule can have at most {TAGS_PER_RESOURCE} tags."])
     keys: set[str] = set()
     for index, tag in enumerate(tags):
         key = tag.get("Key") or ""

@@ -17,7 +17,7 @@ from changes.wizard import REVIEW, DraftWizardView, Step, querydict
 from . import catalog
 from .forms import (
     ALL_EVENTS_PATTERN, ANY, CONSTANT, DLQ_NONE, DLQ_OTHER, DLQ_THIS, MATCHED, PART, SPECIFIC, TARGET_SERVICES,
-    TRANSFORMER, EventPatternForm, RuleDetailForm, RuleScheduleForm, TagFormSet, TargetFormSet, seconds_to_hhmm,
+    TRANSFORMER, CLOUDTRAIL_STATE, EventPatternForm, kind_of_arn, rule_state, RuleDetailForm, RuleScheduleForm, TagFormSet, TargetFormSet, seconds_to_hhmm,
     target_entry,
 )
 from .spec import canonical_pattern, parse_arn
@@ -49,7 +49,7 @@ def build_spec(cleaned: dict[str, Any], *, change) -> dict[str, Any]:
     rule: dict[str, Any] = dict(base.get("Rule") or {})
     if detail:
         rule.update(Name=detail["name"], EventBusName=detail["event_bus"], Description=detail.get("description", ""),
-                    State="ENABLED" if detail.get("enabled") else "DISABLED")
+                    State=rule_state(detail))
     schedule_type = rule_type_of(change) == RuleDetailForm.SCHEDULE
     if schedule_type:
         rule.pop("EventPattern", None)
@@ -127,12 +127,83 @@ def _schedule_raw(expression: str) -> dict[str, list[str]]:
     return {f"{p}schedule_kind": ["cron"], **{f"{p}{name}": [value] for name, value in zip(names, parsed.fields)}}
 
 
+def _parameters_raw(p: str, target: dict[str, Any]) -> dict[str, list[str]]:
+    """The type-specific fields (ECS, Batch, Run Command, HTTP, Redshift, SageMaker, AppSync) of one entry."""
+    raw: dict[str, list[str]] = {}
+    ecs = target.get("EcsParameters") or {}
+    if ecs:
+        vpc = (ecs.get("NetworkConfiguration") or {}).get("awsvpcConfiguration") or {}
+        raw.update({
+            f"{p}ecs_task_definition": [ecs.get("TaskDefinitionArn", "")],
+            f"{p}ecs_task_count": [str(ecs["TaskCount"])] if "TaskCount" in ecs else [""],
+            f"{p}ecs_launch_type": [ecs.get("LaunchType", "")],
+            f"{p}ecs_capacity_providers": ["\n".join(
+                ":".join(str(x) for x in (i.get("capacityProvider", ""), i.get("weight", ""), i.get("base", ""))
+                         ).rstrip(":") for i in ecs.get("CapacityProviderStrategy") or [])],
+            f"{p}ecs_subnets": ["\n".join(vpc.get("Subnets") or [])],
+            f"{p}ecs_security_groups": ["\n".join(vpc.get("SecurityGroups") or [])],
+            f"{p}ecs_assign_public_ip": [vpc.get("AssignPublicIp", "")],
+            f"{p}ecs_platform_version": [ecs.get("PlatformVersion", "")], f"{p}ecs_group": [ecs.get("Group", "")],
+            f"{p}ecs_placement_constraints": ["\n".join(
+                ":".join(v for v in (c.get("type", ""), c.get("expression", "")) if v)
+                for c in ecs.get("PlacementConstraints") or [])],
+            f"{p}ecs_placement_strategy": ["\n".join(
+                ":".join(v for v in (c.get("type", ""), c.get("field", "")) if v)
+                for c in ecs.get("PlacementStrategy") or [])],
+            f"{p}ecs_tags": ["\n".join(f"{t['Key']}={t.get('Value', '')}" for t in ecs.get("Tags") or [])],
+            f"{p}ecs_propagate_tags": [ecs.get("PropagateTags", "")],
+            f"{p}ecs_reference_id": [ecs.get("ReferenceId", "")],
+        })
+        if ecs.get("EnableECSManagedTags"):
+            raw[f"{p}ecs_managed_tags"] = ["on"]
+        if ecs.get("EnableExecuteCommand"):
+            raw[f"{p}ecs_execute_command"] = ["on"]
+    batch = target.get("BatchParameters") or {}
+    if batch:
+        raw.update({f"{p}batch_job_definition": [batch.get("JobDefinition", "")],
+                    f"{p}batch_job_name": [batch.get("JobName", "")]})
+        if (batch.get("ArrayProperties") or {}).get("Size") is not None:
+            raw[f"{p}batch_array_size"] = [str(batch["ArrayProperties"]["Size"])]
+        if (batch.get("RetryStrategy") or {}).get("Attempts") is not None:
+            raw[f"{p}batch_attempts"] = [str(batch["RetryStrategy"]["Attempts"])]
+    run = (target.get("RunCommandParameters") or {}).get("RunCommandTargets") or []
+    if run:
+        raw[f"{p}run_command_targets"] = ["\n".join(f"{t['Key']}={','.join(t.get('Values') or [])}" for t in run)]
+    http = target.get("HttpParameters") or {}
+    if http:
+        raw.update({f"{p}http_path_parameters": ["\n".join(http.get("PathParameterValues") or [])],
+                    f"{p}http_headers": ["\n".join(f"{k}={v}" for k, v in (http.get("HeaderParameters") or {}).items())],
+                    f"{p}http_query": ["\n".join(f"{k}={v}" for k, v in
+                                                  (http.get("QueryStringParameters") or {}).items())]})
+    redshift = target.get("RedshiftDataParameters") or {}
+    if redshift:
+        sql = "\n---\n".join(redshift.get("Sqls") or []) or redshift.get("Sql", "")
+        raw.update({f"{p}redshift_database": [redshift.get("Database", "")], f"{p}redshift_sql": [sql],
+                    f"{p}redshift_db_user": [redshift.get("DbUser", "")],
+                    f"{p}redshift_secret_arn": [redshift.get("SecretManagerArn", "")],
+                    f"{p}redshift_statement_name": [redshift.get("StatementName", "")]})
+        if redshift.get("WithEvent"):
+            raw[f"{p}redshift_with_event"] = ["on"]
+    pipeline = (target.get("SageMakerPipelineParameters") or {}).get("PipelineParameterList") or []
+    if pipeline:
+        raw[f"{p}sagemaker_parameters"] = ["\n".join(f"{i['Name']}={i.get('Value', '')}" for i in pipeline)]
+    if (target.get("AppSyncParameters") or {}).get("GraphQLOperation"):
+        raw[f"{p}appsync_operation"] = [target["AppSyncParameters"]["GraphQLOperation"]]
+    return raw
+
+
 def _target_raw(index: int, target: dict[str, Any], *, environment) -> dict[str, list[str]]:
     p = f"{TARGETS}-{index}-"
     arn = target.get("Arn", "")
-    service = (parse_arn(arn) or {}).get("service", "")
-    kind = next((k for k, s in TARGET_SERVICES.items() if s == service), "other")
+    kind = kind_of_arn(arn)
     raw = {f"{p}target_type": [kind], f"{p}resource": [arn], f"{p}target_id": [target.get("Id", "")]}
+    if kind == "ec2":
+        raw.update({f"{p}resource": [""], f"{p}arn": [arn], f"{p}ec2_action": [arn.rsplit("/", 1)[-1]]})
+        try:
+            raw[f"{p}ec2_resource_id"] = [str(json.loads(target.get("Input") or '""'))]
+        except ValueError:
+            raw[f"{p}ec2_resource_id"] = [target.get("Input") or ""]
+    raw.update(_parameters_raw(p, target))
     if target.get("RoleArn"):
         raw[f"{p}role"] = [target["RoleArn"]]
     if "InputPath" in target:
@@ -172,6 +243,8 @@ def wizard_from_spec(spec: dict[str, Any], *, environment, name: str | None = No
               f"{DETAIL}-rule_type": ["schedule" if rule.get("ScheduleExpression") else "pattern"]}
     if rule.get("State", "ENABLED") != "DISABLED":
         detail[f"{DETAIL}-enabled"] = ["on"]
+    if rule.get("State") == CLOUDTRAIL_STATE:
+        detail[f"{DETAIL}-cloudtrail_management_events"] = ["on"]
     wizard: dict[str, dict] = {DETAIL: detail}
     if rule.get("ScheduleExpression"):
         wizard[SCHEDULE] = _schedule_raw(rule["ScheduleExpression"])
@@ -188,6 +261,29 @@ def wizard_from_spec(spec: dict[str, Any], *, environment, name: str | None = No
         raw.update({f"{TAGS}-{index}-key": [tag["Key"]], f"{TAGS}-{index}-value": [tag.get("Value", "")]})
     wizard[TAGS] = raw
     return wizard
+
+
+CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
+
+
+def cloudtrail_state_warning(spec: dict[str, Any] | None) -> str:
+    """The console's caution when a pattern for "AWS API Call via CloudTrail" events is used with plain ENABLED."""
+    rule = (spec or {}).get("Rule") or {}
+    if rule.get("State", "ENABLED") != "ENABLED" or not rule.get("EventPattern"):
+        return ""
+    try:
+        pattern = json.loads(rule["EventPattern"])
+    except (TypeError, ValueError):
+        return ""
+    detail_types = pattern.get("detail-type") if isinstance(pattern, dict) else None
+    if isinstance(detail_types, str):
+        detail_types = [detail_types]
+    if not isinstance(detail_types, list) or CLOUDTRAIL_DETAIL_TYPE not in detail_types:
+        return ""
+    return (f"This pattern matches \"{CLOUDTRAIL_DETAIL_TYPE}\" events, but the rule's state is ENABLED: such a "
+            f"rule does not receive the management events CloudTrail delivers (read-only calls, for example). To "
+            f"receive them all, choose \"Also match AWS management events delivered by CloudTrail\" in Define rule "
+            f"detail ({CLOUDTRAIL_STATE}).")
 
 
 class RuleWizardView(DraftWizardView):
@@ -233,4 +329,7 @@ class RuleWizardView(DraftWizardView):
 
     def render_step(self, form, **extra):
         warning = getattr(self, "switch_warning", "")
-        return super().render_step(form, switch_warning=warning, **extra)
+        state_warning = cloudtrail_state_warning(self.change.spec)
+        if self.step.slug == PATTERN and state_warning:
+            warning = f"{warning} {state_warning}".strip()
+        return super().render_step(form, switch_warning=warning, state_warning=state_warning, **extra)

@@ -7,17 +7,17 @@ errors at the field where they were typed. One module per step, as schedules/for
     → targets (Select target(s)) → tags (Configure tags)
 """
 from .common import ANY, SPECIFIC
-from .detail import RuleDetailForm
+from .detail import CLOUDTRAIL_STATE, RuleDetailForm, rule_state
 from .pattern import ALL_EVENTS_PATTERN, EventPatternForm
 from .schedule import RuleScheduleForm
 from .tags import TagForm, TagFormSet
 from .targets import (
     CONSTANT, DLQ_NONE, DLQ_OTHER, DLQ_THIS, MATCHED, PART, TARGET_SERVICES, TARGET_TYPES, TRANSFORMER, TargetForm,
-    TargetFormSet, hhmm_to_seconds, seconds_to_hhmm, target_entry,
+    TargetFormSet, hhmm_to_seconds, kind_of_arn, seconds_to_hhmm, target_entry,
 )
 
 __all__ = [
     "ALL_EVENTS_PATTERN", "ANY", "SPECIFIC", "CONSTANT", "DLQ_NONE", "DLQ_OTHER", "DLQ_THIS", "MATCHED", "PART",
     "TARGET_SERVICES", "TARGET_TYPES", "TRANSFORMER", "RuleDetailForm", "EventPatternForm", "RuleScheduleForm",
-    "TargetForm", "TargetFormSet", "TagForm", "TagFormSet", "hhmm_to_seconds", "seconds_to_hhmm", "target_entry",
+    "TargetForm", "TargetFormSet", "CLOUDTRAIL_STATE", "rule_state", "TagForm", "TagFormSet", "hhmm_to_seconds", "seconds_to_hhmm", "target_entry", "kind_of_arn",
 ]

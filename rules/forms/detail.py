@@ -14,6 +14,16 @@ from ..spec import NAME_CHARS
 from .common import checked
 
 
+CLOUDTRAIL_STATE = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+
+
+def rule_state(cleaned: dict) -> str:
+    """PutRule's State from the detail step: ENABLED, DISABLED or ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS."""
+    if not cleaned.get("enabled"):
+        return "DISABLED"
+    return CLOUDTRAIL_STATE if cleaned.get("cloudtrail_management_events") else "ENABLED"
+
+
 class RuleDetailForm(EnvironmentStepMixin, forms.Form):
     PATTERN, SCHEDULE = "pattern", "schedule"
 
@@ -25,6 +35,11 @@ class RuleDetailForm(EnvironmentStepMixin, forms.Form):
                                   widget=forms.Textarea(attrs={"rows": 2}))
     event_bus = forms.ChoiceField(label="Event bus", help_text="Select the event bus this rule applies to.")
     enabled = forms.BooleanField(label="Enable the rule on the selected event bus", required=False, initial=True)
+    cloudtrail_management_events = forms.BooleanField(
+        label="Also match AWS management events delivered by CloudTrail", required=False,
+        help_text="State ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS. With plain ENABLED, a rule does not receive "
+                  "the management events CloudTrail delivers (\"AWS API Call via CloudTrail\" read-only calls, "
+                  "for example).")
     rule_type = forms.ChoiceField(label="Rule type", widget=forms.RadioSelect, initial=PATTERN, choices=[
         (PATTERN, "Rule with an event pattern — a rule that runs when an event matches the defined event pattern"),
         (SCHEDULE, "Schedule — a rule that runs on a schedule (UTC). For time zones and one-time runs, "
@@ -49,6 +64,8 @@ class RuleDetailForm(EnvironmentStepMixin, forms.Form):
             choices.append((current, current))  # keep what was chosen even if AWS no longer lists it
         self.fields["event_bus"].choices = choices
         self.fields["event_bus"].initial = "default"
+        if CLOUDTRAIL_STATE not in shape("events", "RuleState").get("enum", []):
+            del self.fields["cloudtrail_management_events"]  # not offered by this botocore's API model
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -69,6 +86,9 @@ class RuleDetailForm(EnvironmentStepMixin, forms.Form):
         cleaned = super().clean()
         change = self.wizard.change
         environment, bus, name = cleaned.get("environment"), cleaned.get("event_bus"), cleaned.get("name")
+        if cleaned.get("cloudtrail_management_events") and not cleaned.get("enabled"):
+            self.add_error("cloudtrail_management_events", "Only an enabled rule can receive CloudTrail management "
+                                                           "events: tick Enable too, or untick this.")
         if cleaned.get("rule_type") == self.SCHEDULE and bus and bus != "default":
             self.add_error("rule_type", "Scheduled rules can only be created on the default event bus.")
         if not change.rule_id and environment and bus and name and "name" not in self.errors:

@@ -12,6 +12,7 @@ from core import safejson
 
 from .. import catalog
 from ..sandbox import EVENT_LIMIT_WORDS, EVENT_MAX_CHARS
+from ..spec import PATTERN_SIZE_DEFAULT
 from .common import ANY, SPECIFIC
 
 ALL_EVENTS_PATTERN = {"source": [{"prefix": ""}]}  # what the console's "All events" creates
@@ -19,6 +20,11 @@ ALL_EVENTS_PATTERN = {"source": [{"prefix": ""}]}  # what the console's "All eve
 
 def _lines(text: str) -> list[str]:
     return [v.strip() for v in re.split(r"[\n,]", text or "") if v.strip()]
+
+
+def pattern_limit(environment) -> int:
+    """The environment's "Event pattern size" quota (2,048 unless raised)."""
+    return getattr(environment, "pattern_size_max", None) or PATTERN_SIZE_DEFAULT
 
 
 class EventPatternForm(WizardFormMixin, forms.Form):
@@ -140,14 +146,19 @@ class EventPatternForm(WizardFormMixin, forms.Form):
                 self.add_error("pattern_json", "Enter an event pattern (JSON).")
             else:
                 try:
-                    pattern = patterns.validate(text)
+                    pattern = patterns.validate(text, max_size=patterns.API_MAX_SIZE)  # the quota: below
                 except patterns.PatternError as exc:
                     self.add_error("pattern_json", str(exc))
         if pattern is not None:
-            try:
-                patterns.validate(pattern)
+            limit = pattern_limit(self.environment)
+            try:  # measured as sent (minified JSON), against this environment's quota
+                patterns.validate(pattern, max_size=limit)
             except patterns.PatternError as exc:
-                self.add_error("pattern_json" if method == self.METHOD_JSON else None, str(exc))
+                message = str(exc)
+                if "the limit is" in message:
+                    message += (f" (the \"Event pattern size\" quota of {getattr(self.environment, 'name', 'this')}; "
+                                "if AWS has raised it, set the new quota on the environment)")
+                self.add_error("pattern_json" if method == self.METHOD_JSON else None, message)
         cleaned["pattern"] = pattern
         cleaned["sample"] = self.sample(cleaned)
         return cleaned

@@ -7,6 +7,7 @@ from django.forms import formset_factory
 from changes.constraints import check_string, shape
 from changes.wizard_forms import WizardFormMixin, WizardFormSet
 
+from ..spec import TAGS_PER_RESOURCE
 from .common import checked, refuse_repeats
 
 
@@ -27,11 +28,14 @@ class TagForm(WizardFormMixin, forms.Form):
 
 
 class BaseTagFormSet(WizardFormSet):
+    # AWS's words for the quota (TagResource/PutRule refuse a 51st tag), not Django's "at most 50 forms".
+    default_error_messages = {"too_many_forms": f"A rule can have at most {TAGS_PER_RESOURCE} tags."}
+
     def clean(self):
         super().clean()
         refuse_repeats([f.cleaned_data.get("key") for f in self.forms
                         if f not in self.deleted_forms and getattr(f, "cleaned_data", None)], "Tag keys")
 
 
-TagFormSet = formset_factory(TagForm, formset=BaseTagFormSet, extra=0, max_num=50, validate_max=True,
+TagFormSet = formset_factory(TagForm, formset=BaseTagFormSet, extra=0, max_num=TAGS_PER_RESOURCE, validate_max=True,
                              absolute_max=100, can_delete=True)

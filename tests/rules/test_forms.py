@@ -122,17 +122,16 @@ def test_target_fields_are_checked(operator, draft, environment, demo_resources,
 
 
 def test_a_step_function_target_needs_a_role_and_a_dlq_must_be_standard(operator, draft, environment):
+    """Both are refused at the target step, where they are typed (they used to wait for Review)."""
     _to_targets(operator, draft, environment)
     machine = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
     fifo = "arn:aws:sqs:us-east-1:123456789012:q.fifo"
-    flow.post(operator, draft, "targets", flow.targets(flow.target(0, "", kind="states", arn=machine, dlq_mode="other",
-                                                                   dlq_arn=fifo)))
-    flow.post(operator, draft, "tags", flow.tags())
-    response = operator.post(flow.step_url(draft, "review"), {"_go": "submit"})
+    response = flow.post(operator, draft, "targets", flow.targets(flow.target(
+        0, "", kind="states", arn=machine, dlq_mode="other", dlq_arn=fifo)))
     assert response.status_code == 200
-    errors = response.context["spec_errors"]
-    assert errors["Targets[0].RoleArn"] == ["A Step Functions state machine target needs an execution role."]
-    assert errors["Targets[0].DeadLetterConfig.Arn"] == ["The dead-letter queue must be a standard queue, not FIFO."]
+    errors = response.context["form"].forms[0].errors
+    assert errors["role"] == ["A Step Functions state machine target needs an execution role."]
+    assert errors["dlq_arn"] == ["The dead-letter queue must be a standard queue, not FIFO."]
 
 
 def test_tags_are_checked(operator, draft, environment, demo_resources):
