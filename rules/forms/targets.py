@@ -231,7 +231,8 @@ class TargetForm(WizardFormMixin, forms.Form):
         if listing is not None:
             found, error = listing(environment)
             if error:
-                self.listing_errors.append(f"{label}: the list could not be read ({error}). Enter the ARN below.")
+                self.listing_errors.append(f"{label}s could not be listed: {error}" +
+                                           ("" if "ARN" in error else " Enter the ARN below."))
         self.fields["resource"].choices = [("", f"Choose: {label} (or enter an ARN below)")] + [
             (r.arn, r.label) for r in found]
         self.fields["resource"].help_text = f"Listed from this environment. ARN form: {ARN_FORMS[self.chosen_type][2]}" \

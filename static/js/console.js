@@ -86,6 +86,8 @@
       var ids = (marker.dataset.refreshOn || "").split(" ");
       var names = (marker.dataset.refreshOnName || "").split(" ");
       if (!((field.id && ids.indexOf(field.id) >= 0) || (field.name && names.indexOf(field.name) >= 0))) return;
+      // data-refresh-unless="value": no refresh when the field is set back to what the page was shown with.
+      if (marker.dataset.refreshUnless !== undefined && marker.dataset.refreshUnless === field.value) return;
       if (marker.tagName === "BUTTON") { marker.click(); return; }
       var form = marker.closest("form");
       if (!form) return;
