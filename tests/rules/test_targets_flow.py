@@ -136,3 +136,29 @@ def test_each_target_type_reaches_a_valid_spec(client_for, environment, kind, fi
     response = client.post(flow.step_url(again, "targets"), {**filled, "_go": "next"})
     assert response.status_code == 302, response.context["form"].forms[0].errors
     assert ChangeRequest.objects.get(pk=again).spec["Targets"] == spec["Targets"]
+
+
+def test_parameters_reach_aws_as_typed(client_for, environment, apply_inline):
+    """Five typed targets with their parameters, applied, and read back from moto over HTTP with boto3.
+
+    Moto stores the entries as PutTargets sent them; it does not run ECS tasks, Batch jobs, Redshift
+    queries or SageMaker pipelines, so delivery itself cannot be shown here.
+    """
+    from changes.choices import ChangeState
+    from environments import aws
+
+    picked = [CASES[i] for i in (2, 7, 12, 14, 18)]  # Batch, ECS, Redshift, SageMaker, Run Command
+    client = client_for("operator")
+    draft = flow.start(client, environment)
+    flow.post(client, draft, "detail", flow.detail(environment, name="typed-targets"))
+    flow.post(client, draft, "pattern", flow.worked_example_pattern_form())
+    response = flow.post(client, draft, "targets", flow.targets(
+        *(flow.target(i, "", kind=kind, **fields) for i, (kind, fields, _expected) in enumerate(picked))))
+    assert response.status_code == 302, [f.errors for f in response.context["form"].forms]
+    flow.post(client, draft, "tags", flow.tags())
+    assert client.post(flow.step_url(draft, "review"), {"_go": "submit"}).status_code == 302
+    change = ChangeRequest.objects.get(pk=draft)
+    assert change.state == ChangeState.APPLIED, change.last_error
+    stored = aws.client(environment, "events").list_targets_by_rule(Rule="typed-targets")["Targets"]
+    assert sorted(stored, key=lambda t: t["Id"]) == [
+        {"Id": f"Target{i + 1}", **expected} for i, (_kind, _fields, expected) in enumerate(picked)]
