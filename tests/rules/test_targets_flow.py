@@ -162,3 +162,9 @@ def test_parameters_reach_aws_as_typed(client_for, environment, apply_inline):
     stored = aws.client(environment, "events").list_targets_by_rule(Rule="typed-targets")["Targets"]
     assert sorted(stored, key=lambda t: t["Id"]) == [
         {"Id": f"Target{i + 1}", **expected} for i, (_kind, _fields, expected) in enumerate(picked)]
+    # What AWS holds reads back as what was asked for: no drift from the parameters.
+    from changes.choices import SyncStatus
+    from rules.models import Rule
+
+    managed = Rule.objects.get(name="typed-targets")
+    assert managed.sync_status == SyncStatus.IN_SYNC and managed.targets_count == 5
