@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.http import JsonResponse
+
 from awslang import expressions
 from changes.wizard import REVIEW, DraftWizardView, Step
 
@@ -161,6 +163,18 @@ def wizard_from_spec(spec: dict[str, Any], *, environment, name: str | None = No
             SETTINGS: _settings_raw(spec, environment)}
 
 
+def universal_skeleton(service: str, action: str) -> JsonResponse:
+    """GET <target step>?skeleton&service=ec2&action=startInstances: the API's input skeleton and its
+    members, for the All APIs picker to fill an empty input box (404 for an API Scheduler cannot call)."""
+    operation = targets.operation_for(service, action)
+    if operation is None or targets.is_read_only(action):
+        return JsonResponse({"error": f"No API {action!r} that EventBridge Scheduler can call in {service!r}."},
+                            status=404)
+    return JsonResponse({"operation": operation, "skeleton": targets.skeleton(service, action),
+                         "members": [{"name": name, "type": kind, "required": required}
+                                     for name, kind, required in targets.members(service, action)]})
+
+
 class ScheduleWizardView(DraftWizardView):
     kind = "schedule"
     steps = STEPS
@@ -168,6 +182,11 @@ class ScheduleWizardView(DraftWizardView):
 
     def build_spec(self, cleaned):
         return build_spec(cleaned, change=self.change)
+
+    def get(self, request, pk, step):
+        if self.step.slug == TARGET and "skeleton" in request.GET:
+            return universal_skeleton(request.GET.get("service", ""), request.GET.get("action", ""))
+        return super().get(request, pk, step)
 
     def spec_error_step(self, field_path: str) -> str:
         for prefix, step in STEP_OF_PATH.items():

@@ -36,8 +36,7 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
     resource = forms.ChoiceField(label="Resource", required=False)
     resource_arn = forms.CharField(label="Or enter its ARN", required=False, max_length=1600,
                                    help_text="For a resource in another account, or one not listed.")
-    service = forms.ChoiceField(label="AWS service", required=False, choices=[("", "Choose an AWS service")] + [
-        (key, label) for key, (_, label) in targets.UNIVERSAL_SERVICES.items()])
+    service = forms.ChoiceField(label="AWS service", required=False)
     action = forms.ChoiceField(label="API", required=False)
     input = forms.CharField(label="Input", required=False, widget=forms.Textarea(
         attrs={"rows": 6, "class": "font-monospace", "spellcheck": "false"}))
@@ -77,6 +76,8 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
             found, error = resources.ecs_task_definitions(environment)
             listing_choices(self.fields["task_definition"], found, empty="Choose a task definition",
                             data_value=self._value("task_definition"))
+        self.fields["service"].choices = [("", "Choose an AWS service")] + [
+            (found.name, found.label) for found in targets.services().values()]
         service = self._value("service")
         choices = [(action, operation) for action, operation in targets.actions(service)] if service else []
         posted = self._value("action")
@@ -86,6 +87,11 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
         action = self._value("action")
         self.required = targets.required_members(service, action) if service and action else ()
         self.operation = targets.operation_for(service, action) if service and action else ""
+        self.members = targets.members(service, action) if self.operation else ()
+        if (not self.is_bound and self.operation and self._value("target_api") == UNIVERSAL
+                and not (self.initial.get("input") or "").strip()):
+            # Picking an API starts its input from the request's required members (nothing typed is replaced).
+            self.initial["input"] = targets.skeleton(service, action)
         self.instances = []
         if self._value("target_api") == UNIVERSAL and service == "ec2":
             self.instances, _ = resources.ec2_instances(environment)  # a hint for the instance ids to type
