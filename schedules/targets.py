@@ -333,7 +333,7 @@ def _in_words(reason: str, name: str, extra: dict) -> str:
     if reason == "invalid range":
         return f"{where} must be at least {extra['min_allowed']} (it is {extra['param']})."
     if reason == "invalid length":
-        return f"{where} must have at least {extra['min_allowed']} item(s) or character(s) (it has {len(extra['param'])})."
+        return f"{where} must have a length of at least {extra['min_allowed']} (it has {extra['param']})."
     if reason == "invalid enum":
         return f"{where} must be one of {', '.join(extra['valid_values'])}."
     if reason == "more than one input":
@@ -360,7 +360,10 @@ def input_problems(service_name: str, action: str, value: Any) -> list[str]:
     report = ParamValidator().validate(_fold(value, shape), shape)
     problems = []
     for reason, name, extra in getattr(report, "_errors", ()):
-        problems.append(f"Input: {_in_words(reason, name, extra)}")
+        try:
+            problems.append(f"Input: {_in_words(reason, name, extra)}")
+        except (KeyError, TypeError, ValueError):  # a report botocore words differently: its own words
+            problems.append(f"Input: {_where(name)}: {reason}.")
     if report.has_errors() and not problems:  # botocore changed its report: show its own words
         problems.append(f"Input: {report.generate_report()}")
     for path in _placeholders_left(value):
