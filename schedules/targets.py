@@ -50,7 +50,45 @@ TEMPLATED = {t.key: t for t in (
               "StartBuild parameters to override, as JSON."),
     Templated("ecs", "Amazon ECS RunTask", "ECS cluster", "Input - optional", False,
               "Task overrides, as JSON."),
+    Templated("codepipeline", "AWS CodePipeline StartPipelineExecution", "CodePipeline pipeline",
+              "Input - optional", False, "StartPipelineExecution parameters, as JSON."),
+    Templated("firehose", "Amazon Data Firehose PutRecord", "Firehose stream", "Data", False,
+              "The record's data."),
+    Templated("inspector", "Amazon Inspector StartAssessmentRun", "Inspector assessment template",
+              "Input - optional", False, "StartAssessmentRun parameters, as JSON."),
+    Templated("sagemaker", "Amazon SageMaker StartPipelineExecution", "SageMaker pipeline", "Input - optional",
+              False, "StartPipelineExecution parameters, as JSON."),
 )}
+
+# The resource part of each templated target's ARN (after arn:aws:<service>:<region>:<account>:), as
+# the API references write it: what the "Or enter its ARN" box must hold.
+RESOURCE_FORMS = {
+    "lambda": (re.compile(r"function:[a-zA-Z0-9-_]{1,64}(:(\$LATEST|[a-zA-Z0-9-_]{1,128}))?"),
+               "function:<name>[:<version or alias>]"),
+    "sns": (re.compile(r"[a-zA-Z0-9-_]{1,256}(\.fifo)?"), "<topic>"),
+    "sqs": (re.compile(r"[a-zA-Z0-9-_]{1,80}(\.fifo)?"), "<queue>"),
+    "states": (re.compile(r"stateMachine:[^:]+(:[^:]+)?"), "stateMachine:<name>"),
+    "events": (re.compile(r"event-bus/[^:]+"), "event-bus/<name>"),
+    "kinesis": (re.compile(r"stream/[a-zA-Z0-9_.-]{1,128}"), "stream/<name>"),
+    "codebuild": (re.compile(r"project/[A-Za-z0-9][A-Za-z0-9\-_]{1,254}"), "project/<name>"),
+    "ecs": (re.compile(r"cluster/[a-zA-Z0-9_-]{1,255}"), "cluster/<name>"),
+    "codepipeline": (re.compile(r"[A-Za-z0-9.@\-_]{1,100}"), "<pipeline>"),
+    "firehose": (re.compile(r"deliverystream/[a-zA-Z0-9_.-]{1,64}"), "deliverystream/<name>"),
+    "inspector": (re.compile(r"target/[^/]+/template/[^/]+"), "target/<id>/template/<id>"),
+    "sagemaker": (re.compile(r"pipeline/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}"), "pipeline/<name>"),
+}
+
+
+def resource_problem(kind: str, arn: str) -> str:
+    """Why `arn` is not the resource a templated target of `kind` takes ("" when it is)."""
+    found = RESOURCE_FORMS.get(kind)
+    parts = (arn or "").split(":", 5)
+    if found is None or len(parts) < 6:
+        return ""
+    pattern, form = found
+    if pattern.fullmatch(parts[5]) is None:
+        return f"A {TEMPLATED[kind].resource} ARN ends with {form}, after arn:aws:{kind}:<region>:<account>:."
+    return ""
 
 # Universal target: the console's words for the services people schedule most (the ARN's service
 # name → its label); every other service botocore ships is listed under its own full name.

@@ -115,8 +115,13 @@ def _target_raw(spec: dict[str, Any]) -> dict[str, list[str]]:
     if universal:
         raw.update(target_api=UNIVERSAL, service=universal[0], action=universal[1], input=target.get("Input", ""))
     else:
-        raw.update(target_api=TEMPLATED, templated=target_service(arn) or "lambda", resource=arn,
-                   input=target.get("Input", ""))
+        kind = target_service(arn) or "lambda"
+        parts = arn.split(":")
+        if kind == "lambda" and len(parts) == 8:  # function:<name>:<version or alias>
+            arn, raw["qualifier"] = ":".join(parts[:7]), parts[7]
+        raw.update(target_api=TEMPLATED, templated=kind, resource=arn, input=target.get("Input", ""))
+        pipeline = (target.get("SageMakerPipelineParameters") or {}).get("PipelineParameterList") or []
+        raw["pipeline_parameters"] = "\n".join(f"{p.get('Name', '')}={p.get('Value', '')}" for p in pipeline)
         raw["message_group_id"] = (target.get("SqsParameters") or {}).get("MessageGroupId", "")
         events = target.get("EventBridgeParameters") or {}
         raw.update(detail_type=events.get("DetailType", ""), source=events.get("Source", ""))
@@ -129,6 +134,21 @@ def _target_raw(spec: dict[str, Any]) -> dict[str, list[str]]:
                        security_groups=", ".join(vpc.get("SecurityGroups") or []))
             if vpc.get("AssignPublicIp") == "ENABLED":
                 raw["assign_public_ip"] = "on"
+            raw["capacity_providers"] = "\n".join(
+                ":".join([p.get("capacityProvider", "")] + ([str(p.get("weight", 0))] if "weight" in p or "base" in p
+                                                            else []) + ([str(p["base"])] if "base" in p else []))
+                for p in ecs.get("CapacityProviderStrategy") or [])
+            raw["placement_constraints"] = "\n".join(" ".join(filter(None, (c.get("type", ""), c.get("expression", ""))))
+                                                     for c in ecs.get("PlacementConstraints") or [])
+            raw["placement_strategy"] = "\n".join(" ".join(filter(None, (c.get("type", ""), c.get("field", ""))))
+                                                  for c in ecs.get("PlacementStrategy") or [])
+            raw.update(platform_version=ecs.get("PlatformVersion", ""), task_group=ecs.get("Group", ""),
+                       propagate_tags=ecs.get("PropagateTags", ""), reference_id=ecs.get("ReferenceId", ""),
+                       ecs_tags="\n".join(f"{k}={v}" for tag in ecs.get("Tags") or [] for k, v in tag.items()))
+            if ecs.get("EnableECSManagedTags"):
+                raw["enable_managed_tags"] = "on"
+            if ecs.get("EnableExecuteCommand"):
+                raw["enable_execute_command"] = "on"
     return {f"{TARGET}-{k}": [v] for k, v in raw.items()}
 
 

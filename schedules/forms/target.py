@@ -1,6 +1,7 @@
 """Step 2: Select target — templated targets, or All APIs (the universal target)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -19,12 +20,29 @@ SPEC_FIELDS = {"Target.Input": "input", "Target.SqsParameters.MessageGroupId": "
                "Target.EcsParameters.TaskDefinitionArn": "task_definition",
                "Target.EcsParameters.TaskCount": "task_count", "Target.EcsParameters.LaunchType": "launch_type",
                "Target.EcsParameters.NetworkConfiguration.awsvpcConfiguration.Subnets": "subnets",
-               "Target.EcsParameters.NetworkConfiguration.awsvpcConfiguration.SecurityGroups": "security_groups"}
+               "Target.EcsParameters.NetworkConfiguration.awsvpcConfiguration.SecurityGroups": "security_groups",
+               "Target.EcsParameters.NetworkConfiguration.awsvpcConfiguration.AssignPublicIp": "assign_public_ip",
+               "Target.EcsParameters.CapacityProviderStrategy": "capacity_providers",
+               "Target.EcsParameters.PlacementConstraints": "placement_constraints",
+               "Target.EcsParameters.PlacementStrategy": "placement_strategy",
+               "Target.EcsParameters.PlatformVersion": "platform_version",
+               "Target.EcsParameters.Group": "task_group",
+               "Target.EcsParameters.PropagateTags": "propagate_tags",
+               "Target.EcsParameters.ReferenceId": "reference_id",
+               "Target.EcsParameters.Tags": "ecs_tags",
+               "Target.SageMakerPipelineParameters": "pipeline_parameters"}
 PLACEHOLDER_ROLE = "arn:aws:iam::000000000000:role/chosen-in-settings"  # the role is chosen in Settings
 
 
 def _split(text: str) -> list[str]:
     return [v.strip() for v in (text or "").replace("\n", ",").split(",") if v.strip()]
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+_QUALIFIER = re.compile(r"\$LATEST|[a-zA-Z0-9-_$]{1,128}")
 
 
 class ScheduleTargetForm(WizardFormMixin, forms.Form):
@@ -53,6 +71,37 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
     security_groups = forms.CharField(label="Security groups - optional", required=False, max_length=1000,
                                       help_text="Security group IDs, separated by commas (up to 5).")
     assign_public_ip = forms.BooleanField(label="Auto-assign public IP", required=False)
+    capacity_providers = forms.CharField(
+        label="Capacity provider strategy", required=False, max_length=3000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="With no launch type: one provider a line, as provider[:weight[:base]] (up to 6), "
+                  "e.g. FARGATE_SPOT:2:1.")
+    placement_constraints = forms.CharField(
+        label="Placement constraints - optional", required=False, max_length=25000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One a line (up to 10): distinctInstance, or memberOf followed by its expression, e.g. "
+                  "memberOf attribute:ecs.instance-type =~ t3.*")
+    placement_strategy = forms.CharField(
+        label="Placement strategy - optional", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One a line (up to 5): random, spread <field> or binpack <field>, e.g. spread "
+                  "attribute:ecs.availability-zone")
+    platform_version = forms.CharField(label="Platform version - optional", required=False, max_length=100,
+                                       help_text="For FARGATE, e.g. LATEST or 1.4.0.")
+    task_group = forms.CharField(label="Task group - optional", required=False, max_length=300)
+    enable_managed_tags = forms.BooleanField(label="Turn on Amazon ECS managed tags", required=False)
+    enable_execute_command = forms.BooleanField(label="Turn on ECS Exec (execute command)", required=False)
+    propagate_tags = forms.ChoiceField(label="Propagate tags", required=False, choices=[
+        ("", "Do not propagate"), ("TASK_DEFINITION", "From the task definition")])
+    reference_id = forms.CharField(label="Reference ID - optional", required=False, max_length=1100)
+    ecs_tags = forms.CharField(label="Task tags - optional", required=False, max_length=30000,
+                               widget=forms.Textarea(attrs={"rows": 2}),
+                               help_text="One key=value a line (up to 50).")
+    qualifier = forms.CharField(label="Version or alias - optional", required=False, max_length=200,
+                                help_text="Invoke a published version (e.g. 3) or an alias (e.g. live) instead of "
+                                          "$LATEST.")
+    pipeline_parameters = forms.CharField(
+        label="Pipeline parameters - optional", required=False, max_length=300000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One name=value a line (up to 200), passed to StartPipelineExecution.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -131,7 +180,8 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
         if kind is None:
             self.add_error("templated", "Choose the templated target.")
             return None
-        arn = (cleaned.get("resource_arn") or "").strip() or cleaned.get("resource") or ""
+        typed = (cleaned.get("resource_arn") or "").strip()
+        arn = typed or cleaned.get("resource") or ""
         if not arn:
             self.add_error("resource", f"Choose the {kind.resource.lower()}, or enter its ARN.")
             return None
@@ -140,6 +190,17 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
             self.add_error("resource_arn", f"That is not a {kind.resource} ARN"
                            + (f" (it is a {found} ARN)." if found else " (arn:aws:<service>:<region>:<account>:…)."))
             return None
+        problem = targets.resource_problem(kind.key, arn)
+        if problem:
+            self.add_error("resource_arn" if typed else "resource", problem)
+            return None
+        qualifier = (cleaned.get("qualifier") or "").strip()
+        if kind.key == "lambda" and qualifier:
+            if not _QUALIFIER.fullmatch(qualifier):
+                self.add_error("qualifier", "A version or alias is 1 to 128 letters, numbers, '-', '_' or '$' "
+                                            "(e.g. 3, live, $LATEST).")
+                return None
+            arn = ":".join(arn.split(":")[:7] + [qualifier])  # function:<name>:<qualifier>
         entry: dict[str, Any] = {"Arn": arn}
         text = (cleaned.get("input") or "").strip()
         if text:
@@ -153,10 +214,47 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
             entry["KinesisParameters"] = {"PartitionKey": (cleaned.get("partition_key") or "").strip()}
         if kind.key == "ecs":
             entry["EcsParameters"] = self._ecs(cleaned)
+        if kind.key == "sagemaker":
+            pairs = self._pairs(cleaned, "pipeline_parameters", "Name=Value")
+            if pairs is None:
+                return None
+            if pairs:
+                entry["SageMakerPipelineParameters"] = {"PipelineParameterList": [
+                    {"Name": name, "Value": value} for name, value in pairs]}
         return entry
+
+    def _pairs(self, cleaned: dict, field: str, example: str) -> list[tuple[str, str]] | None:
+        """key=value lines → pairs; None (with the error at the field) when a line has no '='."""
+        pairs = []
+        for number, line in enumerate((cleaned.get(field) or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sign, value = line.partition("=")
+            if not sign:
+                self.add_error(field, f"Line {number}: write {example} (one a line).")
+                return None
+            pairs.append((name.strip(), value.strip()))
+        return pairs
+
+    def clean_ecs_tags(self):
+        text = self.cleaned_data.get("ecs_tags") or ""
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip() and "=" not in line:
+                raise forms.ValidationError(f"Line {number}: write key=value (one tag a line).")
+        return text
+
+    def clean_capacity_providers(self):
+        text = self.cleaned_data.get("capacity_providers") or ""
+        for number, line in enumerate(text.splitlines(), start=1):
+            parts = [p.strip() for p in line.strip().split(":")] if line.strip() else []
+            if parts and (len(parts) > 3 or any(not p.isdigit() for p in parts[1:])):
+                raise forms.ValidationError(f"Line {number}: write provider[:weight[:base]], the weight and base "
+                                            f"as whole numbers (e.g. FARGATE_SPOT:2:1).")
+        return text
 
     @staticmethod
     def _ecs(cleaned: dict) -> dict[str, Any]:
+        """EcsParameters with every member of Scheduler's shape that was filled in."""
         ecs: dict[str, Any] = {"TaskDefinitionArn": cleaned.get("task_definition") or "",
                                "TaskCount": cleaned.get("task_count") if cleaned.get("task_count") is not None else 1}
         if cleaned.get("launch_type"):
@@ -168,4 +266,38 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
             if groups:
                 vpc["SecurityGroups"] = groups
             ecs["NetworkConfiguration"] = {"awsvpcConfiguration": vpc}
+        providers = []
+        for line in _lines(cleaned.get("capacity_providers")):
+            parts = [p.strip() for p in line.split(":")]
+            item: dict[str, Any] = {"capacityProvider": parts[0]}
+            if len(parts) > 1 and parts[1].isdigit():
+                item["weight"] = int(parts[1])
+            if len(parts) > 2 and parts[2].isdigit():
+                item["base"] = int(parts[2])
+            providers.append(item)
+        if providers:
+            ecs["CapacityProviderStrategy"] = providers
+        constraints = []
+        for line in _lines(cleaned.get("placement_constraints")):
+            kind, _, expression = line.partition(" ")
+            constraints.append({"type": kind, **({"expression": expression.strip()} if expression.strip() else {})})
+        if constraints:
+            ecs["PlacementConstraints"] = constraints
+        strategy = []
+        for line in _lines(cleaned.get("placement_strategy")):
+            kind, _, field = line.partition(" ")
+            strategy.append({"type": kind, **({"field": field.strip()} if field.strip() else {})})
+        if strategy:
+            ecs["PlacementStrategy"] = strategy
+        for name, member in (("platform_version", "PlatformVersion"), ("task_group", "Group"),
+                             ("propagate_tags", "PropagateTags"), ("reference_id", "ReferenceId")):
+            if (cleaned.get(name) or "").strip():
+                ecs[member] = cleaned[name].strip()
+        if cleaned.get("enable_managed_tags"):
+            ecs["EnableECSManagedTags"] = True
+        if cleaned.get("enable_execute_command"):
+            ecs["EnableExecuteCommand"] = True
+        tags = [{k.strip(): v.strip()} for k, _, v in (line.partition("=") for line in _lines(cleaned.get("ecs_tags")))]
+        if tags:
+            ecs["Tags"] = tags
         return ecs
