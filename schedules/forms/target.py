@@ -5,6 +5,9 @@ import re
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from environments import resources
 
@@ -45,6 +48,25 @@ def _lines(text: str | None) -> list[str]:
 _QUALIFIER = re.compile(r"\$LATEST|[a-zA-Z0-9-_$]{1,128}")
 
 
+class LongSelect(forms.Select):
+    """A select of hundreds of options (every AWS service, every EC2 API) rendered in one pass in
+    Python: Django's per-option templates made the All APIs step several times slower."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = "" if value is None else str(value[0] if isinstance(value, (list, tuple)) and value else value)
+        options = format_html_join("", '<option value="{}"{}>{}</option>', (
+            (key, mark_safe(" selected") if str(key) == chosen else "", label) for key, label in self.choices))
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)),
+                           options)
+
+
+def datalist(element_id: str, rows) -> str:
+    """<datalist> for a search box: rows of (value, label or "")."""
+    options = format_html_join("", '<option value="{}"{}></option>', (
+        (value, format_html(' label="{}"', label) if label else "") for value, label in rows))
+    return format_html('<datalist id="{}">{}</datalist>', element_id, options)
+
+
 class ScheduleTargetForm(WizardFormMixin, forms.Form):
     target_api = forms.ChoiceField(label="Target API", widget=forms.RadioSelect, initial=TEMPLATED, choices=[
         (TEMPLATED, "Templated targets — popular AWS API operations with their parameters"),
@@ -54,8 +76,8 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
     resource = forms.ChoiceField(label="Resource", required=False)
     resource_arn = forms.CharField(label="Or enter its ARN", required=False, max_length=1600,
                                    help_text="For a resource in another account, or one not listed.")
-    service = forms.ChoiceField(label="AWS service", required=False)
-    action = forms.ChoiceField(label="API", required=False)
+    service = forms.ChoiceField(label="AWS service", required=False, widget=LongSelect)
+    action = forms.ChoiceField(label="API", required=False, widget=LongSelect)
     input = forms.CharField(label="Input", required=False, widget=forms.Textarea(
         attrs={"rows": 6, "class": "font-monospace", "spellcheck": "false"}))
     message_group_id = forms.CharField(label="Message group ID (FIFO queues)", required=False, max_length=300)
@@ -111,7 +133,8 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
         self.fields["resource"].label = self.kind.resource
         if self._value("target_api") == UNIVERSAL:
             self.fields["input"].label = "Input"
-            self.fields["input"].help_text = "The API's request, as JSON (the SDK's member names)."
+            self.fields["input"].help_text = ("The API's request, as JSON, its members named as in the API "
+                                              "reference (InstanceIds, StateMachineArn); case does not matter.")
         else:
             self.fields["input"].label = self.kind.input_label
             self.fields["input"].help_text = self.kind.input_help
@@ -144,6 +167,12 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
         self.instances = []
         if self._value("target_api") == UNIVERSAL and service == "ec2":
             self.instances, _ = resources.ec2_instances(environment)  # a hint for the instance ids to type
+
+    def service_datalist(self) -> str:
+        return datalist("service-options", [(key, label) for key, label in self.fields["service"].choices if key])
+
+    def action_datalist(self) -> str:
+        return datalist("action-options", [(label, "") for key, label in self.fields["action"].choices if key])
 
     def _value(self, name: str) -> str:
         if self.is_bound:
