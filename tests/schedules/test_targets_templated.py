@@ -184,6 +184,9 @@ def test_ecs_parameters_are_refused_at_their_field(draft, field, change, message
     ("sagemaker", {"resource_arn": arn("sagemaker", "pipeline/p"), "pipeline_parameters": "bad name!=1"},
      "pipeline_parameters", "Pipeline parameter name"),
     ("codepipeline", {"resource_arn": arn("codebuild", "project/p")}, "resource_arn", "not a CodePipeline"),
+    # botocore's MessageGroupId: 1 to 128 characters, refused here at the target step, not at Review
+    ("sqs", {"resource_arn": arn("sqs", "jobs.fifo"), "message_group_id": "g" * 129}, "message_group_id",
+     "at most 128 characters"),
 ])
 def test_templated_target_mistakes_at_their_field(draft, kind, fields, field, message):
     client, draft_id = draft
