@@ -20,6 +20,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.session import get_session
+
 from awslang import expressions
 from changes.constraints import check_number, check_string, member, shape
 from core import safejson
@@ -268,14 +270,9 @@ def _validate_ecs(ecs: dict[str, Any], errors: dict[str, list[str]]) -> None:
 
 
 def _tag_shape(part: str) -> dict:
-    found = _model_shape("TagMap")
-    target = getattr(found, part)
-    return {k: v for k, v in target.metadata.items() if k in ("min", "max", "pattern")}
-
-
-def _model_shape(name: str):
-    from botocore.session import get_session
-    return get_session().get_service_model(S).shape_for(name)
+    """Limits of an ECS tag's key or value (Scheduler's TagMap: a map, so not reachable by shape())."""
+    found = getattr(get_session().get_service_model(S).shape_for("TagMap"), part)
+    return {k: v for k, v in found.metadata.items() if k in ("min", "max", "pattern")}
 
 
 _TAG_KEY, _TAG_VALUE = _tag_shape("key"), _tag_shape("value")

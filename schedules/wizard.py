@@ -138,8 +138,9 @@ def _target_raw(spec: dict[str, Any]) -> dict[str, list[str]]:
                 ":".join([p.get("capacityProvider", "")] + ([str(p.get("weight", 0))] if "weight" in p or "base" in p
                                                             else []) + ([str(p["base"])] if "base" in p else []))
                 for p in ecs.get("CapacityProviderStrategy") or [])
-            raw["placement_constraints"] = "\n".join(" ".join(filter(None, (c.get("type", ""), c.get("expression", ""))))
-                                                     for c in ecs.get("PlacementConstraints") or [])
+            raw["placement_constraints"] = "\n".join(
+                " ".join(filter(None, (c.get("type", ""), c.get("expression", ""))))
+                for c in ecs.get("PlacementConstraints") or [])
             raw["placement_strategy"] = "\n".join(" ".join(filter(None, (c.get("type", ""), c.get("field", ""))))
                                                   for c in ecs.get("PlacementStrategy") or [])
             raw.update(platform_version=ecs.get("PlatformVersion", ""), task_group=ecs.get("Group", ""),

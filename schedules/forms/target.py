@@ -103,7 +103,8 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
         help_text="One a line (up to 10): distinctInstance, or memberOf followed by its expression, e.g. "
                   "memberOf attribute:ecs.instance-type =~ t3.*")
     placement_strategy = forms.CharField(
-        label="Placement strategy - optional", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Placement strategy - optional", required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One a line (up to 5): random, spread <field> or binpack <field>, e.g. spread "
                   "attribute:ecs.availability-zone")
     platform_version = forms.CharField(label="Platform version - optional", required=False, max_length=100,
