@@ -365,8 +365,11 @@ def _expand_item(item: str, spec: _Field) -> list[int]:
     step = 1
     if step_text is not None:
         step = int(step_text)
-        if not 1 <= step <= size:
-            raise _error(spec, f'the step in "{item}" must be between 1 and {size}')
+        # AWS's cron (Quartz) refuses an increment past the field's highest value: minutes 0/60,
+        # hours 0/24, day of month 1/32, month 1/13. Years have no such bound beyond the field.
+        largest = size if spec is _YEAR else spec.high
+        if not 1 <= step <= largest:
+            raise _error(spec, f'the step in "{item}" must be between 1 and {largest}')
     if low <= high:
         return list(range(low, high + 1, step))
     if spec is _YEAR:
@@ -481,11 +484,19 @@ def _parse_cron(inner: str) -> CronExpression:
     return _parse_cron_fields(fields)
 
 
+_RATE_INNER = re.compile(r"([^\s]+) ([^\s]+)")
+
+
 def _parse_rate(inner: str, strict_units: bool) -> RateExpression:
     parts = inner.split()
     if len(parts) != 2:
         raise ExpressionError("expression", "Expression: rate expressions look like rate(5 minutes): "
                                             "a value and a unit")
+    if _RATE_INNER.fullmatch(inner) is None:
+        # AWS refuses rate( 5 minutes) and rate(5 minutes ): exactly one space, none inside the parentheses.
+        raise ExpressionError("expression", "Expression: write rate(value unit) with one space between the "
+                                            "value and the unit and none inside the parentheses, e.g. "
+                                            "rate(5 minutes)")
     value_text, unit_text = parts
     if not _is_number(value_text) or int(value_text) < 1:
         raise ExpressionError("rate value", f'Rate value: "{value_text}" must be a positive whole number')

@@ -20,6 +20,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.session import get_session
+
 from awslang import expressions
 from changes.constraints import check_number, check_string, member, shape
 from core import safejson
@@ -201,27 +203,93 @@ def _validate_templated(target: dict[str, Any], service: str, errors: dict[str, 
         _add(errors, "Target.EventBridgeParameters.Source", source_errors)
     if service == "ecs":
         _validate_ecs(target.get("EcsParameters") or {}, errors)
+    if service == "sagemaker" and target.get("SageMakerPipelineParameters"):
+        params = (target.get("SageMakerPipelineParameters") or {}).get("PipelineParameterList") or []
+        _validate_ecs_items(errors, "Target.SageMakerPipelineParameters", params, "SageMakerPipelineParameterList",
+                            "Pipeline parameter", (("Name", "SageMakerPipelineParameterName", "name", True),
+                                                   ("Value", "SageMakerPipelineParameterValue", "value", True)))
 
 
 def _validate_ecs(ecs: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """Every member of Scheduler's EcsParameters shape, with the limits botocore's model gives."""
     key = "Target.EcsParameters"
     _add(errors, f"{key}.TaskDefinitionArn", check_string(ecs.get("TaskDefinitionArn"), shape(S, "TaskDefinitionArn"),
                                                           label="Task definition"))
     _add(errors, f"{key}.TaskCount", check_number(ecs.get("TaskCount"), shape(S, "TaskCount"), label="Task count"))
     if ecs.get("LaunchType"):
         _add(errors, f"{key}.LaunchType", check_string(ecs["LaunchType"], shape(S, "LaunchType"), label="Launch type"))
+    providers = ecs.get("CapacityProviderStrategy") or []
+    if ecs.get("LaunchType") and providers:
+        _add(errors, f"{key}.CapacityProviderStrategy",
+             ["Give a launch type or a capacity provider strategy, not both (ECS refuses the pair)."])
+    _validate_ecs_items(errors, f"{key}.CapacityProviderStrategy", providers, "CapacityProviderStrategy",
+                        "Capacity provider strategy", (
+                            ("capacityProvider", "CapacityProvider", "capacity provider", True),
+                            ("weight", "CapacityProviderStrategyItemWeight", "weight", False),
+                            ("base", "CapacityProviderStrategyItemBase", "base", False)))
+    _validate_ecs_items(errors, f"{key}.PlacementConstraints", ecs.get("PlacementConstraints") or [],
+                        "PlacementConstraints", "Placement constraints", (
+                            ("type", "PlacementConstraintType", "constraint type", False),
+                            ("expression", "PlacementConstraintExpression", "expression", False)))
+    _validate_ecs_items(errors, f"{key}.PlacementStrategy", ecs.get("PlacementStrategy") or [],
+                        "PlacementStrategies", "Placement strategy", (
+                            ("type", "PlacementStrategyType", "strategy type", False),
+                            ("field", "PlacementStrategyField", "field", False)))
+    for name, label in (("PlatformVersion", "Platform version"), ("Group", "Task group"),
+                        ("PropagateTags", "Propagate tags"), ("ReferenceId", "Reference ID")):
+        if ecs.get(name) not in (None, ""):
+            _add(errors, f"{key}.{name}", check_string(ecs[name], shape(S, name), label=label))
+    tags = ecs.get("Tags") or []
+    limits = shape(S, "Tags")
+    if len(tags) > limits.get("max", 50):
+        _add(errors, f"{key}.Tags", [f"Tags: at most {limits['max']} per task (you gave {len(tags)})."])
+    for tag in tags:
+        for tag_key, tag_value in tag.items():
+            _add(errors, f"{key}.Tags", check_string(tag_key, _TAG_KEY, label=f"Tag key {tag_key!r}"))
+            _add(errors, f"{key}.Tags", check_string(tag_value, _TAG_VALUE, label=f"Tag value of {tag_key!r}"))
     vpc = (ecs.get("NetworkConfiguration") or {}).get("awsvpcConfiguration")
     if vpc is not None:
-        for name, label, rules in (("Subnets", "Subnets", shape(S, "Subnets")),
-                                   ("SecurityGroups", "Security groups", shape(S, "SecurityGroups"))):
-            items = vpc.get(name) or []
-            low, high = rules.get("min", 0), rules.get("max")
-            if name == "Subnets" and not items:
-                _add(errors, f"{key}.NetworkConfiguration.awsvpcConfiguration.{name}",
-                     ["Enter at least one subnet for the task's network."])
-            elif high is not None and not low <= len(items) <= high:
-                _add(errors, f"{key}.NetworkConfiguration.awsvpcConfiguration.{name}",
-                     [f"{label}: between {low} and {high} (you gave {len(items)})."])
+        path = f"{key}.NetworkConfiguration.awsvpcConfiguration"
+        subnets, groups = vpc.get("Subnets") or [], vpc.get("SecurityGroups") or []
+        low, high = shape(S, "Subnets").get("min", 1), shape(S, "Subnets").get("max", 16)
+        if not subnets:
+            _add(errors, f"{path}.Subnets", ["Enter at least one subnet for the task's network."])
+        elif not low <= len(subnets) <= high:
+            _add(errors, f"{path}.Subnets", [f"Subnets: between {low} and {high} (you gave {len(subnets)})."])
+        # Security groups are optional: without any, ECS uses the VPC's default group (AWS accepts
+        # Fargate with subnets and no security group). When given: 1 to 5.
+        high = shape(S, "SecurityGroups").get("max", 5)
+        if len(groups) > high:
+            _add(errors, f"{path}.SecurityGroups", [f"Security groups: at most {high} (you gave {len(groups)})."])
+        if vpc.get("AssignPublicIp"):
+            _add(errors, f"{path}.AssignPublicIp", check_string(vpc["AssignPublicIp"], shape(S, "AssignPublicIp"),
+                                                               label="Auto-assign public IP"))
+    if ecs.get("LaunchType") == "FARGATE" and vpc is None:
+        _add(errors, f"{key}.NetworkConfiguration.awsvpcConfiguration.Subnets",
+             ["A FARGATE task needs a network: enter at least one subnet."])
+
+
+def _tag_shape(part: str) -> dict:
+    """Limits of an ECS tag's key or value (Scheduler's TagMap: a map, so not reachable by shape())."""
+    found = getattr(get_session().get_service_model(S).shape_for("TagMap"), part)
+    return {k: v for k, v in found.metadata.items() if k in ("min", "max", "pattern")}
+
+
+_TAG_KEY, _TAG_VALUE = _tag_shape("key"), _tag_shape("value")
+
+
+def _validate_ecs_items(errors, path: str, items: list, list_shape: str, label: str, fields) -> None:
+    limits = shape(S, list_shape)
+    if len(items) > limits.get("max", len(items)):
+        _add(errors, path, [f"{label}: at most {limits['max']} (you gave {len(items)})."])
+    for item in items:
+        for name, shape_name, words, required in fields:
+            value = item.get(name)
+            rules = shape(S, shape_name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                _add(errors, path, check_number(value, rules, label=f"{label} {words}"))
+            elif value not in (None, "") or required:
+                _add(errors, path, check_string(value, rules, label=f"{label} {words}"))
 
 
 def _validate_target(target: dict[str, Any], errors: dict[str, list[str]]) -> None:

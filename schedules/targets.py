@@ -10,11 +10,16 @@ Pure data and checks (botocore's service models, no AWS calls):
 from __future__ import annotations
 
 import re
+import gzip
+import json
+import os
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 
-from botocore.exceptions import UnknownServiceError
+from botocore.exceptions import DataNotFoundError, UnknownServiceError
 from botocore.session import get_session
+from botocore.validate import ParamValidator
 
 from core import safejson
 
@@ -45,9 +50,48 @@ TEMPLATED = {t.key: t for t in (
               "StartBuild parameters to override, as JSON."),
     Templated("ecs", "Amazon ECS RunTask", "ECS cluster", "Input - optional", False,
               "Task overrides, as JSON."),
+    Templated("codepipeline", "AWS CodePipeline StartPipelineExecution", "CodePipeline pipeline",
+              "Input - optional", False, "StartPipelineExecution parameters, as JSON."),
+    Templated("firehose", "Amazon Data Firehose PutRecord", "Firehose stream", "Data", False,
+              "The record's data."),
+    Templated("inspector", "Amazon Inspector StartAssessmentRun", "Inspector assessment template",
+              "Input - optional", False, "StartAssessmentRun parameters, as JSON."),
+    Templated("sagemaker", "Amazon SageMaker StartPipelineExecution", "SageMaker pipeline", "Input - optional",
+              False, "StartPipelineExecution parameters, as JSON."),
 )}
 
-# Universal target: the service name in the ARN → (botocore service name, the console's label).
+# The resource part of each templated target's ARN (after arn:aws:<service>:<region>:<account>:), as
+# the API references write it: what the "Or enter its ARN" box must hold.
+RESOURCE_FORMS = {
+    "lambda": (re.compile(r"function:[a-zA-Z0-9-_]{1,64}(:(\$LATEST|[a-zA-Z0-9-_]{1,128}))?"),
+               "function:<name>[:<version or alias>]"),
+    "sns": (re.compile(r"[a-zA-Z0-9-_]{1,256}(\.fifo)?"), "<topic>"),
+    "sqs": (re.compile(r"[a-zA-Z0-9-_]{1,80}(\.fifo)?"), "<queue>"),
+    "states": (re.compile(r"stateMachine:[^:]+(:[^:]+)?"), "stateMachine:<name>"),
+    "events": (re.compile(r"event-bus/[^:]+"), "event-bus/<name>"),
+    "kinesis": (re.compile(r"stream/[a-zA-Z0-9_.-]{1,128}"), "stream/<name>"),
+    "codebuild": (re.compile(r"project/[A-Za-z0-9][A-Za-z0-9\-_]{1,254}"), "project/<name>"),
+    "ecs": (re.compile(r"cluster/[a-zA-Z0-9_-]{1,255}"), "cluster/<name>"),
+    "codepipeline": (re.compile(r"[A-Za-z0-9.@\-_]{1,100}"), "<pipeline>"),
+    "firehose": (re.compile(r"deliverystream/[a-zA-Z0-9_.-]{1,64}"), "deliverystream/<name>"),
+    "inspector": (re.compile(r"target/[^/]+/template/[^/]+"), "target/<id>/template/<id>"),
+    "sagemaker": (re.compile(r"pipeline/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}"), "pipeline/<name>"),
+}
+
+
+def resource_problem(kind: str, arn: str) -> str:
+    """Why `arn` is not the resource a templated target of `kind` takes ("" when it is)."""
+    found = RESOURCE_FORMS.get(kind)
+    parts = (arn or "").split(":", 5)
+    if found is None or len(parts) < 6:
+        return ""
+    pattern, form = found
+    if pattern.fullmatch(parts[5]) is None:
+        return f"A {TEMPLATED[kind].resource} ARN ends with {form}, after arn:aws:{kind}:<region>:<account>:."
+    return ""
+
+# Universal target: the console's words for the services people schedule most (the ARN's service
+# name → its label); every other service botocore ships is listed under its own full name.
 UNIVERSAL_SERVICES = {
     "ec2": ("ec2", "Amazon EC2"),
     "rds": ("rds", "Amazon RDS"),
@@ -102,19 +146,87 @@ def parse_universal(arn: str) -> tuple[str, str] | None:
     return (match["service"], match["action"]) if match else None
 
 
+# ---------------------------------------------------------------------------------------------
+# Every service botocore ships, by the name Scheduler's ARN gives it
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Service:
+    name: str  # Scheduler's name: the SDK's service identifier, lower case, no spaces ("sfn", "ec2")
+    botocore: str  # botocore's name ("stepfunctions", "ec2")
+    label: str  # "Amazon EC2", or the model's full name
+
+    @property
+    def choice_label(self) -> str:
+        return self.label if self.label.lower() == self.name else f"{self.label} ({self.name})"
+
+
+_HEADER = {key: re.compile(rb'"%s"\s*:\s*"((?:[^"\\]|\\.)*)"' % key.encode())
+           for key in ("serviceId", "serviceFullName")}
+
+
+def sdk_name(service_id: str) -> str:
+    """Scheduler's name for a service: its SDK service identifier, lower case, without spaces or
+    dashes ("Cognito Identity Provider" → cognitoidentityprovider, "SFN" → sfn)."""
+    return re.sub(r"[^a-z0-9]", "", service_id.lower())
+
+
+def _metadata(loader, name: str) -> dict[str, str]:
+    """serviceId and serviceFullName of a botocore model, read from the head of its file (the
+    metadata comes first), without loading the whole model."""
+    version = loader.determine_latest_version(name, "service-2")
+    for base in loader.search_paths:
+        for filename, opener in (("service-2.json", open), ("service-2.json.gz", gzip.open)):
+            path = os.path.join(base, name, version, filename)
+            if os.path.exists(path):
+                with opener(path, "rb") as handle:
+                    head = handle.read(16384)
+                found = {key: rx.search(head) for key, rx in _HEADER.items()}
+                if all(found.values()):
+                    return {key: json.loads(b'"' + match.group(1) + b'"') for key, match in found.items()}
+                break
+    metadata = loader.load_service_model(name, "service-2")["metadata"]  # rare: the long way
+    return {"serviceId": metadata.get("serviceId", name), "serviceFullName": metadata.get("serviceFullName", name)}
+
+
 @cache
-def _service_model(service: str):
-    botocore_name = UNIVERSAL_SERVICES.get(service, (service, ""))[0]
+def services() -> dict[str, Service]:
+    """Every service botocore ships, keyed by Scheduler's name for it, sorted by label."""
+    loader = get_session().get_component("data_loader")
+    found: dict[str, Service] = {}
+    for name in loader.list_available_services("service-2"):
+        metadata = _metadata(loader, name)
+        key = sdk_name(metadata["serviceId"]) or name
+        label = next((label for alias, (boto, label) in UNIVERSAL_SERVICES.items() if boto == name),
+                     metadata["serviceFullName"])
+        found.setdefault(key, Service(key, name, label))
+    return dict(sorted(found.items(), key=lambda item: (item[1].label.lower(), item[0])))
+
+
+def service(name: str) -> Service | None:
+    return services().get(name or "")
+
+
+def botocore_name_hint(name: str) -> str:
+    """For a botocore name Scheduler does not use ("cognito-idp"), the name it does use."""
+    found = next((s for s in services().values() if s.botocore == name and s.name != name), None)
+    return found.name if found else ""
+
+
+@cache
+def _service_model(name: str):
+    found = service(name)
+    if found is None:
+        return None
     try:
-        return get_session().get_service_model(botocore_name)
-    except UnknownServiceError:
+        return get_session().get_service_model(found.botocore)
+    except (UnknownServiceError, DataNotFoundError):
         return None
 
 
 @cache
-def actions(service: str) -> tuple[tuple[str, str], ...]:
-    """((camelCase action, OperationName), ...) that Scheduler can call for `service`, sorted."""
-    model = _service_model(service)
+def actions(service_name: str) -> tuple[tuple[str, str], ...]:
+    """((camelCase action, OperationName), ...) that Scheduler can call for the service, sorted."""
+    model = _service_model(service_name)
     if model is None:
         return ()
     return tuple(sorted(((camel(op), op) for op in model.operation_names if not is_read_only(op)),
@@ -122,22 +234,179 @@ def actions(service: str) -> tuple[tuple[str, str], ...]:
 
 
 @cache
-def operation_for(service: str, action: str) -> str | None:
+def operation_for(service_name: str, action: str) -> str | None:
     """The botocore OperationName for a camelCase action, or None if the service has no such API."""
-    model = _service_model(service)
-    wanted = camel(action)
+    model = _service_model(service_name)
+    wanted = camel(action or "")
     return next((op for op in model.operation_names if camel(op) == wanted), None) if model else None
 
 
-@cache
-def required_members(service: str, action: str) -> tuple[str, ...]:
-    """The members the API's request must hold (botocore's input shape)."""
-    model = _service_model(service)
-    operation = operation_for(service, action)
+def _input_shape(service_name: str, action: str):
+    model = _service_model(service_name)
+    operation = operation_for(service_name, action)
     if model is None or operation is None:
+        return None
+    return model.operation_model(operation).input_shape
+
+
+def json_name(member: str) -> str:
+    """A member as Scheduler's Input names it: the service's JSON casing, with a capital first letter
+    (sfn's stateMachineArn is StateMachineArn in Scheduler's examples)."""
+    return member[:1].upper() + member[1:]
+
+
+@cache
+def required_members(service_name: str, action: str) -> tuple[str, ...]:
+    """The members the API's request must hold (botocore's input shape), as the Input names them."""
+    shape = _input_shape(service_name, action)
+    return tuple(json_name(m) for m in shape.required_members) if shape is not None else ()
+
+
+@cache
+def members(service_name: str, action: str) -> tuple[tuple[str, str, bool], ...]:
+    """((name, type in words, required), ...) of the API's request: required members first."""
+    shape = _input_shape(service_name, action)
+    if shape is None:
         return ()
-    shape = model.operation_model(operation).input_shape
-    return tuple(shape.required_members) if shape is not None else ()
+    required = set(shape.required_members)
+    rows = [(json_name(name), type_words(member), name in required) for name, member in shape.members.items()]
+    return tuple(sorted(rows, key=lambda row: not row[2]))
+
+
+def type_words(shape) -> str:
+    """A member's type in words: "string", "list of string", "structure", "map of string to integer"."""
+    kind = shape.type_name
+    if kind == "list":
+        return f"list of {type_words(shape.member)}"
+    if kind == "map":
+        return f"map of {type_words(shape.key)} to {type_words(shape.value)}"
+    if kind == "string" and shape.enum:
+        return "string: " + " | ".join(shape.enum[:6]) + (" | …" if len(shape.enum) > 6 else "")
+    return {"long": "integer", "double": "number", "float": "number", "blob": "string (base64)",
+            "timestamp": "timestamp (ISO 8601)"}.get(kind, kind)
+
+
+PLACEHOLDERS = ("<string>", "<timestamp>", "<base64>")
+
+
+def _placeholder(shape, depth: int = 0) -> Any:
+    kind = shape.type_name
+    if kind == "structure":
+        if depth >= 4:
+            return {}
+        return {json_name(name): _placeholder(shape.members[name], depth + 1) for name in shape.required_members}
+    if kind == "list":
+        return [_placeholder(shape.member, depth + 1)]
+    if kind == "map":
+        return {}
+    if kind == "string":
+        return shape.enum[0] if shape.enum else "<string>"
+    if kind in ("integer", "long"):
+        return max(0, int(shape.metadata.get("min", 0) or 0))
+    if kind in ("double", "float"):
+        return 0.0
+    if kind == "boolean":
+        return False
+    if kind == "timestamp":
+        return "<timestamp>"
+    if kind == "blob":
+        return "<base64>"
+    return None
+
+
+@cache
+def skeleton(service_name: str, action: str) -> str:
+    """The Input to start from: the request's required members (nested ones too), each with a value
+    of its type to replace ("<string>", 0, false, [...]); "{}" when nothing is required."""
+    shape = _input_shape(service_name, action)
+    value = _placeholder(shape) if shape is not None else {}
+    return json.dumps(value, indent=2) if value else "{}"
+
+
+def _fold(value: Any, shape) -> Any:
+    """The Input with its member names matched to botocore's without regard to case (Scheduler takes
+    the service's JSON casing, StateMachineArn for sfn's stateMachineArn), for botocore's validator."""
+    if shape is None:
+        return value
+    if shape.type_name == "structure" and isinstance(value, dict):
+        names = {name.lower(): name for name in shape.members}
+        folded = {}
+        for key, item in value.items():
+            name = names.get(key.lower()) if isinstance(key, str) else None
+            folded[name or key] = _fold(item, shape.members[name]) if name else item
+        return folded
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_fold(item, shape.member) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {key: _fold(item, shape.value) for key, item in value.items()}
+    return value
+
+
+def _where(name: str) -> str:
+    name = (name or "").lstrip(".")
+    return json_name(name) if name else "The request"
+
+
+def _in_words(reason: str, name: str, extra: dict) -> str:
+    where = _where(name)
+    if reason == "missing required field":
+        return f"{where} is missing {json_name(extra['required_name'])}, which the API requires."
+    if reason == "unknown field":
+        valid = ", ".join(json_name(n) for n in extra.get("valid_names", ()))
+        return f"{where} has the unknown member {extra['unknown_param']!r}; its members are {valid}."
+    if reason == "invalid type":
+        wanted = {"str": "a string", "list": "a list", "tuple": "a list", "dict": "an object", "int": "a whole number",
+                  "bool": "true or false", "float": "a number", "Decimal": "a number", "bytes": "a string",
+                  "bytearray": "a string", "datetime": "a date and time", "file-like object": "a string"}
+        kinds = []
+        for valid in extra.get("valid_types", ()):
+            type_name = re.sub(r"^<class '(?:[\w.]*\.)?(\w+)'>$", r"\1", str(getattr(valid, "__name__", valid)))
+            words = wanted.get(type_name, type_name)
+            if words not in kinds:
+                kinds.append(words)
+        found = type(extra.get("param")).__name__
+        found_words = {"str": "a string", "list": "a list", "dict": "an object", "int": "a number", "float": "a number",
+                       "bool": "true/false", "NoneType": "null"}.get(found, found)
+        return f"{where} must be {' or '.join(kinds)}, not {found_words} ({json.dumps(extra.get('param'))[:60]})."
+    if reason == "invalid range":
+        return f"{where} must be at least {extra['min_allowed']} (it is {extra['param']})."
+    if reason == "invalid length":
+        return f"{where} must have a length of at least {extra['min_allowed']} (it has {extra['param']})."
+    if reason == "invalid enum":
+        return f"{where} must be one of {', '.join(extra['valid_values'])}."
+    if reason == "more than one input":
+        return f"{where} takes only one of {', '.join(json_name(n) for n in extra['required_name'])}."
+    if reason == "empty input":
+        return f"{where} must have one of {', '.join(json_name(n) for n in extra['required_name'])}."
+    return f"{where}: {reason}."
+
+
+def _placeholders_left(value: Any, path: str = "") -> list[str]:
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _placeholders_left(item, f"{path}.{key}" if path else key)]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _placeholders_left(item, f"{path}[{i}]")]
+    return [path] if value in PLACEHOLDERS else []
+
+
+def input_problems(service_name: str, action: str, value: Any) -> list[str]:
+    """What botocore's own validator (botocore.validate.ParamValidator) finds wrong with the request,
+    in words: unknown members, wrong types, missing required members; and placeholders left in."""
+    shape = _input_shape(service_name, action)
+    if shape is None:
+        return []
+    report = ParamValidator().validate(_fold(value, shape), shape)
+    problems = []
+    for reason, name, extra in getattr(report, "_errors", ()):
+        try:
+            problems.append(f"Input: {_in_words(reason, name, extra)}")
+        except (KeyError, TypeError, ValueError):  # a report botocore words differently: its own words
+            problems.append(f"Input: {_where(name)}: {reason}.")
+    if report.has_errors() and not problems:  # botocore changed its report: show its own words
+        problems.append(f"Input: {report.generate_report()}")
+    for path in _placeholders_left(value):
+        problems.append(f"Input: replace the placeholder at {path} with a value.")
+    return problems
 
 
 def parse_input(text: str) -> tuple[object | None, str]:
@@ -153,32 +422,29 @@ def parse_input(text: str) -> tuple[object | None, str]:
         return None, str(exc)
 
 
-def check_universal(service: str, action: str, text: str | None) -> list[str]:
-    """What is wrong with a universal target: unknown or read-only action, or an input that does
-    not fit the API (not JSON, not an object, or missing a required member)."""
-    if service not in UNIVERSAL_SERVICES and _service_model(service) is None:
-        return [f"EventBridge Scheduler does not know the service {service!r}."]
+def check_universal(service_name: str, action: str, text: str | None) -> list[str]:
+    """What is wrong with a universal target: unknown service or action, a read-only action, or an
+    input that does not fit the API (not JSON, not an object, or refused by botocore's validator)."""
+    if service(service_name) is None:
+        hint = botocore_name_hint(service_name)
+        return [f"EventBridge Scheduler names this service {hint} (its SDK identifier), not {service_name}." if hint
+                else f"EventBridge Scheduler does not know the service {service_name!r}."]
     if is_read_only(action):
         return [f"{camel(action)} is a read-only action; EventBridge Scheduler does not allow read-only "
                 f"actions (get…, describe…, list…, …) as targets."]
-    if operation_for(service, action) is None:
-        return [f"{_service_label(service)} has no API action {camel(action)}."]
+    if operation_for(service_name, action) is None:
+        return [f"{_service_label(service_name)} has no API action {camel(action)}."]
     value, error = parse_input(text or "{}")
     if error:
         return [f"Input: {error}"]
     if not isinstance(value, dict):
         return ["Input must be a JSON object: the request body of the API."]
-    # The universal target takes the SDK's member casing (RDS: DbInstanceIdentifier), so compare
-    # names without case.
-    present = {key.lower() for key in value}
-    missing = [m for m in required_members(service, action) if m.lower() not in present]
-    if missing:
-        return [f"Input is missing {', '.join(missing)}, required by {operation_for(service, action)}."]
-    return []
+    return input_problems(service_name, action, value)
 
 
-def _service_label(service: str) -> str:
-    return UNIVERSAL_SERVICES.get(service, (service, service))[1]
+def _service_label(service_name: str) -> str:
+    found = service(service_name)
+    return found.label if found else service_name
 
 
 @lru_cache(maxsize=4096)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.http import JsonResponse
+
 from awslang import expressions
 from changes.wizard import REVIEW, DraftWizardView, Step
 
@@ -113,8 +115,13 @@ def _target_raw(spec: dict[str, Any]) -> dict[str, list[str]]:
     if universal:
         raw.update(target_api=UNIVERSAL, service=universal[0], action=universal[1], input=target.get("Input", ""))
     else:
-        raw.update(target_api=TEMPLATED, templated=target_service(arn) or "lambda", resource=arn,
-                   input=target.get("Input", ""))
+        kind = target_service(arn) or "lambda"
+        parts = arn.split(":")
+        if kind == "lambda" and len(parts) == 8:  # function:<name>:<version or alias>
+            arn, raw["qualifier"] = ":".join(parts[:7]), parts[7]
+        raw.update(target_api=TEMPLATED, templated=kind, resource=arn, input=target.get("Input", ""))
+        pipeline = (target.get("SageMakerPipelineParameters") or {}).get("PipelineParameterList") or []
+        raw["pipeline_parameters"] = "\n".join(f"{p.get('Name', '')}={p.get('Value', '')}" for p in pipeline)
         raw["message_group_id"] = (target.get("SqsParameters") or {}).get("MessageGroupId", "")
         events = target.get("EventBridgeParameters") or {}
         raw.update(detail_type=events.get("DetailType", ""), source=events.get("Source", ""))
@@ -127,6 +134,22 @@ def _target_raw(spec: dict[str, Any]) -> dict[str, list[str]]:
                        security_groups=", ".join(vpc.get("SecurityGroups") or []))
             if vpc.get("AssignPublicIp") == "ENABLED":
                 raw["assign_public_ip"] = "on"
+            raw["capacity_providers"] = "\n".join(
+                ":".join([p.get("capacityProvider", "")] + ([str(p.get("weight", 0))] if "weight" in p or "base" in p
+                                                            else []) + ([str(p["base"])] if "base" in p else []))
+                for p in ecs.get("CapacityProviderStrategy") or [])
+            raw["placement_constraints"] = "\n".join(
+                " ".join(filter(None, (c.get("type", ""), c.get("expression", ""))))
+                for c in ecs.get("PlacementConstraints") or [])
+            raw["placement_strategy"] = "\n".join(" ".join(filter(None, (c.get("type", ""), c.get("field", ""))))
+                                                  for c in ecs.get("PlacementStrategy") or [])
+            raw.update(platform_version=ecs.get("PlatformVersion", ""), task_group=ecs.get("Group", ""),
+                       propagate_tags=ecs.get("PropagateTags", ""), reference_id=ecs.get("ReferenceId", ""),
+                       ecs_tags="\n".join(f"{k}={v}" for tag in ecs.get("Tags") or [] for k, v in tag.items()))
+            if ecs.get("EnableECSManagedTags"):
+                raw["enable_managed_tags"] = "on"
+            if ecs.get("EnableExecuteCommand"):
+                raw["enable_execute_command"] = "on"
     return {f"{TARGET}-{k}": [v] for k, v in raw.items()}
 
 
@@ -161,6 +184,18 @@ def wizard_from_spec(spec: dict[str, Any], *, environment, name: str | None = No
             SETTINGS: _settings_raw(spec, environment)}
 
 
+def universal_skeleton(service: str, action: str) -> JsonResponse:
+    """GET <target step>?skeleton&service=ec2&action=startInstances: the API's input skeleton and its
+    members, for the All APIs picker to fill an empty input box (404 for an API Scheduler cannot call)."""
+    operation = targets.operation_for(service, action)
+    if operation is None or targets.is_read_only(action):
+        return JsonResponse({"error": f"No API {action!r} that EventBridge Scheduler can call in {service!r}."},
+                            status=404)
+    return JsonResponse({"operation": operation, "skeleton": targets.skeleton(service, action),
+                         "members": [{"name": name, "type": kind, "required": required}
+                                     for name, kind, required in targets.members(service, action)]})
+
+
 class ScheduleWizardView(DraftWizardView):
     kind = "schedule"
     steps = STEPS
@@ -168,6 +203,11 @@ class ScheduleWizardView(DraftWizardView):
 
     def build_spec(self, cleaned):
         return build_spec(cleaned, change=self.change)
+
+    def get(self, request, pk, step):
+        if self.step.slug == TARGET and "skeleton" in request.GET:
+            return universal_skeleton(request.GET.get("service", ""), request.GET.get("action", ""))
+        return super().get(request, pk, step)
 
     def spec_error_step(self, field_path: str) -> str:
         for prefix, step in STEP_OF_PATH.items():

@@ -1,9 +1,13 @@
 """Step 2: Select target — templated targets, or All APIs (the universal target)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from environments import resources
 
@@ -19,12 +23,48 @@ SPEC_FIELDS = {"Target.Input": "input", "Target.SqsParameters.MessageGroupId": "
                "Target.EcsParameters.TaskDefinitionArn": "task_definition",
                "Target.EcsParameters.TaskCount": "task_count", "Target.EcsParameters.LaunchType": "launch_type",
                "Target.EcsParameters.NetworkConfiguration.awsvpcConfiguration.Subnets": "subnets",
-               "Target.EcsParameters.NetworkConfiguration.awsvpcConfiguration.SecurityGroups": "security_groups"}
+               "Target.EcsParameters.NetworkConfiguration.awsvpcConfiguration.SecurityGroups": "security_groups",
+               "Target.EcsParameters.NetworkConfiguration.awsvpcConfiguration.AssignPublicIp": "assign_public_ip",
+               "Target.EcsParameters.CapacityProviderStrategy": "capacity_providers",
+               "Target.EcsParameters.PlacementConstraints": "placement_constraints",
+               "Target.EcsParameters.PlacementStrategy": "placement_strategy",
+               "Target.EcsParameters.PlatformVersion": "platform_version",
+               "Target.EcsParameters.Group": "task_group",
+               "Target.EcsParameters.PropagateTags": "propagate_tags",
+               "Target.EcsParameters.ReferenceId": "reference_id",
+               "Target.EcsParameters.Tags": "ecs_tags",
+               "Target.SageMakerPipelineParameters": "pipeline_parameters"}
 PLACEHOLDER_ROLE = "arn:aws:iam::000000000000:role/chosen-in-settings"  # the role is chosen in Settings
 
 
 def _split(text: str) -> list[str]:
     return [v.strip() for v in (text or "").replace("\n", ",").split(",") if v.strip()]
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+_QUALIFIER = re.compile(r"\$LATEST|[a-zA-Z0-9-_$]{1,128}")
+
+
+class LongSelect(forms.Select):
+    """A select of hundreds of options (every AWS service, every EC2 API) rendered in one pass in
+    Python: Django's per-option templates made the All APIs step several times slower."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = "" if value is None else str(value[0] if isinstance(value, (list, tuple)) and value else value)
+        options = format_html_join("", '<option value="{}"{}>{}</option>', (
+            (key, mark_safe(" selected") if str(key) == chosen else "", label) for key, label in self.choices))
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)),
+                           options)
+
+
+def datalist(element_id: str, rows) -> str:
+    """<datalist> for a search box: rows of (value, label or "")."""
+    options = format_html_join("", '<option value="{}"{}></option>', (
+        (value, format_html(' label="{}"', label) if label else "") for value, label in rows))
+    return format_html('<datalist id="{}">{}</datalist>', element_id, options)
 
 
 class ScheduleTargetForm(WizardFormMixin, forms.Form):
@@ -36,9 +76,8 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
     resource = forms.ChoiceField(label="Resource", required=False)
     resource_arn = forms.CharField(label="Or enter its ARN", required=False, max_length=1600,
                                    help_text="For a resource in another account, or one not listed.")
-    service = forms.ChoiceField(label="AWS service", required=False, choices=[("", "Choose an AWS service")] + [
-        (key, label) for key, (_, label) in targets.UNIVERSAL_SERVICES.items()])
-    action = forms.ChoiceField(label="API", required=False)
+    service = forms.ChoiceField(label="AWS service", required=False, widget=LongSelect)
+    action = forms.ChoiceField(label="API", required=False, widget=LongSelect)
     input = forms.CharField(label="Input", required=False, widget=forms.Textarea(
         attrs={"rows": 6, "class": "font-monospace", "spellcheck": "false"}))
     message_group_id = forms.CharField(label="Message group ID (FIFO queues)", required=False, max_length=300)
@@ -54,6 +93,38 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
     security_groups = forms.CharField(label="Security groups - optional", required=False, max_length=1000,
                                       help_text="Security group IDs, separated by commas (up to 5).")
     assign_public_ip = forms.BooleanField(label="Auto-assign public IP", required=False)
+    capacity_providers = forms.CharField(
+        label="Capacity provider strategy", required=False, max_length=3000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="With no launch type: one provider a line, as provider[:weight[:base]] (up to 6), "
+                  "e.g. FARGATE_SPOT:2:1.")
+    placement_constraints = forms.CharField(
+        label="Placement constraints - optional", required=False, max_length=25000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One a line (up to 10): distinctInstance, or memberOf followed by its expression, e.g. "
+                  "memberOf attribute:ecs.instance-type =~ t3.*")
+    placement_strategy = forms.CharField(
+        label="Placement strategy - optional", required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One a line (up to 5): random, spread <field> or binpack <field>, e.g. spread "
+                  "attribute:ecs.availability-zone")
+    platform_version = forms.CharField(label="Platform version - optional", required=False, max_length=100,
+                                       help_text="For FARGATE, e.g. LATEST or 1.4.0.")
+    task_group = forms.CharField(label="Task group - optional", required=False, max_length=300)
+    enable_managed_tags = forms.BooleanField(label="Turn on Amazon ECS managed tags", required=False)
+    enable_execute_command = forms.BooleanField(label="Turn on ECS Exec (execute command)", required=False)
+    propagate_tags = forms.ChoiceField(label="Propagate tags", required=False, choices=[
+        ("", "Do not propagate"), ("TASK_DEFINITION", "From the task definition")])
+    reference_id = forms.CharField(label="Reference ID - optional", required=False, max_length=1100)
+    ecs_tags = forms.CharField(label="Task tags - optional", required=False, max_length=30000,
+                               widget=forms.Textarea(attrs={"rows": 2}),
+                               help_text="One key=value a line (up to 50).")
+    qualifier = forms.CharField(label="Version or alias - optional", required=False, max_length=200,
+                                help_text="Invoke a published version (e.g. 3) or an alias (e.g. live) instead of "
+                                          "$LATEST.")
+    pipeline_parameters = forms.CharField(
+        label="Pipeline parameters - optional", required=False, max_length=300000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One name=value a line (up to 200), passed to StartPipelineExecution.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,7 +134,8 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
         self.fields["resource"].label = self.kind.resource
         if self._value("target_api") == UNIVERSAL:
             self.fields["input"].label = "Input"
-            self.fields["input"].help_text = "The API's request, as JSON (the SDK's member names)."
+            self.fields["input"].help_text = ("The API's request, as JSON, its members named as in the API "
+                                              "reference (InstanceIds, StateMachineArn); case does not matter.")
         else:
             self.fields["input"].label = self.kind.input_label
             self.fields["input"].help_text = self.kind.input_help
@@ -77,6 +149,8 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
             found, error = resources.ecs_task_definitions(environment)
             listing_choices(self.fields["task_definition"], found, empty="Choose a task definition",
                             data_value=self._value("task_definition"))
+        self.fields["service"].choices = [("", "Choose an AWS service")] + [
+            (found.name, found.label) for found in targets.services().values()]
         service = self._value("service")
         choices = [(action, operation) for action, operation in targets.actions(service)] if service else []
         posted = self._value("action")
@@ -86,9 +160,20 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
         action = self._value("action")
         self.required = targets.required_members(service, action) if service and action else ()
         self.operation = targets.operation_for(service, action) if service and action else ""
+        self.members = targets.members(service, action) if self.operation else ()
+        if (not self.is_bound and self.operation and self._value("target_api") == UNIVERSAL
+                and not (self.initial.get("input") or "").strip()):
+            # Picking an API starts its input from the request's required members (nothing typed is replaced).
+            self.initial["input"] = targets.skeleton(service, action)
         self.instances = []
         if self._value("target_api") == UNIVERSAL and service == "ec2":
             self.instances, _ = resources.ec2_instances(environment)  # a hint for the instance ids to type
+
+    def service_datalist(self) -> str:
+        return datalist("service-options", [(key, label) for key, label in self.fields["service"].choices if key])
+
+    def action_datalist(self) -> str:
+        return datalist("action-options", [(label, "") for key, label in self.fields["action"].choices if key])
 
     def _value(self, name: str) -> str:
         if self.is_bound:
@@ -125,7 +210,8 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
         if kind is None:
             self.add_error("templated", "Choose the templated target.")
             return None
-        arn = (cleaned.get("resource_arn") or "").strip() or cleaned.get("resource") or ""
+        typed = (cleaned.get("resource_arn") or "").strip()
+        arn = typed or cleaned.get("resource") or ""
         if not arn:
             self.add_error("resource", f"Choose the {kind.resource.lower()}, or enter its ARN.")
             return None
@@ -134,6 +220,17 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
             self.add_error("resource_arn", f"That is not a {kind.resource} ARN"
                            + (f" (it is a {found} ARN)." if found else " (arn:aws:<service>:<region>:<account>:…)."))
             return None
+        problem = targets.resource_problem(kind.key, arn)
+        if problem:
+            self.add_error("resource_arn" if typed else "resource", problem)
+            return None
+        qualifier = (cleaned.get("qualifier") or "").strip()
+        if kind.key == "lambda" and qualifier:
+            if not _QUALIFIER.fullmatch(qualifier):
+                self.add_error("qualifier", "A version or alias is 1 to 128 letters, numbers, '-', '_' or '$' "
+                                            "(e.g. 3, live, $LATEST).")
+                return None
+            arn = ":".join(arn.split(":")[:7] + [qualifier])  # function:<name>:<qualifier>
         entry: dict[str, Any] = {"Arn": arn}
         text = (cleaned.get("input") or "").strip()
         if text:
@@ -147,10 +244,47 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
             entry["KinesisParameters"] = {"PartitionKey": (cleaned.get("partition_key") or "").strip()}
         if kind.key == "ecs":
             entry["EcsParameters"] = self._ecs(cleaned)
+        if kind.key == "sagemaker":
+            pairs = self._pairs(cleaned, "pipeline_parameters", "Name=Value")
+            if pairs is None:
+                return None
+            if pairs:
+                entry["SageMakerPipelineParameters"] = {"PipelineParameterList": [
+                    {"Name": name, "Value": value} for name, value in pairs]}
         return entry
+
+    def _pairs(self, cleaned: dict, field: str, example: str) -> list[tuple[str, str]] | None:
+        """key=value lines → pairs; None (with the error at the field) when a line has no '='."""
+        pairs = []
+        for number, line in enumerate((cleaned.get(field) or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sign, value = line.partition("=")
+            if not sign:
+                self.add_error(field, f"Line {number}: write {example} (one a line).")
+                return None
+            pairs.append((name.strip(), value.strip()))
+        return pairs
+
+    def clean_ecs_tags(self):
+        text = self.cleaned_data.get("ecs_tags") or ""
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip() and "=" not in line:
+                raise forms.ValidationError(f"Line {number}: write key=value (one tag a line).")
+        return text
+
+    def clean_capacity_providers(self):
+        text = self.cleaned_data.get("capacity_providers") or ""
+        for number, line in enumerate(text.splitlines(), start=1):
+            parts = [p.strip() for p in line.strip().split(":")] if line.strip() else []
+            if parts and (len(parts) > 3 or any(not p.isdigit() for p in parts[1:])):
+                raise forms.ValidationError(f"Line {number}: write provider[:weight[:base]], the weight and base "
+                                            f"as whole numbers (e.g. FARGATE_SPOT:2:1).")
+        return text
 
     @staticmethod
     def _ecs(cleaned: dict) -> dict[str, Any]:
+        """EcsParameters with every member of Scheduler's shape that was filled in."""
         ecs: dict[str, Any] = {"TaskDefinitionArn": cleaned.get("task_definition") or "",
                                "TaskCount": cleaned.get("task_count") if cleaned.get("task_count") is not None else 1}
         if cleaned.get("launch_type"):
@@ -162,4 +296,38 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
             if groups:
                 vpc["SecurityGroups"] = groups
             ecs["NetworkConfiguration"] = {"awsvpcConfiguration": vpc}
+        providers = []
+        for line in _lines(cleaned.get("capacity_providers")):
+            parts = [p.strip() for p in line.split(":")]
+            item: dict[str, Any] = {"capacityProvider": parts[0]}
+            if len(parts) > 1 and parts[1].isdigit():
+                item["weight"] = int(parts[1])
+            if len(parts) > 2 and parts[2].isdigit():
+                item["base"] = int(parts[2])
+            providers.append(item)
+        if providers:
+            ecs["CapacityProviderStrategy"] = providers
+        constraints = []
+        for line in _lines(cleaned.get("placement_constraints")):
+            kind, _, expression = line.partition(" ")
+            constraints.append({"type": kind, **({"expression": expression.strip()} if expression.strip() else {})})
+        if constraints:
+            ecs["PlacementConstraints"] = constraints
+        strategy = []
+        for line in _lines(cleaned.get("placement_strategy")):
+            kind, _, field = line.partition(" ")
+            strategy.append({"type": kind, **({"field": field.strip()} if field.strip() else {})})
+        if strategy:
+            ecs["PlacementStrategy"] = strategy
+        for name, member in (("platform_version", "PlatformVersion"), ("task_group", "Group"),
+                             ("propagate_tags", "PropagateTags"), ("reference_id", "ReferenceId")):
+            if (cleaned.get(name) or "").strip():
+                ecs[member] = cleaned[name].strip()
+        if cleaned.get("enable_managed_tags"):
+            ecs["EnableECSManagedTags"] = True
+        if cleaned.get("enable_execute_command"):
+            ecs["EnableExecuteCommand"] = True
+        tags = [{k.strip(): v.strip()} for k, _, v in (line.partition("=") for line in _lines(cleaned.get("ecs_tags")))]
+        if tags:
+            ecs["Tags"] = tags
         return ecs

@@ -179,6 +179,16 @@ INVALID = [
     ("rate(5 Minutes)", "rate unit"),
     ("rate(5)", "expression"),
     ("rate(5 minutes now)", "expression"),
+    # AWS refuses spaces inside the parentheses
+    ("rate( 5 minutes)", "expression"),
+    ("rate(5 minutes )", "expression"),
+    ("rate(5  minutes)", "expression"),
+    # AWS (Quartz) refuses a step past the field's highest value
+    ("cron(0/60 * * * ? *)", "minutes"),
+    ("cron(*/60 * * * ? *)", "minutes"),
+    ("cron(0 0/24 * * ? *)", "hours"),
+    ("cron(0 0 1/32 * ? *)", "day-of-month"),
+    ("cron(0 0 1 1/13 ? *)", "month"),
     # at
     ("at(2026-12-01 09:00:00)", "at"),
     ("at(2026-12-01T09:00)", "at"),
@@ -228,6 +238,29 @@ def test_question_mark_message_names_both_fields() -> None:
 def test_error_messages(expression: str, fragment: str) -> None:
     with pytest.raises(ExpressionError, match="^" + fragment.replace("?", r"\?").replace("*", r"\*")):
         validate(expression)
+
+
+@pytest.mark.parametrize("expression", [
+    # the largest steps AWS accepts, and the Scheduler guide's own examples
+    "cron(0/59 * * * ? *)", "cron(0 0/23 * * ? *)", "cron(0 0 1/31 * ? *)", "cron(0 0 1 1/12 ? *)",
+    "cron(0/5 8-17 ? * MON-FRI *)", "cron(0 10 * * ? *)", "cron(15 10 ? * 6L 2022-2023)",
+    "rate(5 minutes)", "rate(1 minute)", "rate(12 hours)",
+])
+def test_aws_examples_and_largest_steps_are_valid(expression: str) -> None:
+    validate(expression)
+
+
+def test_scheduler_guide_rate_examples_are_valid_for_scheduler_only() -> None:
+    """The Scheduler guide lists the units as minutes | hours | days and writes rate(1 days); EventBridge
+    rules want the singular for 1 (rate(1 day)) and refuse rate(1 days)."""
+    for expression in ("rate(1 days)", "rate(1 hours)", "rate(1 minutes)", "rate(15 minutes)", "rate(5 days)"):
+        validate(expression, strict_rate_units=False)
+    for expression in ("rate(1 days)", "rate(1 hours)"):
+        with pytest.raises(ExpressionError):
+            validate(expression)
+    for expression in ("rate( 5 minutes)", "rate(5 minutes )", "cron(0/60 * * * ? *)"):
+        with pytest.raises(ExpressionError):
+            validate(expression, strict_rate_units=False)
 
 
 def test_lax_rate_units_as_accepted_by_eventbridge_scheduler() -> None:

@@ -129,7 +129,8 @@ def _reference_runs(cron: CronExpression, zone: ZoneInfo, after: datetime, count
 def _items(low: int, high: int, names: tuple[str, ...] = (), wrap: bool = True) -> st.SearchStrategy[str]:
     value = st.integers(low, high)
     token = value.map(str) if not names else st.one_of(value.map(str), value.map(lambda v: names[v - low]))
-    size = high - low + 1
+    # AWS refuses a step past the field's highest value (minutes 0/60, hours 0/24, ...).
+    size = min(high - low + 1, high)
 
     def as_range(pair: tuple[int, int]) -> str:
         first, last = pair if wrap else sorted(pair)
