@@ -124,14 +124,15 @@ def status_against(desired, live, *, environment, now=None) -> tuple[str, list]:
 
 
 def delivery_drift(desired, live) -> list[dict[str, Any]]:
-    """A target whose policy does not let this rule in, as a drift row."""
+    """A target whose policy does not let this rule in, as a drift row (a target that does not exist or
+    whose policy cannot be read is said on the rule's page, but is nothing a re-apply would change)."""
     if not live or "Delivery" not in live or not live.get("Arn"):
         return []
-    arn = live["Arn"]
+    arn, state = live["Arn"], live["Delivery"]
     return [{"path": f"Targets.{need.target_id}{'.DeadLetterConfig' if need.dlq else ''} permission",
-             "old": "allowed", "new": text}
+             "old": "allowed", "new": policies.problem(need, state, rule_arn=arn)}
             for need in policies.needs(canonical_rule_spec(desired), rule_arn=arn)
-            if (text := policies.problem(need, live["Delivery"], rule_arn=arn))]
+            if policies.allowed(need, state, rule_arn=arn) is False]
 
 
 # ---------------------------------------------------------------------------------------------
