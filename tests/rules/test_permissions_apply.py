@@ -233,3 +233,30 @@ def test_a_statement_deleted_behind_our_back_is_drift_in_words(users, environmen
     assert f"EventConsole_default_{RULE}_Target2" in by_sid(topic_statements(environment, demo_resources["topic"]))
     rule.refresh_from_db()
     assert rule.sync_status == SyncStatus.IN_SYNC
+
+
+def test_a_lambda_permission_removed_behind_our_back_is_drift_and_re_applying_restores_it(
+        users, environment, demo_resources):
+    change = submit_and_apply(users["operator"], environment, worked_example_spec(demo_resources))
+    aws.client(environment, "lambda").remove_permission(FunctionName="Do_nothing",
+                                                        StatementId=f"AWSEvents_{RULE}_Target1")
+    report = objects_poll(environment, "rule")
+    assert report.drifted == 1 and report.changed == [f"default/{RULE}"]
+    rule = Rule.objects.get(pk=change.rule_id)
+    assert [d["new"] for d in rule.drift] == ["Do_nothing cannot receive events from this rule: its policy does not allow it"]
+    fix = submit_and_apply(users["operator"], environment, rule.desired_spec, action=ChangeAction.UPDATE, target=rule)
+    assert [c["operation"] for c in fix.plan] == ["AddPermission"]
+    statement = by_sid(lambda_statements(environment))[f"AWSEvents_{RULE}_Target1"]
+    assert statement["Condition"] == {"ArnLike": {"AWS:SourceArn": RULE_ARN}}
+    assert objects_poll(environment, "rule").in_sync == 1
+
+
+def test_a_rule_on_a_custom_bus_is_named_by_its_bus_in_the_source_arn(users, environment, demo_resources):
+    aws.client(environment, "events").create_event_bus(Name="orders")
+    spec = worked_example_spec(demo_resources, EventBusName="orders")
+    submit_and_apply(users["operator"], environment, spec)
+    arn = f"arn:aws:events:us-east-1:123456789012:rule/orders/{RULE}"
+    statement = by_sid(lambda_statements(environment))[f"AWSEvents_{RULE}_Target1"]
+    assert statement["Condition"] == {"ArnLike": {"AWS:SourceArn": arn}}
+    ours = by_sid(topic_statements(environment, demo_resources["topic"]))[f"EventConsole_orders_{RULE}_Target2"]
+    assert ours["Condition"] == {"ArnEquals": {"aws:SourceArn": arn}}
