@@ -5,7 +5,7 @@ from typing import Any
 
 from changes import objects
 from changes.calls import ApiCall, PartialFailure
-from changes.choices import SyncStatus
+from changes.choices import ChangeAction, SyncStatus
 from delivery import policies
 
 from . import aws_reader
@@ -49,7 +49,7 @@ def read_live(environment, change) -> dict[str, Any] | None:
     arn = (live or {}).get("Arn") or aws_reader.rule_arn_in(environment, name=name, bus=bus)
     if not arn:
         return live
-    desired = None if change.action == "delete" else change.spec
+    desired = None if change.action == ChangeAction.DELETE else change.spec
     ours = _ours(change)
     if not ours and not policies.needs(canonical_rule_spec(desired), rule_arn=arn):
         return live
@@ -63,7 +63,7 @@ def record_call(change, call: ApiCall, response: dict[str, Any]) -> None:
         return
     name, bus = _key(change)
     arn = aws_reader.rule_arn_in(change.environment, name=name, bus=bus)
-    desired = None if change.action == "delete" else change.spec
+    desired = None if change.action == ChangeAction.DELETE else change.spec
     want = policies.needs(canonical_rule_spec(desired), rule_arn=arn)
     ours = _ours(change)
     after = policies.recorded_after(ours, call, want=want, rule_arn=arn)
