@@ -272,6 +272,9 @@ def change_request_apply(change_id: int, *, task_id: str = "", final_attempt: bo
                 try:
                     response = call.execute(aws.client(environment, call.service))
                     handler.check_response(call, response)
+                    record = getattr(handler, "record_call", None)  # optional: a kind that remembers what it made
+                    if record is not None:
+                        record(change, call, response)
                 except Exception as exc:
                     entry.update(ok=False,
                                  error=aws.describe_error(exc) if not isinstance(exc, PartialFailure) else str(exc))

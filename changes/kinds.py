@@ -141,5 +141,7 @@ class KindHandler(Protocol):
     def renamed(self, spec: dict[str, Any], name: str) -> dict[str, Any]:
         """The spec under another name (Clone)."""
 
+    # Optional: record_call(change, call, response), called after each call AWS accepted during an
+    # apply (rules remember the policy statements they added, to remove exactly those later).
     # Optional: upcoming_runs(spec, *, now, count) -> list[datetime], for a kind that runs on a
     # schedule: the change's page shows reviewers when the proposed spec would fire.

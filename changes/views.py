@@ -78,7 +78,7 @@ class ChangeDetailView(PermissionRequiredMixin, DetailView):
         three_way = None
         if change.state == ChangeState.STALE:
             base = change.base_spec or {}
-            three_way = {"since": diff(base, {k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy")}),
+            three_way = {"since": diff(base, {k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy", "Delivery")}),
                          "proposed": diff(base, proposed or {}), "current": getattr(target, "desired_spec", None)}
         return super().get_context_data(
             next_runs=_next_runs(change), three_way=three_way,
@@ -93,7 +93,7 @@ class ChangeDetailView(PermissionRequiredMixin, DetailView):
                 (user.pk == change.author_id and may_submit) or user_can(user, REVIEW, change.environment)),
             waiting_for_worker=waiting_for_worker(change), worker_lost=lease_expired(change),
             can_resolve=is_stuck(change) and user_can(user, REVIEW, change.environment),
-            difference=diff({k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy")}, proposed or {}),
+            difference=diff({k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy", "Delivery")}, proposed or {}),
             attempts=change.apply_attempts.all(), reviews=reviews,
             comments=change.comments.select_related("author"), **kwargs)
 

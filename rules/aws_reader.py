@@ -12,12 +12,15 @@ from botocore.exceptions import ClientError
 from django.conf import settings
 
 from changes.polling import LiveRead
+from delivery import policies
 from environments import aws
 
-from .spec import RULE_FIELDS, canonical_rule_spec
+from .spec import RULE_FIELDS, canonical_rule_spec, rule_arn
 
 PAGE = 100  # ListRules / ListTargetsByRule maximum page size
-POLL_SERVICES = ("events", "resourcegroupstaggingapi")  # the clients a poll calls (changes.polling counts them)
+# The clients a poll calls (changes.polling counts them): the rules, their tags, and the policies of
+# the targets that need one (delivery.policies).
+POLL_SERVICES = ("events", "resourcegroupstaggingapi", "lambda", "sns", "sqs", "logs")  # the clients a poll calls (changes.polling counts them)
 
 
 def _not_found(exc: ClientError) -> bool:
@@ -56,6 +59,19 @@ def read_rule(environment, *, name: str, bus: str) -> dict[str, Any] | None:
             return None
         raise
     return spec_from_api(rule, targets, tags)
+
+
+def read_delivery(environment, *, spec: dict[str, Any] | None, ours: list[dict], arn: str) -> dict[str, Any]:
+    """What the policies of the rule's targets (those of `spec` and those EventConsole added a statement
+    to, `ours`) hold now: delivery.policies' state, with "Ours"."""
+    resources = policies.resources_of(policies.needs(canonical_rule_spec(spec), rule_arn=arn), ours)
+    state = policies.read(lambda service: aws.client(environment, service), resources)
+    return {**state, "Ours": list(ours)}
+
+
+def rule_arn_in(environment, *, name: str, bus: str) -> str:
+    return rule_arn(region=environment.region, account=environment.account_id, bus=bus, name=name) \
+        if environment.region and environment.account_id else ""
 
 
 def list_rules(environment, bus: str) -> dict[str, dict[str, Any]]:
@@ -117,11 +133,24 @@ def read_polled(environment, rules) -> LiveRead:
     tags in a few paged calls. That is one call per rule plus paging. Where GetResources is not
     allowed, or on the local emulator (moto does not list rules there), tags are read with
     ListTagsForResource per rule: two calls per rule plus paging.
+
+    Then the policies of the targets that need one: one read per distinct function, topic or queue
+    (however many rules target it) and one paged DescribeResourcePolicies for every log group.
     """
     listings = {bus: list_rules(environment, bus) for bus in {rule.event_bus_name for rule in rules}}
     tags = tags_by_arn(environment) if rules else {}
     events = aws.client(environment, "events")
     found = LiveRead()
+    # The targets' policies: one read per distinct resource, whatever number of rules share it.
+    wanted: dict[int, list[tuple[str, str]]] = {}
+    for rule in rules:
+        entry = listings[rule.event_bus_name].get(rule.name)
+        if entry is not None and rule.desired_spec is not None:
+            wanted[rule.pk] = policies.resources_of(
+                policies.needs(canonical_rule_spec(rule.desired_spec), rule_arn=entry["Arn"]),
+                rule.delivery_statements or [])
+    shared = policies.read(lambda service: aws.client(environment, service),
+                           {r for resources in wanted.values() for r in resources})
     for rule in rules:
         entry = listings[rule.event_bus_name].get(rule.name)
         if entry is None:
@@ -131,5 +160,8 @@ def read_polled(environment, rules) -> LiveRead:
         rule_tags = (tags.get(entry["Arn"], []) if tags is not None
                      else events.list_tags_for_resource(ResourceARN=entry["Arn"]).get("Tags", []))
         found.live[rule.pk] = spec_from_api(entry, targets, rule_tags)
+        if rule.pk in wanted:
+            found.live[rule.pk]["Delivery"] = {**policies.subset(shared, wanted[rule.pk]),
+                                               "Ours": list(rule.delivery_statements or [])}
         found.reads += 1
     return found

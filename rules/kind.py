@@ -5,7 +5,8 @@ from typing import Any
 
 from changes import objects
 from changes.calls import ApiCall, PartialFailure
-from changes.choices import SyncStatus
+from changes.choices import ChangeAction, SyncStatus
+from delivery import policies
 
 from . import aws_reader
 from .models import Rule
@@ -35,9 +36,39 @@ def ensure_object(change) -> Rule:
                                  taken=f"A rule named {name} is already managed on bus {bus} in {change.environment.name}.")
 
 
+def _ours(change) -> list[dict]:
+    rule = Rule.objects.filter(pk=change.rule_id).only("delivery_statements").first() if change.rule_id else None
+    return list(rule.delivery_statements or []) if rule else []
+
+
 def read_live(environment, change) -> dict[str, Any] | None:
+    """The rule as AWS has it, with what its targets' policies hold ("Delivery"); a rule not in AWS
+    is {"Arn", "Delivery"} (no "Rule") when there are policies to look at, else None."""
     name, bus = _key(change)
-    return aws_reader.read_rule(environment, name=name, bus=bus)
+    live = aws_reader.read_rule(environment, name=name, bus=bus)
+    arn = (live or {}).get("Arn") or aws_reader.rule_arn_in(environment, name=name, bus=bus)
+    if not arn:
+        return live
+    desired = None if change.action == ChangeAction.DELETE else change.spec
+    ours = _ours(change)
+    if not ours and not policies.needs(canonical_rule_spec(desired), rule_arn=arn):
+        return live
+    delivery = aws_reader.read_delivery(environment, spec=desired, ours=ours, arn=arn)
+    return {**live, "Delivery": delivery} if live else {"Arn": arn, "Delivery": delivery}
+
+
+def record_call(change, call: ApiCall, response: dict[str, Any]) -> None:
+    """After each call AWS accepted: remember the policy statements EventConsole added or removed."""
+    if call.service == "events" or not change.rule_id:
+        return
+    name, bus = _key(change)
+    arn = aws_reader.rule_arn_in(change.environment, name=name, bus=bus)
+    desired = None if change.action == ChangeAction.DELETE else change.spec
+    want = policies.needs(canonical_rule_spec(desired), rule_arn=arn)
+    ours = _ours(change)
+    after = policies.recorded_after(ours, call, want=want, rule_arn=arn)
+    if after != ours:
+        Rule.objects.filter(pk=change.rule_id).update(delivery_statements=after)
 
 
 def plan(desired, live, *, change) -> list[ApiCall]:
@@ -55,14 +86,14 @@ def check_response(call: ApiCall, response: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------
 canonical = canonical_rule_spec
 
-POLL_FIELDS = ("name", "event_bus_name")  # what read_polled needs besides the fields every kind has
+POLL_FIELDS = ("name", "event_bus_name", "delivery_statements")  # what read_polled needs besides the fields every kind has
 POLL_SERVICES = aws_reader.POLL_SERVICES
 read_polled = aws_reader.read_polled
 
 
 def split_live(live: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """A rule's live snapshot is stored as read."""
-    return live, {}
+    """A rule's live snapshot is stored as read (None when the rule itself is not in AWS)."""
+    return (live if live and "Rule" in live else None), {}
 
 
 def denormalise(rule: Rule, spec: dict[str, Any] | None, *, now=None) -> None:
@@ -89,7 +120,19 @@ def status_against(desired, live, *, environment, now=None) -> tuple[str, list]:
     if not calls:
         return SyncStatus.IN_SYNC, []
     live_view = {k: v for k, v in live.items() if k in ("Rule", "Targets", "Tags")}
-    return SyncStatus.DRIFTED, diff(canonical_rule_spec(desired), live_view)
+    return SyncStatus.DRIFTED, diff(canonical_rule_spec(desired), live_view) + delivery_drift(desired, live)
+
+
+def delivery_drift(desired, live) -> list[dict[str, Any]]:
+    """A target whose policy does not let this rule in, as a drift row (a target that does not exist or
+    whose policy cannot be read is said on the rule's page, but is nothing a re-apply would change)."""
+    if not live or "Delivery" not in live or not live.get("Arn"):
+        return []
+    arn, state = live["Arn"], live["Delivery"]
+    return [{"path": f"Targets.{need.target_id}{'.DeadLetterConfig' if need.dlq else ''} permission",
+             "old": "allowed", "new": policies.problem(need, state, rule_arn=arn)}
+            for need in policies.needs(canonical_rule_spec(desired), rule_arn=arn)
+            if policies.allowed(need, state, rule_arn=arn) is False]
 
 
 # ---------------------------------------------------------------------------------------------

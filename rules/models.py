@@ -13,6 +13,9 @@ class Rule(ManagedObject):
     description = models.CharField(verbose_name="description", max_length=512, blank=True)
     schedule_expression = models.CharField(verbose_name="schedule expression", max_length=256, blank=True)
     targets_count = models.PositiveSmallIntegerField(verbose_name="targets", default=0)
+    # The policy statements EventConsole added so that targets receive events (delivery.policies):
+    # [{"service", "resource", "sid"[, "policy"]}]. Exactly these, never others', are removed later.
+    delivery_statements = models.JSONField(verbose_name="statements added", default=list, blank=True)
 
     class Meta:
         ordering = ("name",)

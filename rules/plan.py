@@ -4,12 +4,19 @@ Creating a rule: PutRule, PutTargets (+ TagResource when it has tags). Updating:
 when a rule field changed (EnableRule/DisableRule when only the state did), RemoveTargets for
 targets that went away, PutTargets for new or changed ones, TagResource/UntagResource for tag
 changes. Deleting: RemoveTargets, then DeleteRule. In sync: no call at all.
+
+Then what lets the targets receive events (delivery.policies): Lambda AddPermission, the topic or
+queue policy rewritten with a statement added, the CloudWatch Logs resource policy; and the removal
+of the statements EventConsole added that no target needs any more. Only when the live state
+carries what the reader learnt of those policies (`live["Delivery"]`); a rule that is not in AWS
+yet is then `{"Delivery": …}` with no "Rule".
 """
 from __future__ import annotations
 
 from typing import Any
 
 from changes.calls import ApiCall
+from delivery import policies
 
 from .spec import RULE_FIELDS, canonical_rule_spec, rule_arn
 
@@ -21,6 +28,26 @@ def _rule_body(rule: dict[str, Any]) -> dict[str, Any]:
 
 def plan(desired: dict[str, Any] | None, live: dict[str, Any] | None, *, region: str = "",
          account: str = "") -> list[ApiCall]:
+    delivery = (live or {}).get("Delivery")
+    rule_live = live if live and "Rule" in live else None
+    arn = (live or {}).get("Arn") or (rule_arn(region=region, account=account, bus=_bus(desired or live),
+                                               name=_name(desired or live)) if region and account else "")
+    calls = _plan_rule(desired, rule_live, arn)
+    if delivery is not None and arn:
+        calls += policies.plan(policies.needs(canonical_rule_spec(desired), rule_arn=arn), delivery,
+                               delivery.get("Ours") or [], rule_arn=arn)
+    return calls
+
+
+def _bus(spec: dict[str, Any] | None) -> str:
+    return ((spec or {}).get("Rule") or {}).get("EventBusName") or "default"
+
+
+def _name(spec: dict[str, Any] | None) -> str:
+    return ((spec or {}).get("Rule") or {}).get("Name") or ""
+
+
+def _plan_rule(desired: dict[str, Any] | None, live: dict[str, Any] | None, arn: str) -> list[ApiCall]:
     want, have = canonical_rule_spec(desired), canonical_rule_spec(live)
     if want is None:
         return _plan_delete(have) if have else []
@@ -28,8 +55,6 @@ def plan(desired: dict[str, Any] | None, live: dict[str, Any] | None, *, region:
     where = f"{name} on bus {bus}"
     keys = {"Rule": name, "EventBusName": bus}
     calls: list[ApiCall] = []
-    arn = (live or {}).get("Arn") or (rule_arn(region=region, account=account, bus=bus, name=name)
-                                      if region and account else "")
 
     if have is None:
         body = _rule_body(want["Rule"])

@@ -21,6 +21,9 @@ from changes.object_views import (
 )
 from changes.views import ObjectActionView
 
+from delivery import policies
+
+from .aws_reader import rule_arn_in
 from .filtersets import RuleFilterSet
 from .forms import EventPatternForm, RuleScheduleForm, TargetForm, target_entry
 from .selectors import rule_list
@@ -55,10 +58,22 @@ class RuleDetailView(RulePages, ManagedObjectDetailView):
     def overview_context(self, rule):
         spec = rule.desired_spec or {}
         pattern = (spec.get("Rule") or {}).get("EventPattern")
-        return {"versions": rule.changes.filter(state=ChangeState.APPLIED).select_related("author")
-                .order_by("-applied_at"),
+        versions = rule.changes.filter(state=ChangeState.APPLIED).select_related("author").order_by("-applied_at")
+        receivers = _receivers(rule)
+        return {"versions": versions,
                 "pattern": json.loads(pattern) if pattern else None, "sources": _sources(pattern),
-                "targets": spec.get("Targets") or [], "tags": spec.get("Tags") or []}
+                "targets": spec.get("Targets") or [], "tags": spec.get("Tags") or [],
+                "receivers": receivers, "cannot_receive": [r for r in receivers if r["ok"] is False],
+                "current_version": next((v for v in versions if v.action != "delete"), None)}
+
+
+def _receivers(rule) -> list[dict]:
+    """Per target: can it receive this rule's events (what the last poll or apply read of its policy)?"""
+    if not rule.desired_spec:
+        return []
+    live = rule.live_spec or {}
+    arn = live.get("Arn") or rule_arn_in(rule.environment, name=rule.name, bus=rule.event_bus_name)
+    return policies.receivers(rule.desired_spec, live.get("Delivery"), rule_arn=arn) if arn else []
 
 
 def _sources(pattern: str | None) -> list[str]:

@@ -83,9 +83,11 @@ def test_a_worker_killed_mid_apply_is_recovered_and_the_change_finished(users, s
     proxy.delay = 1.5
     first = workers(env=FAST_RECOVERY)
     before = proxy.requests
-    change = submit(users["operator"], sandbox, rule_spec("half-applied"))  # (planned with one DescribeRule)
-    # The worker's calls: DescribeRule, which finds nothing, then PutRule, then PutTargets.
-    wait_for(lambda: proxy.requests >= before + 3, why=first.log)  # PutRule is on its way to AWS
+    # (planned with one DescribeRule and one GetQueueAttributes per target queue: their policies)
+    change = submit(users["operator"], sandbox, rule_spec("half-applied"))
+    # The worker's calls: DescribeRule, which finds nothing, the two queues' policies (the queues do not
+    # exist in moto: no policy call follows), then PutRule, then PutTargets.
+    wait_for(lambda: proxy.requests >= before + 7, why=first.log)  # PutRule is on its way to AWS
     proxy.drop(1)  # PutTargets will never reach AWS (the worker is dead before it would retry)
     wait_for(lambda: AuditEvent.objects.filter(related_id=str(change.pk), action=AuditAction.API_CALL,
                                                data__operation="PutRule").exists(), why=first.log)

@@ -49,8 +49,12 @@ def create_worked_example_rule(page, environment_name: str) -> None:
     expect(page.get_by_role("heading", name="Configure tags")).to_be_visible()
     page.get_by_role("button", name="Next: review").click()
 
-    # Step 5: Review and create: the plan is exactly PutRule + PutTargets
+    # Step 5: Review and create: the plan is exactly PutRule + PutTargets, then what lets the targets
+    # receive events: AddPermission on Do_nothing and the Topic1 policy call
     expect(page.get_by_role("heading", name="Review and create")).to_be_visible()
     expect(page.get_by_test_id("review-name")).to_have_text(NAME)
-    expect(page.get_by_test_id("plan").locator("li > strong")).to_have_text(["PutRule", "PutTargets"])
+    plan = page.get_by_test_id("plan")
+    expect(plan.locator("li > strong")).to_have_text(["PutRule", "PutTargets", "AddPermission", "SetTopicAttributes"])
+    expect(plan.locator("li").nth(2)).to_contain_text("Lambda function Do_nothing")
+    expect(plan.locator("li").nth(3)).to_contain_text("SNS topic Topic1")
     page.get_by_role("button", name="Create rule").click()

@@ -1,5 +1,6 @@
 """Worked example 1 in a real browser: an operator clicks through all five steps with the pattern form,
-a real Celery worker applies the change, and the moto server then holds the rule and its two targets."""
+a real Celery worker applies the change, and the moto server then holds the rule and its two targets,
+and the permissions that let Do_nothing and Topic1 receive its events (moto stores them; it does not deliver)."""
 import json
 
 import pytest
@@ -20,6 +21,12 @@ def test_operator_creates_the_worked_example_rule_with_the_pattern_form(
 
     # The change page follows the apply made by the worker until it is applied.
     expect(page.locator("h1 [data-state]")).to_have_attribute("data-state", "applied", timeout=30_000)
+    # The plan reviewers see lists what lets the two targets receive events.
+    plan = page.get_by_test_id("plan")
+    expect(plan).to_contain_text("AddPermission")
+    expect(plan).to_contain_text(f"Allow rule {NAME} to invoke Lambda function Do_nothing")
+    expect(plan).to_contain_text("SetTopicAttributes")
+    expect(plan).to_contain_text(f"Allow rule {NAME} to publish to SNS topic Topic1")
 
     events = aws.client(environment, "events")
     rule = events.describe_rule(Name=NAME, EventBusName="default")
@@ -28,9 +35,17 @@ def test_operator_creates_the_worked_example_rule_with_the_pattern_form(
     assert sorted(t["Arn"] for t in targets) == sorted([demo_resources["lambda"], demo_resources["topic"]])
     assert "change_request_apply" in celery_worker.log()
 
+    lambda_policy = json.loads(aws.client(environment, "lambda").get_policy(FunctionName="Do_nothing")["Policy"])
+    assert [s["Condition"] for s in lambda_policy["Statement"]] == [
+        {"ArnLike": {"AWS:SourceArn": f"arn:aws:events:us-east-1:123456789012:rule/{NAME}"}}]
+
     page.get_by_role("link", name="rule page").click()
     expect(page.get_by_test_id("diagram")).to_contain_text("aws.s3")
+    receivers = page.get_by_test_id("receivers")
+    expect(receivers).to_contain_text("Do_nothing can receive events from this rule.")
+    expect(receivers).to_contain_text("Topic1 can receive events from this rule.")
+    expect(page.get_by_test_id("cannot-receive")).to_have_count(0)
     history = page.get_by_test_id("history")
     for entry in ("operator draft step saved", "operator change submitted", "aws api call: Create rule",
-                  "aws api call: Put targets", "applied: 2 API calls"):
+                  "aws api call: Put targets", "aws api call: Allow rule", "applied: 4 API calls"):
         expect(history).to_contain_text(entry)

@@ -42,16 +42,20 @@ def submit_and_apply(user, environment, spec, *, action=ChangeAction.CREATE, tar
     return change
 
 
-def test_creating_the_worked_example_takes_exactly_put_rule_and_put_targets(users, environment, demo_resources, calls):
+def test_creating_the_worked_example_takes_exactly_put_rule_put_targets_and_the_two_permissions(
+        users, environment, demo_resources, calls):
+    """PutRule and PutTargets, then what lets Do_nothing and Topic1 receive the events: the function's
+    AddPermission and the topic's policy (tests/rules/test_permissions_apply.py checks their content)."""
     calls.clear()
     change = submit_and_apply(users["operator"], environment, worked_example_spec(demo_resources))
     assert change.state == ChangeState.APPLIED
     assert [c for c in calls if c in WRITE_OPERATIONS] == ["PutRule", "PutTargets"]
     attempt = change.apply_attempts.get()
-    assert attempt.status == AttemptStatus.SUCCEEDED and [c["operation"] for c in attempt.calls] == ["PutRule", "PutTargets"]
+    assert attempt.status == AttemptStatus.SUCCEEDED
+    assert [c["operation"] for c in attempt.calls] == ["PutRule", "PutTargets", "AddPermission", "SetTopicAttributes"]
     # Each API call is in the audit history, made by the system on behalf of the approver.
     api_events = AuditEvent.objects.filter(action="apply.api_call", related_id=str(change.pk))
-    assert api_events.count() == 2 and all(e.actor_name == "system" for e in api_events)
+    assert api_events.count() == 4 and all(e.actor_name == "system" for e in api_events)
 
 
 def test_applying_the_same_spec_again_makes_no_write_call(users, environment, demo_resources, calls):
@@ -107,7 +111,9 @@ def test_partial_put_targets_failure_is_surfaced_and_nothing_is_lost(users, envi
     apply.change_request_apply(change.pk)
     change.refresh_from_db()
     assert change.state == ChangeState.APPLIED and change.attempts == 2
-    assert [c["operation"] for c in change.apply_attempts.last().calls] == ["PutTargets"]
+    # The retry finishes the targets, then lets them receive events (the first attempt stopped before that).
+    assert [c["operation"] for c in change.apply_attempts.last().calls] == ["PutTargets", "AddPermission",
+                                                                           "SetTopicAttributes"]
 
 
 def test_validation_error_from_aws_fails_with_the_message_in_words(users, environment, demo_resources):

@@ -26,7 +26,8 @@ def test_worked_example_one_through_the_forms(client_for, environment, demo_reso
     review = client.get(flow.step_url(draft, "review"))
     assert review.status_code == 200
     plan = [c.operation for c in review.context["plan"]]
-    assert plan == ["PutRule", "PutTargets"]
+    # Then what lets Do_nothing and Topic1 receive the rule's events.
+    assert plan == ["PutRule", "PutTargets", "AddPermission", "SetTopicAttributes"]
 
     response = client.post(flow.step_url(draft, "review"), {"_go": "submit"})
     assert response.status_code == 302
