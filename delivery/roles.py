@@ -252,7 +252,18 @@ class IamCall(ApiCall):
                   for k, v in self.params.items()}
         response = getattr(client, self.method)(**params)
         response.pop("ResponseMetadata", None)
-        return response
+        return _json_safe(response)
+
+
+def _json_safe(value: Any) -> Any:
+    """IAM answers carry datetimes (CreateDate); the apply log and the audit keep JSON."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
 
 
 @dataclass(frozen=True)
