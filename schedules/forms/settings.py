@@ -54,6 +54,9 @@ class ScheduleSettingsForm(WizardFormMixin, forms.Form):
     role = forms.ChoiceField(label="Execution role", required=False,
                              help_text="Roles whose trust policy allows scheduler.amazonaws.com.")
     role_arn = forms.CharField(label="Role ARN", required=False, max_length=1600)
+    role_trust_ack = forms.BooleanField(
+        label="Use this role anyway (its trust policy will be fixed in IAM before the change is applied)",
+        required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,12 +74,14 @@ class ScheduleSettingsForm(WizardFormMixin, forms.Form):
         target_arn = ((self.wizard.change.spec or {}).get("Target") or {}).get("Arn", "")
         self.fields["new_role_name"].initial = scheduler_role_name_for(target_arn)
         self.role_warnings: dict[str, list[str]] = {}
+        self.trust_mismatch = ""  # the field whose role does not trust scheduler.amazonaws.com
         self._check_trust()
 
     def _check_trust(self) -> None:
         """The chosen existing role's trust policy must let scheduler.amazonaws.com assume it: GetRole,
-        within the page's AWS budget; a warning at the field (not an error: the role may be fixed in IAM
-        before the change is applied)."""
+        within the page's AWS budget; a warning at the field. Moving on with such a role takes a tick
+        ("Use this role anyway": the trust policy may be fixed in IAM before the change is applied);
+        a role that cannot be read or found is only warned about."""
         mode = self._value("role_mode") or (self.initial.get("role_mode") if not self.is_bound else "")
         field = "role_arn" if mode == ROLE_ARN else "role" if mode in (ROLE_EXISTING, "") else ""
         arn = (self._value(field) if self.is_bound else str(self.initial.get(field) or "")).strip() if field else ""
@@ -98,6 +103,7 @@ class ScheduleSettingsForm(WizardFormMixin, forms.Form):
         warning = roles.trust_warning(name, found.get("AssumeRolePolicyDocument"))
         if warning:
             self.role_warnings[field] = [warning]
+            self.trust_mismatch = field
 
     def _value(self, name: str) -> str:
         return (self.data.get(self.add_prefix(name)) or "") if self.is_bound else ""
@@ -136,6 +142,9 @@ class ScheduleSettingsForm(WizardFormMixin, forms.Form):
         elif not role:
             self.add_error(role_field, "Choose the execution role EventBridge Scheduler uses to invoke the target."
                            if role_field == "role" else "Enter the ARN of the execution role.")
+        elif self.trust_mismatch == role_field and not cleaned.get("role_trust_ack"):
+            self.add_error(role_field, "This role's trust policy does not allow scheduler.amazonaws.com: fix it in "
+                                       "IAM, choose another role, or tick “Use this role anyway”.")
         target["RoleArn"] = role
         kms = (cleaned.get("kms_key_arn") or "").strip() if cleaned.get("encryption") else ""
         if cleaned.get("encryption") and not kms:

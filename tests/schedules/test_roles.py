@@ -179,15 +179,26 @@ def test_a_role_trusting_only_ec2_is_warned_about_at_the_field_and_in_the_plan(c
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
                                                 "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
     client = client_for("operator")
-    draft = fill_steps(client, environment, target=flow.templated("lambda", demo_resources["lambda"], "{}"),
-                       settings=flow.settings("", role_mode="arn", role_arn=arn))
-    page = client.get(flow.step_url(draft, "settings")).content.decode()
+    draft = flow.start(client, environment)
+    flow.post(client, draft, "detail", flow.detail(environment, name="Invoke_Do_nothing"))
+    flow.post(client, draft, "target", flow.templated("lambda", demo_resources["lambda"], "{}"))
+    # when the step is sent with that role
+    response = flow.post(client, draft, "settings", flow.settings("", role_mode="arn", role_arn=arn))
+    # then it stays, warning at the field, keeping what was typed
+    assert response.status_code == 200
+    page = response.content.decode()
     warning = re.search(r'data-testid="role-warning">([^<]*)<', page)
     assert warning, page
     assert "ec2-only" in warning.group(1) and "only ec2.amazonaws.com" in warning.group(1)
     assert "not scheduler.amazonaws.com" in warning.group(1)
-    # the field keeps what was typed
-    assert f'value="{arn}"' in page
+    assert response.context["form"].errors["role_arn"] == [
+        "This role's trust policy does not allow scheduler.amazonaws.com: fix it in IAM, choose another role, or "
+        "tick “Use this role anyway”."]
+    assert f'value="{arn}"' in page and "Use this role anyway" in page
+    # when the person goes on anyway, the plan says so too
+    response = flow.post(client, draft, "settings", flow.settings("", role_mode="arn", role_arn=arn,
+                                                                  role_trust_ack="on"))
+    assert response.status_code == 302 and response["Location"].endswith("/review/")
     review = client.get(flow.step_url(draft, "review")).content.decode()
     assert "Warning: Role ec2-only cannot be used by EventBridge Scheduler" in review
 
