@@ -1,9 +1,11 @@
 """The change engine's view of schedules (see changes.kinds.KindHandler)."""
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
 from django.utils import timezone
 
 from awslang import expressions
@@ -19,6 +21,8 @@ from .plan import MISSING_GROUP, in_sync
 from .plan import plan as schedule_plan
 from .runs import next_run_of
 from .spec import canonical_schedule_spec, comparable, is_one_time, parse_date, validate_schedule_spec
+
+log = logging.getLogger(__name__)
 
 
 def validate(spec: dict[str, Any], *, environment) -> dict[str, list[str]]:
@@ -80,11 +84,23 @@ def wants_new_role(change) -> bool:
     return change.action != ChangeAction.DELETE and _setting(change, "role_mode") == ROLE_NEW
 
 
+DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+
+
 def _read_role(environment, arn: str) -> dict[str, Any] | None:
+    """What IAM has for the role (delivery.roles.read_role); None when it is missing, in another
+    account, or when these credentials may not read IAM (the schedule is still applied: IAM itself
+    is only needed to create or delete a role EventConsole makes)."""
     name = roles.role_name_of(arn)
     if not name or (environment.account_id and roles.role_account_of(arn) != environment.account_id):
         return None  # another account's role: not ours to read or create
-    return roles.read_role(aws.client(environment, "iam"), name)
+    try:
+        return roles.read_role(aws.client(environment, "iam"), name)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in DENIED:
+            log.warning("Role %s could not be read: %s", arn, aws.describe_error(exc))
+            return None
+        raise
 
 
 def read_live(environment, change) -> dict[str, Any] | None:

@@ -326,3 +326,21 @@ def test_universal_target_role_allows_the_service_action():
     assert policy["Statement"] == [{"Effect": "Allow", "Action": "states:StartExecution", "Resource": "*"}]
     assert roles.scheduler_role_name("arn:aws:scheduler:::aws-sdk:ec2:startInstances", suffix="0123456789") == \
         "Amazon_EventBridge_Scheduler_EC2_0123456789"
+
+
+def test_the_propagation_wait_is_bounded_and_only_for_scheduler_s_role_message():
+    """How long apply waits for IAM, per attempt: a pure check of the bound (the wait itself is drilled above)."""
+    from schedules.plan import ScheduleCall
+
+    create = ScheduleCall("scheduler", "CreateSchedule", {})
+    not_assumable = ClientError({"Error": {"Code": "ValidationException", "Message": NOT_ASSUMABLE}}, "CreateSchedule")
+    other = ClientError({"Error": {"Code": "ValidationException", "Message": "Invalid Schedule Expression"}},
+                        "CreateSchedule")
+    delays = []
+    attempt = 0
+    while (delay := create.propagation_delay(not_assumable, attempt)) is not None:
+        delays.append(delay)
+        attempt += 1
+    assert 60 <= sum(delays) <= 180 and len(delays) <= 10  # about two minutes, as IAM's changes commonly take
+    assert create.propagation_delay(other, 0) is None
+    assert ScheduleCall("scheduler", "DeleteSchedule", {}).propagation_delay(not_assumable, 0) is None
