@@ -318,31 +318,74 @@ def _document(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _allows(statement: Any, principal: str) -> bool:
+    if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+        return False
+    actions = statement.get("Action") or []
+    actions = [actions] if isinstance(actions, str) else actions
+    return any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions) and principal in _services(statement)
+
+
 def trusts(document: Any, principal: str) -> bool:
     """Whether a trust policy has an Allow statement for `principal` to sts:AssumeRole."""
-    for statement in _document(document).get("Statement") or []:
-        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
-            continue
-        actions = statement.get("Action") or []
-        actions = [actions] if isinstance(actions, str) else actions
-        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
-            continue
-        services = (statement.get("Principal") or {})
-        services = services.get("Service", []) if isinstance(services, dict) else []
-        if principal in ([services] if isinstance(services, str) else services):
-            return True
-    return False
+    return any(_allows(st, principal) for st in _document(document).get("Statement") or [])
 
 
-def trust_warning(role_label: str, document: Any, principal: str = SCHEDULER_PRINCIPAL) -> str:
-    """'' when the trust policy lets `principal` assume the role; otherwise the warning, in words."""
-    if trusts(document, principal):
+def _condition_values(statement: dict, key: str) -> list[tuple[str, list[str]]]:
+    """[(operator, values)] of the statement's conditions on `key` (condition keys ignore case)."""
+    found = []
+    for operator, block in (statement.get("Condition") or {}).items():
+        if not isinstance(block, dict):
+            continue
+        for name, values in block.items():
+            if name.lower() == key.lower():
+                found.append((operator, [values] if isinstance(values, str) else [str(v) for v in values or []]))
+    return found
+
+
+def _matches(operator: str, values: list[str], actual: str) -> bool:
+    from fnmatch import fnmatchcase
+
+    base = operator.removeprefix("ForAnyValue:").removeprefix("ForAllValues:").removesuffix("IfExists")
+    if base in ("StringLike", "ArnLike"):
+        return any(fnmatchcase(actual, v) for v in values)
+    if base in ("StringEquals", "ArnEquals"):
+        return actual in values
+    if base == "StringEqualsIgnoreCase":
+        return actual.lower() in (v.lower() for v in values)
+    return True  # an operator not checked here (negations...): do not warn on it
+
+
+def _conditions_allow(statement: dict, context: dict[str, str]) -> bool:
+    return all(_matches(op, values, actual) for key, actual in context.items()
+               for op, values in _condition_values(statement, key))
+
+
+def trust_warning(role_label: str, document: Any, principal: str = SCHEDULER_PRINCIPAL, *,
+                  context: dict[str, str] | None = None) -> str:
+    """'' when the trust policy lets `principal` assume the role; otherwise the warning, in words.
+    `context`: the request's condition values ({"aws:SourceAccount": ..., "aws:SourceArn": ...}) that a
+    statement's conditions must allow (a role made for another schedule group fails here)."""
+    statements = [st for st in _document(document).get("Statement") or [] if _allows(st, principal)]
+    if statements and any(_conditions_allow(st, context or {}) for st in statements):
         return ""
+    if statements:
+        wanted = ", ".join(f"{k} = {v}" for k, v in (context or {}).items())
+        return (f"Role {role_label} cannot be used by this schedule: its trust policy allows {principal} only "
+                f"under conditions this schedule does not meet ({wanted}).")
     allowed = sorted({s for st in _document(document).get("Statement") or [] if isinstance(st, dict)
                       for s in _services(st)})
     who = f"only {', '.join(allowed)}" if allowed else "no AWS service"
     return (f"Role {role_label} cannot be used by EventBridge Scheduler: its trust policy allows {who} to "
             f"assume it, not {principal}. Every run of the schedule would fail until the trust policy is fixed.")
+
+
+def scheduler_context(*, account_id: str, region: str, group: str) -> dict[str, str]:
+    """The condition values Scheduler sends when it assumes a schedule's role."""
+    context = {"aws:SourceArn": schedule_group_arn(region=region, account_id=account_id, group=group)}
+    if account_id:
+        context["aws:SourceAccount"] = account_id
+    return context
 
 
 def _services(statement: dict) -> list[str]:

@@ -152,7 +152,15 @@ def plan(desired, live, *, change) -> list[ApiCall]:
     new_role = None
     if wants_new_role(change) and roles.role_name_of((desired.get("Target") or {}).get("RoleArn", "")):
         new_role = new_role_for(desired, change.environment)
-    return schedule_plan(desired, schedule, change_id=change.pk, new_role=new_role, role_live=role)
+    return schedule_plan(desired, schedule, change_id=change.pk, new_role=new_role, role_live=role,
+                         role_context=role_context(change.environment, desired.get("GroupName") or "default"))
+
+
+def role_context(environment, group: str) -> dict[str, str] | None:
+    """What Scheduler's trust conditions are checked against (None: the account is not known)."""
+    if not environment.account_id:
+        return None
+    return roles.scheduler_context(account_id=environment.account_id, region=environment.region, group=group)
 
 
 def check_response(call: ApiCall, response: dict[str, Any]) -> None:

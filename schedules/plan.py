@@ -87,10 +87,11 @@ def _schedule_part(live: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def plan(desired: dict[str, Any] | None, live: dict[str, Any] | None, *, change_id: int | None = None,
          new_role: roles.NewRole | None = None, role_live: dict[str, Any] | None = None,
-         delete_role: bool = False) -> list[ApiCall]:
+         delete_role: bool = False, role_context: dict[str, str] | None = None) -> list[ApiCall]:
     """`new_role`: the role to create for this schedule (None: an existing role); `role_live`: what
     IAM has for the spec's role (delivery.roles.read_role; None: missing or not read);
-    `delete_role`: a delete also removes the role (ours, unused)."""
+    `delete_role`: a delete also removes the role (ours, unused); `role_context`: the condition values
+    Scheduler sends when it assumes the role (delivery.roles.scheduler_context)."""
     have = _schedule_part(live)
     if desired is None:
         if have is None:
@@ -108,7 +109,7 @@ def plan(desired: dict[str, Any] | None, live: dict[str, Any] | None, *, change_
     calls = list(roles.create_role_calls(new_role, role_live)) if new_role else []
     warning = ""
     if new_role is None and role_live is not None:
-        warning = roles.trust_warning(role_live["name"], role_live.get("trust"))
+        warning = roles.trust_warning(role_live["name"], role_live.get("trust"), context=role_context)
     note = f". Warning: {warning}" if warning else ""
     if have is None:
         if live is not None and MISSING_GROUP in live:

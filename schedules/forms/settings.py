@@ -100,7 +100,10 @@ class ScheduleSettingsForm(WizardFormMixin, forms.Form):
             self.role_warnings[field] = [f"No role {name} exists in account {where}: EventBridge Scheduler "
                                          "would refuse the schedule."]
             return
-        warning = roles.trust_warning(name, found.get("AssumeRolePolicyDocument"))
+        group = (self.wizard.change.spec or {}).get("GroupName") or "default"
+        context = (roles.scheduler_context(account_id=environment.account_id, region=environment.region, group=group)
+                   if environment.account_id else None)
+        warning = roles.trust_warning(name, found.get("AssumeRolePolicyDocument"), context=context)
         if warning:
             self.role_warnings[field] = [warning]
             self.trust_mismatch = field

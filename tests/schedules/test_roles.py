@@ -344,3 +344,28 @@ def test_the_propagation_wait_is_bounded_and_only_for_scheduler_s_role_message()
     assert 60 <= sum(delays) <= 180 and len(delays) <= 10  # about two minutes, as IAM's changes commonly take
     assert create.propagation_delay(other, 0) is None
     assert ScheduleCall("scheduler", "DeleteSchedule", {}).propagation_delay(not_assumable, 0) is None
+
+
+def test_a_role_made_for_another_schedule_group_is_warned_about(client_for, environment, demo_resources):
+    """Scheduler checks the trust conditions against the schedule's group (moto does not: the form does)."""
+    iam = aws.client(environment, "iam")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT,
+                                       "aws:SourceArn": f"arn:aws:scheduler:us-east-1:{ACCOUNT}:schedule-group/reports"}}}]}
+    arn = iam.create_role(RoleName="reports-only", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    client = client_for("operator")
+    draft = flow.start(client, environment)
+    flow.post(client, draft, "detail", flow.detail(environment, name="Invoke_Do_nothing"))  # group default
+    flow.post(client, draft, "target", flow.templated("lambda", demo_resources["lambda"], "{}"))
+    response = flow.post(client, draft, "settings", flow.settings("", role_mode="arn", role_arn=arn))
+    assert response.status_code == 200
+    warning = re.search(r'data-testid="role-warning">([^<]*)<', response.content.decode())
+    assert warning and "reports-only" in warning.group(1)
+    assert f"arn:aws:scheduler:us-east-1:{ACCOUNT}:schedule-group/default" in warning.group(1)
+    # the same conditions with a wildcard group are fine
+    trust["Statement"][0]["Condition"] = {"StringEquals": {"aws:SourceAccount": ACCOUNT},
+                                          "ArnLike": {"aws:SourceArn": f"arn:aws:scheduler:us-east-1:{ACCOUNT}:schedule-group/*"}}
+    iam.update_assume_role_policy(RoleName="reports-only", PolicyDocument=json.dumps(trust))
+    response = flow.post(client, draft, "settings", flow.settings("", role_mode="arn", role_arn=arn))
+    assert response.status_code == 302
