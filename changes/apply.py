@@ -234,6 +234,31 @@ def send_waiting(change: ChangeRequest) -> None:
         transaction.on_commit(lambda pk=waiting: send_apply(pk))
 
 
+def _execute_waiting_for_iam(call, client, lease: _Lease, entry: dict):
+    """call.execute(client), tried again while the call says AWS has not yet seen a fresh IAM change
+    (IAM is eventually consistent: a role created a moment ago may not be assumable yet). A call
+    that knows such an answer has `propagation_delay(exc, attempt)`: the seconds to wait, or None to
+    give up (its bound). The wait stops early when the lease is lost or the worker is told to stop."""
+    delay_for = getattr(call, "propagation_delay", None)
+    attempt = 0
+    while True:
+        try:
+            return call.execute(client)
+        except ClientError as exc:
+            delay = delay_for(exc, attempt) if delay_for else None
+            if delay is None:
+                raise
+            attempt += 1
+            entry["iam_propagation_retries"] = attempt
+            log.info("%s: %s; trying again in %s s (IAM propagation, attempt %s)", call.operation,
+                     aws.describe_error(exc), delay, attempt)
+            deadline = time.monotonic() + delay
+            while time.monotonic() < deadline:
+                if lease.lost.is_set() or stop_requested.is_set():
+                    raise
+                time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
+
+
 def change_request_apply(change_id: int, *, task_id: str = "", final_attempt: bool = True) -> ChangeRequest | None:
     """Apply an approved change: claim it with a lease, plan against live, make the calls, record everything.
 
@@ -270,7 +295,7 @@ def change_request_apply(change_id: int, *, task_id: str = "", final_attempt: bo
                     raise WorkerStopping()
                 entry = {**call.as_dict(), "started": timezone.now().isoformat()}
                 try:
-                    response = call.execute(aws.client(environment, call.service))
+                    response = _execute_waiting_for_iam(call, aws.client(environment, call.service), lease, entry)
                     handler.check_response(call, response)
                     record = getattr(handler, "record_call", None)  # optional: a kind that remembers what it made
                     if record is not None:

@@ -1,15 +1,19 @@
 """The change engine's view of schedules (see changes.kinds.KindHandler)."""
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
 from django.utils import timezone
 
 from awslang import expressions
 from changes import objects
 from changes.calls import ApiCall
-from changes.choices import SyncStatus
+from changes.choices import ChangeAction, SyncStatus
+from delivery import roles
+from environments import aws
 
 from . import aws_reader
 from .models import Schedule
@@ -17,6 +21,8 @@ from .plan import MISSING_GROUP, in_sync
 from .plan import plan as schedule_plan
 from .runs import next_run_of
 from .spec import canonical_schedule_spec, comparable, is_one_time, parse_date, validate_schedule_spec
+
+log = logging.getLogger(__name__)
 
 
 def validate(spec: dict[str, Any], *, environment) -> dict[str, list[str]]:
@@ -41,13 +47,120 @@ def ensure_object(change) -> Schedule:
                                        f"{change.environment.name}.")
 
 
+# ---------------------------------------------------------------------------------------------
+# The execution role (delivery.roles): read with the schedule, planned before it
+#
+# read_live adds what IAM has for the schedule's role under ROLE (the desired spec's role, or the
+# live schedule's when deleting); `_parts` takes it out again before anything compares schedules.
+# A new role is asked for in the Settings step ("Create new role for this schedule"): its name is
+# the last segment of the spec's RoleArn, and the step's choice is kept in the draft's form inputs.
+#
+# Deleting a schedule deletes its role only when the role is ours and unused: IAM's tag says
+# EventConsole created it for this very schedule (group/name), and no other schedule EventConsole
+# manages in the environment names it (desired or live). Schedules EventConsole does not manage
+# cannot be checked cheaply (ListSchedules does not return the role); a role made for one schedule
+# and named after the console's convention is not expected to be shared. Any other role is kept.
+# ---------------------------------------------------------------------------------------------
+ROLE = "ExecutionRole"
+
+
+def _parts(live: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(the schedule part of read_live's answer (None: missing), what IAM has for its role)."""
+    if live is None:
+        return None, None
+    role = live.get(ROLE)
+    rest = {k: v for k, v in live.items() if k != ROLE}
+    return (rest or None), role
+
+
+def _setting(change, name: str) -> str:
+    values = ((change.wizard or {}).get("settings") or {}).get(f"settings-{name}") or [""]
+    return values[-1] if isinstance(values, list) else str(values)
+
+
+def wants_new_role(change) -> bool:
+    from .forms.settings import ROLE_NEW
+
+    return change.action != ChangeAction.DELETE and _setting(change, "role_mode") == ROLE_NEW
+
+
+DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+
+
+def _read_role(environment, arn: str) -> dict[str, Any] | None:
+    """What IAM has for the role (delivery.roles.read_role); None when it is missing, in another
+    account, or when these credentials may not read IAM (the schedule is still applied: IAM itself
+    is only needed to create or delete a role EventConsole makes)."""
+    name = roles.role_name_of(arn)
+    if not name or (environment.account_id and roles.role_account_of(arn) != environment.account_id):
+        return None  # another account's role: not ours to read or create
+    try:
+        return roles.read_role(aws.client(environment, "iam"), name)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in DENIED:
+            log.warning("Role %s could not be read: %s", arn, aws.describe_error(exc))
+            return None
+        raise
+
+
 def read_live(environment, change) -> dict[str, Any] | None:
     name, group = _key(change)
-    return aws_reader.read_schedule(environment, name=name, group=group)
+    live = aws_reader.read_schedule(environment, name=name, group=group)
+    if change.action == ChangeAction.DELETE:
+        arn = ((live or {}).get("Target") or {}).get("RoleArn", "")
+    else:
+        arn = ((change.spec or {}).get("Target") or {}).get("RoleArn", "")
+    role = _read_role(environment, arn) if arn else None
+    if role is None:
+        return live
+    return {**(live or {}), ROLE: role}
+
+
+def new_role_for(spec: dict[str, Any], environment) -> roles.NewRole:
+    """The role "Create new role for this schedule" makes: trust for Scheduler from this account's
+    schedule group, permissions for the target (and the DLQ and KMS key where set)."""
+    target = spec.get("Target") or {}
+    group = spec.get("GroupName") or "default"
+    name = roles.role_name_of(target.get("RoleArn", ""))
+    return roles.NewRole(
+        name=name, policy_name=roles.SCHEDULER_POLICY_NAME, created_for=f"{group}/{spec.get('Name', '')}",
+        trust=roles.scheduler_trust_policy(account_id=environment.account_id, region=environment.region,
+                                           group=group),
+        permissions=roles.scheduler_permissions_policy(target, kms_key_arn=spec.get("KmsKeyArn", "")),
+        description=f"EventBridge Scheduler execution role for schedule {group}/{spec.get('Name', '')}")
+
+
+def role_is_ours_and_unused(change, role: dict[str, Any] | None) -> bool:
+    if not role or change.schedule_id is None:
+        return False
+    name, group = _key(change)
+    if roles.created_for(role) != f"{group}/{name}":
+        return False
+    others = Schedule.objects.filter(environment=change.environment).exclude(pk=change.schedule_id)
+    for desired, live in others.values_list("desired_spec", "live_spec"):
+        for spec in (desired, live):
+            if ((spec or {}).get("Target") or {}).get("RoleArn") == role["arn"]:
+                return False
+    return True
 
 
 def plan(desired, live, *, change) -> list[ApiCall]:
-    return schedule_plan(desired, live, change_id=change.pk)
+    schedule, role = _parts(live)
+    if desired is None:
+        return schedule_plan(None, schedule, change_id=change.pk, role_live=role,
+                             delete_role=role_is_ours_and_unused(change, role))
+    new_role = None
+    if wants_new_role(change) and roles.role_name_of((desired.get("Target") or {}).get("RoleArn", "")):
+        new_role = new_role_for(desired, change.environment)
+    return schedule_plan(desired, schedule, change_id=change.pk, new_role=new_role, role_live=role,
+                         role_context=role_context(change.environment, desired.get("GroupName") or "default"))
+
+
+def role_context(environment, group: str) -> dict[str, str] | None:
+    """What Scheduler's trust conditions are checked against (None: the account is not known)."""
+    if not environment.account_id:
+        return None
+    return roles.scheduler_context(account_id=environment.account_id, region=environment.region, group=group)
 
 
 def check_response(call: ApiCall, response: dict[str, Any]) -> None:
@@ -67,6 +180,7 @@ read_polled = aws_reader.read_polled
 
 def split_live(live: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """The snapshot without its LastModificationDate, which is stored on its own (live_modified)."""
+    live, _ = _parts(live)
     snapshot, modified = aws_reader.split_modified(live)
     return snapshot, {"live_modified": modified}
 
@@ -87,6 +201,7 @@ def completed(desired: dict[str, Any] | None, *, now: datetime | None = None) ->
 def status_against(desired, live, *, environment=None, now: datetime | None = None) -> tuple[str, list]:
     from audit.diff import diff
 
+    live, _ = _parts(live)
     if live is not None and MISSING_GROUP in live:
         live = None
     if desired is None:

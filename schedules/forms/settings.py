@@ -1,18 +1,22 @@
 """Step 3: Settings — state, action after completion, retry policy and DLQ, encryption, permissions."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django import forms
 
-from environments import resources
+from delivery import roles
+from environments import aws, resources
 
 from ..spec import DEFAULT_RETRY
 from .common import WizardFormMixin, listing_choices, map_spec_errors
 
 DLQ_NONE, DLQ_THIS, DLQ_OTHER = "none", "this", "other"
-ROLE_EXISTING, ROLE_ARN = "existing", "arn"
-SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
+ROLE_NEW, ROLE_EXISTING, ROLE_ARN = "new", "existing", "arn"
+SCHEDULER_PRINCIPAL = roles.SCHEDULER_PRINCIPAL
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 SPEC_FIELDS = {"State": "enabled", "ActionAfterCompletion": "action_after_completion", "KmsKeyArn": "kms_key_arn",
                "Target.RetryPolicy.MaximumEventAgeInSeconds": "max_age_hours",
                "Target.RetryPolicy.MaximumRetryAttempts": "max_retries"}
@@ -40,10 +44,19 @@ class ScheduleSettingsForm(WizardFormMixin, forms.Form):
                                     help_text="Off: the target input is encrypted with an AWS owned key.")
     kms_key_arn = forms.CharField(label="KMS key ARN", required=False, max_length=2048)
     role_mode = forms.ChoiceField(label="Permissions", widget=forms.RadioSelect, initial=ROLE_EXISTING, choices=[
-        (ROLE_EXISTING, "Use existing role"), (ROLE_ARN, "Enter a role ARN")])
+        (ROLE_NEW, "Create new role for this schedule"), (ROLE_EXISTING, "Use existing role"),
+        (ROLE_ARN, "Enter a role ARN")])
+    new_role_name = forms.CharField(
+        label="Role name", required=False, max_length=64,
+        help_text="Created under /service-role/ when the change is applied: trusted by scheduler.amazonaws.com for "
+                  "this schedule group only, allowed to call this target (and the dead-letter queue and KMS key, "
+                  "where set). The review shows both policies.")
     role = forms.ChoiceField(label="Execution role", required=False,
                              help_text="Roles whose trust policy allows scheduler.amazonaws.com.")
     role_arn = forms.CharField(label="Role ARN", required=False, max_length=1600)
+    role_trust_ack = forms.BooleanField(
+        label="Use this role anyway (its trust policy will be fixed in IAM before the change is applied)",
+        required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,10 +67,46 @@ class ScheduleSettingsForm(WizardFormMixin, forms.Form):
             self.listing_errors.append(f"SQS queues could not be listed: {error}")
         listing_choices(self.fields["dlq_queue"], [q for q in queues if not q.label.endswith(".fifo")],
                         empty="Choose a queue", data_value=self._value("dlq_queue"))
-        roles, error = resources.roles_trusting(environment, SCHEDULER_PRINCIPAL)
+        trusting, error = resources.roles_trusting(environment, SCHEDULER_PRINCIPAL)
         if error:
             self.listing_errors.append(f"IAM roles could not be listed: {error}")
-        listing_choices(self.fields["role"], roles, empty="Choose a role", data_value=self._value("role"))
+        listing_choices(self.fields["role"], trusting, empty="Choose a role", data_value=self._value("role"))
+        target_arn = ((self.wizard.change.spec or {}).get("Target") or {}).get("Arn", "")
+        self.fields["new_role_name"].initial = scheduler_role_name_for(target_arn)
+        self.role_warnings: dict[str, list[str]] = {}
+        self.trust_mismatch = ""  # the field whose role does not trust scheduler.amazonaws.com
+        self._check_trust()
+
+    def _check_trust(self) -> None:
+        """The chosen existing role's trust policy must let scheduler.amazonaws.com assume it: GetRole,
+        within the page's AWS budget; a warning at the field. Moving on with such a role takes a tick
+        ("Use this role anyway": the trust policy may be fixed in IAM before the change is applied);
+        a role that cannot be read or found is only warned about."""
+        mode = self._value("role_mode") or (self.initial.get("role_mode") if not self.is_bound else "")
+        field = "role_arn" if mode == ROLE_ARN else "role" if mode in (ROLE_EXISTING, "") else ""
+        arn = (self._value(field) if self.is_bound else str(self.initial.get(field) or "")).strip() if field else ""
+        name = roles.role_name_of(arn)
+        environment = self.environment
+        if not name or (environment.account_id and roles.role_account_of(arn) != environment.account_id):
+            return
+        try:
+            found = aws.within_budget(lambda: _get_role(environment, name))
+        except (aws.BudgetSpent, BotoCoreError, ClientError) as exc:
+            message = aws.describe_error(exc) if not isinstance(exc, aws.BudgetSpent) else str(exc)
+            self.role_warnings[field] = [f"The role's trust policy could not be checked: {message}"]
+            return
+        if found is None:
+            where = environment.account_id or "this environment's account"
+            self.role_warnings[field] = [f"No role {name} exists in account {where}: EventBridge Scheduler "
+                                         "would refuse the schedule."]
+            return
+        group = (self.wizard.change.spec or {}).get("GroupName") or "default"
+        context = (roles.scheduler_context(account_id=environment.account_id, region=environment.region, group=group)
+                   if environment.account_id else None)
+        warning = roles.trust_warning(name, found.get("AssumeRolePolicyDocument"), context=context)
+        if warning:
+            self.role_warnings[field] = [warning]
+            self.trust_mismatch = field
 
     def _value(self, name: str) -> str:
         return (self.data.get(self.add_prefix(name)) or "") if self.is_bound else ""
@@ -87,12 +136,18 @@ class ScheduleSettingsForm(WizardFormMixin, forms.Form):
                 self.add_error("dlq_arn", "Enter the queue's ARN, or choose None.")
             else:
                 target["DeadLetterConfig"] = {"Arn": cleaned["dlq_arn"].strip()}
-        role = ((cleaned.get("role_arn") or "").strip() if cleaned.get("role_mode") == ROLE_ARN
+        role_mode = cleaned.get("role_mode")
+        role = ((cleaned.get("role_arn") or "").strip() if role_mode == ROLE_ARN
                 else cleaned.get("role") or "")
-        role_field = "role_arn" if cleaned.get("role_mode") == ROLE_ARN else "role"
-        if not role:
+        role_field = {ROLE_ARN: "role_arn", ROLE_NEW: "new_role_name"}.get(role_mode, "role")
+        if role_mode == ROLE_NEW:
+            role = self._new_role_arn((cleaned.get("new_role_name") or "").strip())
+        elif not role:
             self.add_error(role_field, "Choose the execution role EventBridge Scheduler uses to invoke the target."
                            if role_field == "role" else "Enter the ARN of the execution role.")
+        elif self.trust_mismatch == role_field and not cleaned.get("role_trust_ack"):
+            self.add_error(role_field, "This role's trust policy does not allow scheduler.amazonaws.com: fix it in "
+                                       "IAM, choose another role, or tick “Use this role anyway”.")
         target["RoleArn"] = role
         kms = (cleaned.get("kms_key_arn") or "").strip() if cleaned.get("encryption") else ""
         if cleaned.get("encryption") and not kms:
@@ -108,3 +163,31 @@ class ScheduleSettingsForm(WizardFormMixin, forms.Form):
                         dict(SPEC_FIELDS, **{"Target.RoleArn": role_field, "Target.DeadLetterConfig.Arn": dlq_field}))
         cleaned.update(target_part=target, state=part["State"], action=part["ActionAfterCompletion"], kms=kms)
         return cleaned
+
+    def _new_role_arn(self, name: str) -> str:
+        if not name:
+            self.add_error("new_role_name", "Enter a name for the new role.")
+            return ""
+        if not ROLE_NAME.match(name):
+            self.add_error("new_role_name", "A role name is 1 to 64 letters, numbers and + = , . @ _ - (IAM's rule).")
+            return ""
+        account = self.environment.account_id
+        if not account:
+            self.add_error("new_role_name", f"{self.environment.name} has no AWS account ID, so the new role's ARN "
+                                            "cannot be known: set the account ID on the environment, or use an "
+                                            "existing role.")
+            return ""
+        return roles.role_arn(account, name)
+
+
+def scheduler_role_name_for(target_arn: str) -> str:
+    return roles.scheduler_role_name(target_arn)
+
+
+def _get_role(environment, name: str) -> dict | None:
+    try:
+        return aws.client(environment, "iam", interactive=True).get_role(RoleName=name)["Role"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
+            return None
+        raise
