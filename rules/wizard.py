@@ -16,9 +16,9 @@ from changes.wizard import REVIEW, DraftWizardView, Step, querydict
 
 from . import catalog
 from .forms import (
-    ALL_EVENTS_PATTERN, ANY, CONSTANT, DLQ_NONE, DLQ_OTHER, DLQ_THIS, MATCHED, PART, SPECIFIC, TARGET_SERVICES,
-    TRANSFORMER, CLOUDTRAIL_STATE, EventPatternForm, kind_of_arn, rule_state, RuleDetailForm, RuleScheduleForm, TagFormSet, TargetFormSet, seconds_to_hhmm,
-    target_entry,
+    ALL_EVENTS_PATTERN, ANY, CLOUDTRAIL_STATE, CONSTANT, DLQ_NONE, DLQ_OTHER, DLQ_THIS, MATCHED, PART, SPECIFIC,
+    TRANSFORMER, EventPatternForm, RuleDetailForm, RuleScheduleForm, TagFormSet, TargetFormSet, kind_of_arn,
+    rule_state, seconds_to_hhmm, target_entry,
 )
 from .spec import canonical_pattern, parse_arn
 
