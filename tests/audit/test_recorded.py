@@ -98,7 +98,7 @@ def no_secrets(events) -> None:
 
 
 ADMIN_ENV_FORM = {"name": "Production", "region": "eu-west-1", "account_id": "", "endpoint_url": "", "role_arn": "",
-                  "is_production": "on", "description": ""}
+                  "is_production": "on", "description": "", "pattern_size_max": "2048"}
 
 
 def test_production_approvals_lowered_in_the_admin_site_are_recorded_once_with_before_and_after(client_for):
