@@ -17,11 +17,20 @@ pytestmark = [pytest.mark.django_db, pytest.mark.aws, pytest.mark.timeout(120)]
 LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:Do_nothing"
 
 
-def answering(proxy, settings, answers: bool) -> None:
+def warm_clients(environment) -> None:
+    """The clients exist before the page is asked for (as after a worker's first page): loading a
+    service's model takes part of a second on a busy machine, and would be counted in the 1 s budget."""
+    for service in ("events", "scheduler", "lambda", "sns", "sqs", "iam", "kinesis", "codebuild", "firehose",
+                    "codepipeline", "sagemaker", "inspector", "logs", "ssm", "batch", "redshift", "appsync"):
+        aws.client(environment, service, interactive=True)
+
+
+def answering(proxy, settings, answers: bool, environment) -> None:
     """The endpoint answers at once (and a cold emulator gets time), or hangs (and the budget is 1 s)."""
     proxy.delay = 0 if answers else 30
     settings.AWS_INTERACTIVE_BUDGET_SECONDS = 20 if answers else 1
     aws.clear_cache()  # the interactive clients' timeouts follow the budget
+    warm_clients(environment)
     if not answers:
         cache.clear()  # as when the listings' 30 s cache has run out
 
@@ -33,10 +42,7 @@ def hung(aws_url, settings):
     proxy.delay = 30
     environment = Environment.objects.create(name="Hung", region="us-east-1", endpoint_url=proxy.url,
                                              account_id="123456789012")
-    # The clients exist before the page is asked for (as after a worker's first page): loading a
-    # service's model takes part of a second on a busy machine, and would be counted in the 1 s budget.
-    for service in ("events", "scheduler", "lambda", "sns", "sqs", "iam", "kinesis", "codebuild"):
-        aws.client(environment, service, interactive=True)
+    warm_clients(environment)
     yield environment, proxy
     proxy.stop()
 
@@ -53,12 +59,12 @@ def test_rule_targets_step_says_what_could_not_be_listed_and_takes_a_typed_arn(c
     assert "Event buses could not be listed: AWS did not answer within 1 s" in page.content.decode()
     assert proxy.requests == 1  # ListEventBuses, then the budget was spent: DescribeRule was not even sent
 
-    answering(proxy, settings, True)  # the endpoint answers again while the name is checked and the pattern built ...
+    answering(proxy, settings, True, environment)  # the endpoint answers again while the name is checked and the pattern built ...
     assert rule_flow.post(client, draft, "detail", rule_flow.detail(environment)).status_code == 302
     response = rule_flow.post(client, draft, "pattern", rule_flow.worked_example_pattern_form())
     assert response.status_code == 302 and response["Location"].endswith("/targets/")
 
-    answering(proxy, settings, False)  # ... and hangs again on the targets step
+    answering(proxy, settings, False, environment)  # ... and hangs again on the targets step
     before = proxy.requests
     page = client.get(rule_flow.step_url(draft, "targets"))
     assert page.status_code == 200
@@ -75,10 +81,10 @@ def test_schedule_target_step_falls_back_to_the_typed_arn(client_for, hung, sett
     environment, proxy = hung
     client = client_for("operator")
     draft = schedule_flow.start(client, environment)
-    answering(proxy, settings, True)
+    answering(proxy, settings, True, environment)
     response = schedule_flow.post(client, draft, "detail", schedule_flow.detail(environment))
     assert response.status_code == 302 and response["Location"].endswith("/target/"), response.context["form"].errors
-    answering(proxy, settings, False)
+    answering(proxy, settings, False, environment)
     page = client.get(schedule_flow.step_url(draft, "target"))
     assert page.status_code == 200
     assert "could not be listed: AWS did not answer within 1 s" in page.content.decode()
