@@ -320,7 +320,31 @@ def ec2_instances(environment):
     return _cached(environment, "ec2-instances", fetch)
 
 
+def lambda_qualifiers(environment, function_arn: str):
+    """The published versions and the aliases of one function (ListVersionsByFunction, ListAliases), for
+    the Lambda target's "Version or alias" box. `arn` holds the qualifier to type ("3", "live"); $LATEST
+    is left out (no qualifier means it). The function's own ARN is given without a qualifier."""
+    client = _client(environment, "lambda")
+    parts = (function_arn or "").split(":")[:7]
+    function_arn = ":".join(parts)
+    # Both APIs take the function's name or ARN; the name is given for a function of this account and Region.
+    local = len(parts) == 7 and parts[3] == environment.region and parts[4] == (environment.account_id or parts[4])
+    function = parts[6] if local else function_arn
+
+    def fetch():
+        versions = [v["Version"] for v in _paginate(client, "list_versions_by_function", "Versions",
+                                                     FunctionName=function) if v.get("Version") != "$LATEST"]
+        aliases = _paginate(client, "list_aliases", "Aliases", FunctionName=function)
+        found = [Resource(a["Name"], f"{a['Name']} (alias of version {a.get('FunctionVersion', '?')})")
+                 for a in sorted(aliases, key=lambda a: a["Name"].lower())]
+        found += [Resource(v, f"{v} (version)") for v in sorted(versions, key=lambda v: (len(v), v), reverse=True)]
+        return found
+    return _cached(environment, f"lambda-qualifiers:{function_arn}", fetch)
+
+
 SCHEDULER_TARGET_LISTINGS = {
     "lambda": lambda_functions, "sns": sns_topics, "sqs": sqs_queues, "states": state_machines,
     "events": event_buses, "kinesis": kinesis_streams, "codebuild": codebuild_projects, "ecs": ecs_clusters,
+    "codepipeline": codepipeline_pipelines, "firehose": firehose_streams, "inspector": inspector_templates,
+    "sagemaker": sagemaker_pipelines,
 }

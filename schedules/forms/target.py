@@ -145,6 +145,11 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
             self.listing_errors.append(f"{self.kind.resource}s could not be listed: {error}")
         listing_choices(self.fields["resource"], found, empty=f"Choose a {self.kind.resource.lower()}",
                         data_value=self._value("resource"))
+        self.qualifiers, self.qualifier_error = [], ""
+        function = (self._value("resource_arn").strip() or self._value("resource")) if self.kind.key == "lambda" else ""
+        if function and target_service(function) == "lambda" and not targets.resource_problem("lambda", function):
+            self.qualifiers, self.qualifier_error = resources.lambda_qualifiers(environment, function)
+            self.fields["qualifier"].widget.attrs["list"] = "qualifier-options"
         if self.kind.key == "ecs":
             found, error = resources.ecs_task_definitions(environment)
             listing_choices(self.fields["task_definition"], found, empty="Choose a task definition",
@@ -168,6 +173,10 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
         self.instances = []
         if self._value("target_api") == UNIVERSAL and service == "ec2":
             self.instances, _ = resources.ec2_instances(environment)  # a hint for the instance ids to type
+
+    def qualifier_datalist(self) -> str:
+        """The chosen function's versions and aliases, offered in the "Version or alias" box."""
+        return datalist("qualifier-options", [(r.arn, r.label) for r in self.qualifiers])
 
     def service_datalist(self) -> str:
         return datalist("service-options", [(key, label) for key, label in self.fields["service"].choices if key])
