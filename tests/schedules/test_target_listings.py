@@ -155,3 +155,37 @@ def test_lambda_versions_of_a_missing_function_say_so(draft):
     response = flow.post(client, draft_id, "target", flow.templated("lambda", "", resource_arn=missing,
                                                                     qualifier="3"))
     assert response.status_code == 302, response.context["form"].errors
+
+
+def test_message_group_id_only_for_a_fifo_queue_and_required_there(client_for, environment, aws_url):
+    """SQS: a FIFO queue's name ends in .fifo, and SendMessage to it needs a message group ID."""
+    sqs = boto(aws_url, "sqs")
+    standard_url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    fifo_url = sqs.create_queue(QueueName="jobs.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    # the queues exist before the flow starts (its Settings step lists queues too, and listings are cached)
+    client = client_for("operator")
+    draft_id = flow.start(client, environment)
+    assert flow.post(client, draft_id, "detail", flow.detail(environment)).status_code == 302
+    standard, fifo = (sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                      for url in (standard_url, fifo_url))
+    # a standard queue: no message group box, and a value left over from a FIFO queue is not sent
+    response = show(client, draft_id, "sqs", resource=standard)
+    assert set(resource_choices(response)) == {standard, fifo}
+    assert 'data-testid="message-group-id"' not in response.content.decode()
+    response = flow.post(client, draft_id, "target", flow.templated("sqs", standard, "m", message_group_id="g1"))
+    assert response.status_code == 302, response.context["form"].errors
+    assert ChangeRequest.objects.get(pk=draft_id).spec["Target"] == {"Arn": standard, "Input": "m"}
+    # a FIFO queue: the box is there, and required
+    response = show(client, draft_id, "sqs", resource=fifo)
+    assert 'data-testid="message-group-id"' in response.content.decode()
+    response = flow.post(client, draft_id, "target", flow.templated("sqs", fifo, "m", message_group_id=""))
+    assert response.status_code == 200
+    assert "is required" in " ".join(response.context["form"].errors["message_group_id"])
+    assert 'data-testid="message-group-id"' in response.content.decode()  # shown with its error
+    response = flow.post(client, draft_id, "target", flow.templated("sqs", fifo, "m", message_group_id="g1"))
+    assert response.status_code == 302, response.context["form"].errors
+    assert ChangeRequest.objects.get(pk=draft_id).spec["Target"] == {
+        "Arn": fifo, "Input": "m", "SqsParameters": {"MessageGroupId": "g1"}}
+    # a typed FIFO queue ARN shows the box too
+    response = show(client, draft_id, "sqs", resource_arn=fifo)
+    assert 'data-testid="message-group-id"' in response.content.decode()
