@@ -238,6 +238,39 @@ def log_groups(environment):
                    lambda g: Resource(g["arn"].removesuffix(":*"), g["logGroupName"]))
 
 
+LOGS_POLICIES_PER_REGION = 10  # the CloudWatch Logs quota on account resource policies in one Region
+
+
+def logs_resource_policies(environment):
+    """The Region's CloudWatch Logs account resource policies (DescribeResourcePolicies; `arn` and `label`
+    are the policy's name). Policies scoped to one log group do not count against the Region's quota."""
+    client = _client(environment, "logs")
+    return _cached(environment, "logs-resource-policies", lambda: _by_label(
+        Resource(p["policyName"], p["policyName"]) for p in _paginate(client, "describe_resource_policies",
+                                                                      "resourcePolicies")
+        if p.get("policyScope", "ACCOUNT") == "ACCOUNT"))
+
+
+def logs_policy_room_warning(environment) -> tuple[str, str]:
+    """(warning, error) for a CloudWatch Logs target at the rules target step: a warning when the Region
+    already holds the 10 account resource policies CloudWatch Logs allows and none is EventConsole's, so
+    a statement letting EventBridge write to a log group has nowhere to go (PutResourcePolicy would fail
+    with LimitExceededException) unless one of those policies already covers the group. `error` says why
+    the policies could not be read (then nothing is known either way)."""
+    from delivery.policies import LOGS_POLICY  # the name EventConsole's shared policies start with
+
+    found, error = logs_resource_policies(environment)
+    if error:
+        return "", f"CloudWatch Logs resource policies could not be read: {error}"
+    ours = [p for p in found if p.arn == LOGS_POLICY or p.arn.startswith(LOGS_POLICY + "-")]
+    if len(found) < LOGS_POLICIES_PER_REGION or ours:
+        return "", ""
+    return (f"{environment.region} already has {len(found)} CloudWatch Logs resource policies, the most a Region "
+            f"may have, and none is EventConsole's: unless one of them already lets EventBridge "
+            f"(events.amazonaws.com) write to this log group, applying will fail. Delete a policy no longer "
+            f"needed, or add the log group to one of them, first."), ""
+
+
 def _trusts(role: dict, principal: str) -> bool:
     document = role.get("AssumeRolePolicyDocument") or {}
     if isinstance(document, str):
