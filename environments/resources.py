@@ -238,6 +238,39 @@ def log_groups(environment):
                    lambda g: Resource(g["arn"].removesuffix(":*"), g["logGroupName"]))
 
 
+LOGS_POLICIES_PER_REGION = 10  # the CloudWatch Logs quota on account resource policies in one Region
+
+
+def logs_resource_policies(environment):
+    """The Region's CloudWatch Logs account resource policies (DescribeResourcePolicies; `arn` and `label`
+    are the policy's name). Policies scoped to one log group do not count against the Region's quota."""
+    client = _client(environment, "logs")
+    return _cached(environment, "logs-resource-policies", lambda: _by_label(
+        Resource(p["policyName"], p["policyName"]) for p in _paginate(client, "describe_resource_policies",
+                                                                      "resourcePolicies")
+        if p.get("policyScope", "ACCOUNT") == "ACCOUNT"))
+
+
+def logs_policy_room_warning(environment) -> tuple[str, str]:
+    """(warning, error) for a CloudWatch Logs target at the rules target step: a warning when the Region
+    already holds the 10 account resource policies CloudWatch Logs allows and none is EventConsole's, so
+    a statement letting EventBridge write to a log group has nowhere to go (PutResourcePolicy would fail
+    with LimitExceededException) unless one of those policies already covers the group. `error` says why
+    the policies could not be read (then nothing is known either way)."""
+    from delivery.policies import LOGS_POLICY  # the name EventConsole's shared policies start with
+
+    found, error = logs_resource_policies(environment)
+    if error:
+        return "", f"CloudWatch Logs resource policies could not be read: {error}"
+    ours = [p for p in found if p.arn == LOGS_POLICY or p.arn.startswith(LOGS_POLICY + "-")]
+    if len(found) < LOGS_POLICIES_PER_REGION or ours:
+        return "", ""
+    return (f"{environment.region} already has {len(found)} CloudWatch Logs resource policies, the most a Region "
+            f"may have, and none is EventConsole's: unless one of them already lets EventBridge "
+            f"(events.amazonaws.com) write to this log group, applying will fail. Delete a policy no longer "
+            f"needed, or add the log group to one of them, first."), ""
+
+
 def _trusts(role: dict, principal: str) -> bool:
     document = role.get("AssumeRolePolicyDocument") or {}
     if isinstance(document, str):
@@ -320,7 +353,31 @@ def ec2_instances(environment):
     return _cached(environment, "ec2-instances", fetch)
 
 
+def lambda_qualifiers(environment, function_arn: str):
+    """The published versions and the aliases of one function (ListVersionsByFunction, ListAliases), for
+    the Lambda target's "Version or alias" box. `arn` holds the qualifier to type ("3", "live"); $LATEST
+    is left out (no qualifier means it). The function's own ARN is given without a qualifier."""
+    client = _client(environment, "lambda")
+    parts = (function_arn or "").split(":")[:7]
+    function_arn = ":".join(parts)
+    # Both APIs take the function's name or ARN; the name is given for a function of this account and Region.
+    local = len(parts) == 7 and parts[3] == environment.region and parts[4] == (environment.account_id or parts[4])
+    function = parts[6] if local else function_arn
+
+    def fetch():
+        versions = [v["Version"] for v in _paginate(client, "list_versions_by_function", "Versions",
+                                                     FunctionName=function) if v.get("Version") != "$LATEST"]
+        aliases = _paginate(client, "list_aliases", "Aliases", FunctionName=function)
+        found = [Resource(a["Name"], f"{a['Name']} (alias of version {a.get('FunctionVersion', '?')})")
+                 for a in sorted(aliases, key=lambda a: a["Name"].lower())]
+        found += [Resource(v, f"{v} (version)") for v in sorted(versions, key=lambda v: (len(v), v), reverse=True)]
+        return found
+    return _cached(environment, f"lambda-qualifiers:{function_arn}", fetch)
+
+
 SCHEDULER_TARGET_LISTINGS = {
     "lambda": lambda_functions, "sns": sns_topics, "sqs": sqs_queues, "states": state_machines,
     "events": event_buses, "kinesis": kinesis_streams, "codebuild": codebuild_projects, "ecs": ecs_clusters,
+    "codepipeline": codepipeline_pipelines, "firehose": firehose_streams, "inspector": inspector_templates,
+    "sagemaker": sagemaker_pipelines,
 }

@@ -4,33 +4,39 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views import View
 
 from accounts.permissions import user_can
 from awslang import expressions, patterns
+from changes import kinds, services
 from changes import views as changes_views
-from changes.choices import ChangeKind, ChangeState
+from changes.choices import PENDING_STATES, ChangeAction, ChangeKind, ChangeState
+from changes.kinds import ObjectConflict, SpecInvalid
 from changes.models import ChangeRequest
 from changes.object_views import (
     KindPagesMixin, ManagedObjectCreateView, ManagedObjectDeleteView, ManagedObjectDetailView, ManagedObjectListView,
 )
+from changes.states import IllegalTransition
 from changes.views import ObjectActionView
 
 from delivery import policies
 
 from .aws_reader import rule_arn_in
 from .filtersets import RuleFilterSet
+from .models import Rule
 from .forms import EventPatternForm, RuleScheduleForm, TargetForm, target_entry
 from .selectors import rule_list
 from .tables import RuleTable
 from .wizard import PATTERN, RuleWizardView
 
 VIEW, SUBMIT = "rules.view_rule", "changes.submit_changerequest"
+FIX_PERMISSIONS = "fix-permissions"
 
 
 class RulePages(KindPagesMixin):
@@ -84,7 +90,51 @@ def _sources(pattern: str | None) -> list[str]:
 
 
 class RuleActionView(RulePages, ObjectActionView):
-    """POST edit / clone / enable / disable / delete: each opens a draft or a change request."""
+    """POST edit / clone / enable / disable / delete: each opens a draft or a change request.
+
+    POST fix-permissions (the rule page's one-click fix, after its confirmation): a change request that
+    applies the rule's desired spec again, created and submitted at once. Its plan puts back the target
+    permissions that went missing; it is reviewed like any change, or applied at once where the
+    environment needs no approval.
+    """
+
+    def post(self, request, pk, action):
+        if action == FIX_PERMISSIONS:
+            return self.fix_permissions(request, pk)
+        return super().post(request, pk, action)
+
+    def fix_permissions(self, request, pk):
+        rule = get_object_or_404(Rule.objects.select_related("environment"), pk=pk)
+        user, environment = request.user, rule.environment
+        if not user_can(user, SUBMIT, environment.pk):
+            raise PermissionDenied(f"You may not change anything in {environment.name}.")
+        if not rule.desired_spec:
+            messages.error(request, "This rule is not in AWS yet: its first change is still pending.")
+            return redirect(rule)
+        pending = rule.changes.filter(state__in=PENDING_STATES).exclude(state=ChangeState.FAILED).order_by("-id")
+        if pending.exists():  # a second click, or another change on its way: that one re-applies the spec too
+            messages.info(request, f"Change #{pending[0].pk} of {rule.name} is already on its way; it applies the "
+                                   "desired spec, permissions included.")
+            return redirect(pending[0])
+        handler = kinds.get(ChangeKind.RULE).handler
+        try:
+            change = services.change_request_draft_create(
+                kind=ChangeKind.RULE, action=ChangeAction.RESTORE, environment=environment, author=user,
+                spec=rule.desired_spec, target=rule,
+                wizard=handler.wizard_from_spec(rule.desired_spec, environment=environment))
+        except services.NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from None
+        try:
+            services.change_request_submit(change, actor=user)
+        except (SpecInvalid, ObjectConflict, services.NotAllowed, IllegalTransition) as exc:
+            messages.error(request, f"The change re-applying {rule.name} could not be submitted: {exc}")
+            return redirect(change)
+        if change.state == ChangeState.SUBMITTED:
+            messages.success(request, f"Submitted a change re-applying {rule.name}: waiting for review.")
+        else:
+            messages.success(request, f"Submitted a change re-applying {rule.name}; {environment.name} needs no "
+                                      "approval, so it is being applied.")
+        return redirect(change)
 
 
 class RuleDeleteView(RulePages, ManagedObjectDeleteView):

@@ -43,7 +43,7 @@ class ScheduleSettingsForm(WizardFormMixin, forms.Form):
     encryption = forms.BooleanField(label="Customize encryption settings (advanced)", required=False,
                                     help_text="Off: the target input is encrypted with an AWS owned key.")
     kms_key_arn = forms.CharField(label="KMS key ARN", required=False, max_length=2048)
-    role_mode = forms.ChoiceField(label="Permissions", widget=forms.RadioSelect, initial=ROLE_EXISTING, choices=[
+    role_mode = forms.ChoiceField(label="Permissions", widget=forms.RadioSelect, initial=ROLE_NEW, choices=[
         (ROLE_NEW, "Create new role for this schedule"), (ROLE_EXISTING, "Use existing role"),
         (ROLE_ARN, "Enter a role ARN")])
     new_role_name = forms.CharField(
@@ -83,7 +83,7 @@ class ScheduleSettingsForm(WizardFormMixin, forms.Form):
         ("Use this role anyway": the trust policy may be fixed in IAM before the change is applied);
         a role that cannot be read or found is only warned about."""
         mode = self._value("role_mode") or (self.initial.get("role_mode") if not self.is_bound else "")
-        field = "role_arn" if mode == ROLE_ARN else "role" if mode in (ROLE_EXISTING, "") else ""
+        field = "role_arn" if mode == ROLE_ARN else "role" if mode == ROLE_EXISTING else ""
         arn = (self._value(field) if self.is_bound else str(self.initial.get(field) or "")).strip() if field else ""
         name = roles.role_name_of(arn)
         environment = self.environment

@@ -45,6 +45,11 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+def is_fifo(queue_arn: str) -> bool:
+    """A FIFO queue's name ends in .fifo (SQS CreateQueue)."""
+    return (queue_arn or "").strip().endswith(".fifo")
+
+
 _QUALIFIER = re.compile(r"\$LATEST|[a-zA-Z0-9-_$]{1,128}")
 
 
@@ -80,7 +85,9 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
     action = forms.ChoiceField(label="API", required=False, widget=LongSelect)
     input = forms.CharField(label="Input", required=False, widget=forms.Textarea(
         attrs={"rows": 6, "class": "font-monospace", "spellcheck": "false"}))
-    message_group_id = forms.CharField(label="Message group ID (FIFO queues)", required=False, max_length=300)
+    message_group_id = forms.CharField(label="Message group ID", required=False, max_length=300,
+                                       help_text="Required for a FIFO queue: messages of one group are delivered "
+                                                 "in order.")
     detail_type = forms.CharField(label="Detail type", required=False, max_length=300)
     source = forms.CharField(label="Source", required=False, max_length=500)
     partition_key = forms.CharField(label="Partition key", required=False, max_length=500)
@@ -145,6 +152,13 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
             self.listing_errors.append(f"{self.kind.resource}s could not be listed: {error}")
         listing_choices(self.fields["resource"], found, empty=f"Choose a {self.kind.resource.lower()}",
                         data_value=self._value("resource"))
+        # SendMessage's message group ID is for a FIFO queue only, and required there: the box is shown for one.
+        self.fifo = self.kind.key == "sqs" and is_fifo(self._value("resource_arn").strip() or self._value("resource"))
+        self.qualifiers, self.qualifier_error = [], ""
+        function = (self._value("resource_arn").strip() or self._value("resource")) if self.kind.key == "lambda" else ""
+        if function and target_service(function) == "lambda" and not targets.resource_problem("lambda", function):
+            self.qualifiers, self.qualifier_error = resources.lambda_qualifiers(environment, function)
+            self.fields["qualifier"].widget.attrs["list"] = "qualifier-options"
         if self.kind.key == "ecs":
             found, error = resources.ecs_task_definitions(environment)
             listing_choices(self.fields["task_definition"], found, empty="Choose a task definition",
@@ -168,6 +182,10 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
         self.instances = []
         if self._value("target_api") == UNIVERSAL and service == "ec2":
             self.instances, _ = resources.ec2_instances(environment)  # a hint for the instance ids to type
+
+    def qualifier_datalist(self) -> str:
+        """The chosen function's versions and aliases, offered in the "Version or alias" box."""
+        return datalist("qualifier-options", [(r.arn, r.label) for r in self.qualifiers])
 
     def service_datalist(self) -> str:
         return datalist("service-options", [(key, label) for key, label in self.fields["service"].choices if key])
@@ -235,7 +253,7 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
         text = (cleaned.get("input") or "").strip()
         if text:
             entry["Input"] = text
-        if kind.key == "sqs" and cleaned.get("message_group_id"):
+        if kind.key == "sqs" and is_fifo(arn) and cleaned.get("message_group_id"):  # FIFO queues only
             entry["SqsParameters"] = {"MessageGroupId": cleaned["message_group_id"].strip()}
         if kind.key == "events":
             entry["EventBridgeParameters"] = {"DetailType": (cleaned.get("detail_type") or "").strip(),

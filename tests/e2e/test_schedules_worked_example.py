@@ -74,11 +74,14 @@ def create_schedule(page, *, name: str, hour: str, action: str, label: str, inst
     page.locator("#id_target-input").fill(json.dumps({"InstanceIds": [instance]}))
     _next(page)
 
-    # Step 3: Settings — retry off, the role that trusts scheduler.amazonaws.com
+    # Step 3: Settings — retry off, the existing role that trusts scheduler.amazonaws.com
     expect(page.get_by_role("heading", name="Settings")).to_be_visible()
     expect(page.get_by_label("Enable schedule")).to_be_checked()
     page.get_by_role("radio", name=re.compile(r"^NONE")).check()
     page.get_by_label("Retry", exact=True).uncheck()
+    # "Create new role for this schedule" is the default, as in the Scheduler console; this example uses its own
+    expect(page.get_by_role("radio", name="Create new role for this schedule")).to_be_checked()
+    page.get_by_role("radio", name="Use existing role").check()
     page.get_by_label("Execution role").select_option(label=ROLE)
     _next(page)
 

@@ -51,22 +51,55 @@ def test_a_missing_statement_is_shown_with_the_fix_for_operators_only(applied, e
     assert PROBLEM in operator and 'data-testid="fix-permissions"' in operator
     assert "data-confirm=" in operator.split('data-testid="fix-permissions"')[0].rsplit("<form", 1)[1]
 
-    # The one click opens a change request re-applying the desired spec; its plan puts the statement back.
-    current = applied.changes.filter(state=ChangeState.APPLIED).latest("applied_at")
-    response = client_for("operator").post(reverse("changes:change_action", args=[current.pk, "restore"]))
+    # One POST (the click, after its confirmation) creates and submits the change re-applying the desired spec:
+    # the Sandbox needs no approval, so it is approved at once; its plan puts the statement back.
+    response = client_for("operator").post(reverse("rules:rule_action", args=[applied.pk, "fix-permissions"]))
     assert response.status_code == 302
-    draft = ChangeRequest.objects.filter(rule=applied, state=ChangeState.DRAFT).get()
-    assert draft.action == ChangeAction.RESTORE
-    assert canonical_rule_spec(draft.spec) == applied.desired_spec
+    change = ChangeRequest.objects.exclude(state=ChangeState.APPLIED).get(rule=applied)
+    assert response["Location"] == change.get_absolute_url()
+    assert change.state == ChangeState.APPROVED and change.action == ChangeAction.RESTORE
+    assert change.author == users["operator"]
+    assert canonical_rule_spec(change.spec) == applied.desired_spec
+    assert [c["operation"] for c in change.plan] == ["SetTopicAttributes"]
     review = client_for("operator").get(response["Location"]).content.decode()
     assert "SetTopicAttributes" in review and "Topic1" in review
-    services.change_request_submit(draft, actor=users["operator"])
-    apply.change_request_apply(draft.pk)
-    draft.refresh_from_db()
-    assert draft.state == ChangeState.APPLIED
-    assert [c["operation"] for c in draft.plan] == ["SetTopicAttributes"]
+    # a second click does not make a second change: it leads to the one on its way
+    again = client_for("operator").post(reverse("rules:rule_action", args=[applied.pk, "fix-permissions"]))
+    assert again["Location"] == change.get_absolute_url()
+    assert ChangeRequest.objects.exclude(state=ChangeState.APPLIED).filter(rule=applied).count() == 1
+    apply.change_request_apply(change.pk)
+    change.refresh_from_db()
+    assert change.state == ChangeState.APPLIED
+    # the statement is back in the topic's policy, read from AWS
+    policy = json.loads(aws.client(environment, "sns").get_topic_attributes(
+        TopicArn=demo_resources["topic"])["Attributes"]["Policy"])
+    assert any(s["Sid"].startswith("EventConsole_") for s in policy["Statement"])
     page = client_for("viewer").get(applied.get_absolute_url()).content.decode()
     assert PROBLEM not in page and "Topic1 can receive events from this rule." in page
+
+
+def test_the_fix_is_submitted_for_review_where_approval_is_needed(applied, environment, demo_resources,
+                                                                   client_for, users):
+    environment.approvals_required = 1
+    environment.save()
+    _drop_our_topic_statement(environment, demo_resources["topic"])
+    objects_poll(environment, "rule")
+    response = client_for("operator").post(reverse("rules:rule_action", args=[applied.pk, "fix-permissions"]))
+    assert response.status_code == 302
+    change = ChangeRequest.objects.exclude(state=ChangeState.APPLIED).get(rule=applied)
+    assert change.state == ChangeState.SUBMITTED
+    assert [c["operation"] for c in change.plan] == ["SetTopicAttributes"]
+    statement = json.loads(change.plan[0]["params"]["AttributeValue"])["Statement"]
+    assert any(s["Sid"].startswith("EventConsole_") for s in statement)
+
+
+def test_only_operators_may_fix(applied, environment, demo_resources, client_for):
+    _drop_our_topic_statement(environment, demo_resources["topic"])
+    objects_poll(environment, "rule")
+    for name in ("viewer", "reviewer"):
+        response = client_for(name).post(reverse("rules:rule_action", args=[applied.pk, "fix-permissions"]))
+        assert response.status_code == 403, name
+    assert not ChangeRequest.objects.exclude(state=ChangeState.APPLIED).filter(rule=applied).exists()
 
 
 def test_the_change_page_lists_the_permission_calls(users, environment, demo_resources, client_for):

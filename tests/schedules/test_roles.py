@@ -74,6 +74,10 @@ def test_the_settings_step_offers_a_new_role_named_as_the_scheduler_console_name
     flow.post(client, draft, "target", flow.templated("lambda", demo_resources["lambda"], "{}"))
     page = client.get(flow.step_url(draft, "settings")).content.decode()
     assert "Create new role for this schedule" in page and "Use existing role" in page
+    # the default, as in the Scheduler console: a new role for this schedule
+    radios = [tag for tag in re.findall(r"<input\b[^>]*>", page) if 'name="settings-role_mode"' in tag]
+    checked = [re.search(r'value="(\w+)"', tag)[1] for tag in radios if re.search(r"\schecked\b", tag)]
+    assert len(radios) == 3 and checked == ["new"], radios
     # the console's name: Amazon_EventBridge_Scheduler_<TARGET>_<10 hex>
     assert re.search(r'value="Amazon_EventBridge_Scheduler_LAMBDA_[0-9a-f]{10}"', page), page
 
