@@ -443,6 +443,28 @@ def trust_warning(role_label: str, document: Any, principal: str = SCHEDULER_PRI
             f"assume it, not {principal}. Every run of the schedule would fail until the trust policy is fixed.")
 
 
+def rule_trust_warning(role_label: str, document: Any, *, context: dict[str, str] | None = None) -> str:
+    """'' when the trust policy lets EventBridge assume the role for this rule (`context`: the rule's
+    {"aws:SourceArn", "aws:SourceAccount"}); otherwise the warning, in words."""
+    statements = [st for st in _document(document).get("Statement") or [] if _allows(st, EVENTS_PRINCIPAL)]
+    if statements and any(_conditions_allow(st, context or {}) for st in statements):
+        return ""
+    if statements:
+        wanted = ", ".join(f"{k} = {v}" for k, v in (context or {}).items())
+        return (f"Role {role_label} cannot be used by this rule: its trust policy allows {EVENTS_PRINCIPAL} only "
+                f"under conditions this rule does not meet ({wanted}), so events will not reach the target.")
+    return (f"Role {role_label} cannot be used by this rule: its trust policy does not allow {EVENTS_PRINCIPAL} to "
+            f"assume it, so events will not reach the target until the trust policy is fixed.")
+
+
+def rule_context(*, account_id: str, rule_arn: str) -> dict[str, str]:
+    """The condition values EventBridge sends when it assumes a rule target's role."""
+    context = {"aws:SourceArn": rule_arn}
+    if account_id:
+        context["aws:SourceAccount"] = account_id
+    return context
+
+
 def scheduler_context(*, account_id: str, region: str, group: str) -> dict[str, str]:
     """The condition values Scheduler sends when it assumes a schedule's role."""
     context = {"aws:SourceArn": schedule_group_arn(region=region, account_id=account_id, group=group)}

@@ -16,7 +16,8 @@ their CreateRole and PutRolePolicy come first, only what IAM does not have yet (
 read_role found for each role name; the caller says which roles are to be made: `new_roles`).
 EventBridge's PutTargets does not check that it could assume the role (it does so when it delivers an
 event, and retries a failed delivery under the target's retry policy), so no wait for IAM is needed.
-Roles the caller says to remove (`delete_roles`: EventConsole's, used by no other rule) go last,
+An existing role whose trust policy does not let EventBridge assume it for this rule (a role made for
+another rule) is warned about on the PutTargets line. Roles the caller says to remove (`delete_roles`: EventConsole's, used by no other rule) go last,
 after the targets that named them.
 """
 from __future__ import annotations
@@ -61,7 +62,13 @@ def plan(desired: dict[str, Any] | None, live: dict[str, Any] | None, *, region:
     calls: list[ApiCall] = []
     for role in new_roles:
         calls += roles.create_role_calls(role, roles_live.get(role.name))
-    calls += _plan_rule(desired, rule_live, arn)
+    made = {role.name for role in new_roles}
+    warnings = [roles.rule_trust_warning(role["name"], role.get("trust"),
+                                         context=roles.rule_context(account_id=account, rule_arn=arn))
+                for role in (roles_live.get(roles.role_name_of(t.get("RoleArn", ""))) for t in
+                             (desired or {}).get("Targets") or [] if isinstance(t, dict))
+                if role and role["name"] not in made and arn]
+    calls += _plan_rule(desired, rule_live, arn, warnings=[w for w in dict.fromkeys(warnings) if w])
     if delivery is not None and arn:
         calls += policies.plan(policies.needs(canonical_rule_spec(desired), rule_arn=arn), delivery,
                                delivery.get("Ours") or [], rule_arn=arn)
@@ -78,7 +85,8 @@ def _name(spec: dict[str, Any] | None) -> str:
     return ((spec or {}).get("Rule") or {}).get("Name") or ""
 
 
-def _plan_rule(desired: dict[str, Any] | None, live: dict[str, Any] | None, arn: str) -> list[ApiCall]:
+def _plan_rule(desired: dict[str, Any] | None, live: dict[str, Any] | None, arn: str, *,
+               warnings: list[str] = ()) -> list[ApiCall]:
     want, have = canonical_rule_spec(desired), canonical_rule_spec(live)
     if want is None:
         return _plan_delete(have) if have else []
@@ -112,8 +120,9 @@ def _plan_rule(desired: dict[str, Any] | None, live: dict[str, Any] | None, arn:
     changed = [t for target_id, t in targets_want.items() if targets_have.get(target_id) != t]
     if changed:
         ids = ", ".join(t["Id"] for t in changed)
+        note = "".join(f". Warning: {w}" for w in warnings)
         calls.append(ApiCall("events", "PutTargets", {**keys, "Targets": changed},
-                             f"Put target{'s' if len(changed) > 1 else ''} {ids} on {name}"))
+                             f"Put target{'s' if len(changed) > 1 else ''} {ids} on {name}{note}"))
 
     tags_have = {t["Key"]: t["Value"] for t in have["Tags"]}
     tags_want = {t["Key"]: t["Value"] for t in want["Tags"]}

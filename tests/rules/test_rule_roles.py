@@ -88,6 +88,7 @@ def test_a_kinesis_target_with_a_new_role(operator, environment, stream, apply_i
     assert 'data-testid="review-new-role"' in page and 'data-testid="review-role-permissions"' in page
     assert "sts:AssumeRole" in page and "kinesis:PutRecord" in page
     assert change.state == ChangeState.APPLIED, change.last_error
+    assert not [c for c in change.apply_attempts.get().calls if "Warning" in c["summary"]]
 
     role, permissions = iam_role(environment, KINESIS_ROLE)
     assert role["Path"] == "/service-role/"
@@ -171,6 +172,10 @@ def test_deleting_the_rule_deletes_its_role_unless_another_rule_uses_it(
                  "EventPattern": json.dumps({"source": ["aws.s3"]})},
         "Targets": [{"Id": "T1", "Arn": stream, "RoleArn": role_arn}], "Tags": []})
     assert other.state == ChangeState.APPLIED, other.last_error
+    # The role trusts EventBridge for the first rule only: the second rule's plan says so.
+    (put_targets,) = [c for c in other.apply_attempts.get().calls if c["operation"] == "PutTargets"]
+    assert f"Role {KINESIS_ROLE} cannot be used by this rule" in put_targets["summary"]
+    assert "aws:SourceArn = arn:aws:events:us-east-1:123456789012:rule/also-to-kinesis" in put_targets["summary"]
     deleted = _delete(users["operator"], Rule.objects.get(name=RULE))
     assert [c["operation"] for c in deleted.apply_attempts.get().calls] == ["RemoveTargets", "DeleteRule"]
     assert aws.client(environment, "iam").get_role(RoleName=KINESIS_ROLE)["Role"]["Arn"] == role_arn
