@@ -107,6 +107,26 @@ DEFAULT_ROLE_NAME = re.compile(r"^Amazon_EventBridge_Invoke_(?P<label>.+)_\d{10}
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")  # IAM's RoleName
 
 
+def role_names_follow_types(raw: dict[str, list[str]], prefix: str = "targets") -> dict[str, list[str]]:
+    """The target step's inputs with each new role's name that is the console's default for another
+    target type (the type was just changed) made the default for the type chosen; names typed by hand
+    are kept."""
+    out = dict(raw)
+    for key, values in raw.items():
+        match = re.fullmatch(rf"({re.escape(prefix)}-\d+-)target_type", key)
+        kind = (values or [""])[-1] if isinstance(values, list) else ""
+        if not match or kind not in dict(TARGET_TYPES):
+            continue
+        name_key = f"{match.group(1)}new_role_name"
+        names = raw.get(name_key)
+        default = DEFAULT_ROLE_NAME.match((names or [""])[-1] if isinstance(names, list) else "")
+        table_kind = role_table_kind(kind)
+        label = roles.RULE_TARGETS[table_kind].label if table_kind in roles.RULE_TARGETS else "Target"
+        if default and default.group("label") != label:
+            out[name_key] = [roles.rule_role_name(table_kind)]
+    return out
+
+
 def role_table_kind(form_kind: str, arn: str = "") -> str:
     """The delivery.roles.RULE_TARGETS key for a target of the form's type (by its ARN for "other")."""
     if form_kind == "other" or form_kind not in dict(TARGET_TYPES):
@@ -296,18 +316,9 @@ class TargetForm(WizardFormMixin, forms.Form):
         return roles.can_create_rule_role(role_table_kind(self.chosen_type))
 
     def _new_role_name_for_type(self) -> None:
-        """The console's name for a new role, for the chosen type; a name that is the default for the type
-        shown before (the type was changed) follows the new type; a name typed by hand is kept."""
-        table_kind = role_table_kind(self.chosen_type)
-        self.fields["new_role_name"].initial = roles.rule_role_name(table_kind)
-        if not self.is_bound:
-            return
-        key = self.add_prefix("new_role_name")
-        match = DEFAULT_ROLE_NAME.match(self.data.get(key) or "")
-        label = roles.RULE_TARGETS[table_kind].label if table_kind in roles.RULE_TARGETS else "Target"
-        if match and match.group("label") != label:
-            self.data = self.data.copy()
-            self.data[key] = roles.rule_role_name(table_kind)
+        """The console's name for a new role, for the chosen type (rules.wizard renames a default name
+        that was made for another type, before the step is saved: see role_names_follow_types)."""
+        self.fields["new_role_name"].initial = roles.rule_role_name(role_table_kind(self.chosen_type))
 
     @staticmethod
     def _flat_choices(choices):

@@ -259,3 +259,18 @@ def test_the_step_offers_the_console_s_defaults(operator, environment):
     data["targets-0-new_role_name"] = "orders-stream-writer"
     form = flow.post(operator, draft, "targets", data, go="refresh").context["form"].forms[0]
     assert form["new_role_name"].value() == "orders-stream-writer"
+
+
+def test_a_default_name_made_for_another_type_follows_the_type_and_the_role_is_made(
+        operator, environment, stream, apply_inline):
+    """The type was changed after the name was filled in (Lambda's default name, a Kinesis target)."""
+    draft, response = through_targets(operator, environment, RULE, flow.target(
+        0, "", kind="kinesis", arn=stream, role_mode="new", new_role_name=LAMBDA_ROLE))
+    assert response.status_code == 302, response.context["form"].forms[0].errors
+    _review, change = submit(operator, draft)
+    assert change.state == ChangeState.APPLIED, change.last_error
+    (target,) = aws.client(environment, "events").list_targets_by_rule(Rule=RULE)["Targets"]
+    name = target["RoleArn"].rsplit("/", 1)[-1]
+    assert name.startswith("Amazon_EventBridge_Invoke_Kinesis_") and name != LAMBDA_ROLE
+    role, _permissions = iam_role(environment, name)
+    assert role["Arn"] == target["RoleArn"]
