@@ -109,10 +109,12 @@ ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")  # IAM's RoleName
 
 def role_names_follow_types(raw: dict[str, list[str]], prefix: str = "targets") -> dict[str, list[str]]:
     """The target step's inputs with each new role's name that is the console's default for another
-    target type (the type was just changed) made the default for the type chosen; names typed by hand
+    target type (the type was just changed) made the default for the type chosen, and a default name
+    another target already has (both copied from the blank target) made anew; names typed by hand
     are kept."""
     out = dict(raw)
-    for key, values in raw.items():
+    seen: set[str] = set()
+    for key, values in sorted(raw.items()):
         match = re.fullmatch(rf"({re.escape(prefix)}-\d+-)target_type", key)
         kind = (values or [""])[-1] if isinstance(values, list) else ""
         if not match or kind not in dict(TARGET_TYPES):
@@ -122,8 +124,10 @@ def role_names_follow_types(raw: dict[str, list[str]], prefix: str = "targets") 
         default = DEFAULT_ROLE_NAME.match((names or [""])[-1] if isinstance(names, list) else "")
         table_kind = role_table_kind(kind)
         label = roles.RULE_TARGETS[table_kind].label if table_kind in roles.RULE_TARGETS else "Target"
-        if default and default.group("label") != label:
+        if default and (default.group("label") != label or names[-1] in seen):
             out[name_key] = [roles.rule_role_name(table_kind)]
+        if names:
+            seen.add(out[name_key][-1])
     return out
 
 

@@ -232,10 +232,22 @@ def test_a_lambda_with_an_execution_role_needs_one(operator, environment, demo_r
 def test_two_targets_cannot_create_the_same_role(operator, environment):
     arns = [f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{n}" for n in ("a", "b")]
     _draft, response = through_targets(operator, environment, RULE, *(
-        flow.target(i, "", kind="kinesis", arn=arn, role_mode="new", new_role_name=KINESIS_ROLE)
+        flow.target(i, "", kind="kinesis", arn=arn, role_mode="new", new_role_name="orders-writer")
         for i, arn in enumerate(arns)))
     assert response.status_code == 200
     assert "Another target creates a role of this name" in " ".join(response.context["form"].forms[1].errors["new_role_name"])
+
+
+def test_two_targets_added_from_the_blank_one_get_two_default_names(operator, environment):
+    """"Add another target" copies one blank target, default role name included: the second is made anew."""
+    arns = [f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{n}" for n in ("a", "b")]
+    draft, response = through_targets(operator, environment, RULE, *(
+        flow.target(i, "", kind="kinesis", arn=arn, role_mode="new", new_role_name=KINESIS_ROLE)
+        for i, arn in enumerate(arns)))
+    assert response.status_code == 302, [f.errors for f in response.context["form"].forms]
+    first, second = (t["RoleArn"] for t in ChangeRequest.objects.get(pk=draft).spec["Targets"])
+    assert first == f"arn:aws:iam::{ACCOUNT}:role/service-role/{KINESIS_ROLE}"
+    assert second != first and second.rsplit("/", 1)[-1].startswith("Amazon_EventBridge_Invoke_Kinesis_")
 
 
 def test_the_step_offers_the_console_s_defaults(operator, environment):
