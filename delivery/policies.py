@@ -29,6 +29,8 @@ from typing import Any, Iterable
 
 from changes.calls import ApiCall
 
+from . import roles
+
 EVENTS = "events.amazonaws.com"
 VERSION = "2012-10-17"
 LOGS_POLICY = "EventConsole-EventBridge-to-Logs"  # our shared Logs resource policies: this name, then -2, -3 …
@@ -39,7 +41,8 @@ SID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 SID_MAX = 100
 ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):"
                  r"(?P<account>\d{12})?:(?P<resource>.+)$")
-SERVICE_LABEL = {"lambda": "Lambda function", "sns": "SNS topic", "sqs": "SQS queue", "logs": "log group"}
+# The targets a resource-based policy opens: from the one list of rule targets (delivery.roles.RULE_TARGETS).
+SERVICE_LABEL = roles.resource_policy_services()
 
 
 @dataclass(frozen=True)

@@ -56,22 +56,83 @@ IAM_PREFIX = {"sfn": "states", "elasticloadbalancingv2": "elasticloadbalancing",
               "stepfunctions": "states", "applicationautoscaling": "application-autoscaling"}
 UNIVERSAL = re.compile(r"^arn:aws:scheduler:::aws-sdk:([a-z0-9.-]+):([a-zA-Z0-9]+)$")
 
-# Rule targets that need a role: the EventBridge console's <Target> label and the action(s) the role allows.
-RULE_TARGETS = {
-    "kinesis": ("Kinesis", ("kinesis:PutRecord",)),
-    "states": ("Step_Functions", ("states:StartExecution",)),
-    "ecs": ("ECS", ("ecs:RunTask",)),
-    "batch": ("Batch", ("batch:SubmitJob",)),
-    "events": ("Event_Bus", ("events:PutEvents",)),
-    "api-destination": ("Api_Destination", ("events:InvokeApiDestination",)),
-    "firehose": ("Firehose", ("firehose:PutRecord", "firehose:PutRecordBatch")),
-    "lambda": ("Lambda", ("lambda:InvokeFunction",)),
-    "sns": ("Sns", ("sns:Publish",)),
-    "sqs": ("Sqs", ("sqs:SendMessage",)),
-    "codebuild": ("CodeBuild", ("codebuild:StartBuild",)),
-    "codepipeline": ("CodePipeline", ("codepipeline:StartPipelineExecution",)),
-    "sagemaker": ("SageMaker", ("sagemaker:StartPipelineExecution",)),
+# Rule targets: THE list of which need an execution role and which are reached through a resource-based
+# policy (rules.spec.ROLE_REQUIRED and delivery.policies read it). Keyed by the rule target form's type.
+ROLE, POLICY, OPTIONAL = "role", "policy", "optional"
+
+
+@dataclass(frozen=True)
+class RuleTarget:
+    """One kind of rule target, as the EventBridge console treats its permissions."""
+
+    service: str  # the target ARN's service
+    words: str  # how the console names such a target ("Kinesis stream")
+    label: str  # the <Target> of a new role's name (Amazon_EventBridge_Invoke_<Target>_<digits>)
+    actions: tuple[str, ...]  # what a new role may do on the target; (): EventConsole does not create one
+    access: str  # ROLE: an execution role is required; POLICY: a resource-based policy (the default, which
+    # delivery.policies writes) or an execution role; OPTIONAL: a role may be given
+    prefix: str = ""  # the ARN's resource prefix, where one service has several kinds
+
+
+RULE_TARGETS: dict[str, RuleTarget] = {
+    "lambda": RuleTarget("lambda", "Lambda function", "Lambda", ("lambda:InvokeFunction",), POLICY),
+    "sns": RuleTarget("sns", "SNS topic", "Sns", ("sns:Publish",), POLICY),
+    "sqs": RuleTarget("sqs", "SQS queue", "Sqs", ("sqs:SendMessage",), POLICY),
+    "logs": RuleTarget("logs", "log group", "Logs", (), OPTIONAL),  # resource policy only (delivery.policies)
+    "apigateway": RuleTarget("execute-api", "API Gateway endpoint", "Api_Gateway", (), OPTIONAL),
+    "events": RuleTarget("events", "event bus", "Event_Bus", ("events:PutEvents",), ROLE, "event-bus/"),
+    "api_destination": RuleTarget("events", "API destination", "Api_Destination",
+                                  ("events:InvokeApiDestination",), ROLE, "api-destination/"),
+    "ec2": RuleTarget("events", "EC2 built-in action", "EC2", (), ROLE, "target/"),
+    "states": RuleTarget("states", "Step Functions state machine", "Step_Functions", ("states:StartExecution",), ROLE),
+    "kinesis": RuleTarget("kinesis", "Kinesis stream", "Kinesis", ("kinesis:PutRecord",), ROLE),
+    "ecs": RuleTarget("ecs", "ECS task", "ECS", ("ecs:RunTask",), ROLE),
+    "batch": RuleTarget("batch", "Batch job queue", "Batch", ("batch:SubmitJob",), ROLE),
+    "codebuild": RuleTarget("codebuild", "CodeBuild project", "CodeBuild", ("codebuild:StartBuild",), ROLE),
+    "codepipeline": RuleTarget("codepipeline", "CodePipeline pipeline", "CodePipeline",
+                               ("codepipeline:StartPipelineExecution",), ROLE),
+    "firehose": RuleTarget("firehose", "Firehose stream", "Firehose", ("firehose:PutRecord", "firehose:PutRecordBatch"),
+                           ROLE),
+    "inspector": RuleTarget("inspector", "Inspector assessment template", "Inspector", (), ROLE),
+    "redshift": RuleTarget("redshift", "Redshift cluster", "Redshift", (), ROLE),
+    "redshift_serverless": RuleTarget("redshift-serverless", "Redshift Serverless workgroup", "Redshift", (), ROLE),
+    "sagemaker": RuleTarget("sagemaker", "SageMaker pipeline", "SageMaker", ("sagemaker:StartPipelineExecution",),
+                            ROLE),
+    "ssm": RuleTarget("ssm", "Systems Manager", "SSM", (), ROLE),
+    "incidents": RuleTarget("ssm-incidents", "Incident Manager response plan", "Incident_Manager", (), ROLE),
+    "appsync": RuleTarget("appsync", "AppSync API", "AppSync", (), ROLE),
 }
+
+
+def rule_target_kind(target_arn: str) -> str:
+    """The RULE_TARGETS key of a target ARN ("" when none)."""
+    parts = (target_arn or "").split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return ""
+    service, resource = parts[2], parts[5]
+    for kind, target in RULE_TARGETS.items():
+        if target.service == service and resource.startswith(target.prefix):
+            return kind
+    return ""
+
+
+def role_required_services() -> dict[str, str]:
+    """ARN service -> the console's words, for every rule target that cannot be reached without a role."""
+    found: dict[str, str] = {}
+    for target in RULE_TARGETS.values():
+        if target.access == ROLE:
+            found.setdefault(target.service, target.words)
+    return found
+
+
+def resource_policy_services() -> dict[str, str]:
+    """ARN service -> words, for the rule targets a resource-based policy can open (delivery.policies)."""
+    return {t.service: t.words for t in RULE_TARGETS.values() if t.access == POLICY or t.service == "logs"}
+
+
+def can_create_rule_role(target_kind: str) -> bool:
+    """Whether "Create a new role for this specific resource" is offered for this kind of target."""
+    return bool(RULE_TARGETS.get(target_kind) and RULE_TARGETS[target_kind].actions)
 
 
 class RoleError(ValueError):
@@ -121,7 +182,8 @@ def scheduler_role_name(target_arn: str, *, suffix: str | None = None) -> str:
 
 def rule_role_name(target_kind: str, *, suffix: str | None = None) -> str:
     """Amazon_EventBridge_Invoke_<Target>_<digits>, as the EventBridge console names a new role."""
-    label = RULE_TARGETS.get(target_kind, ("Target",))[0]
+    target_kind = target_kind.replace("-", "_")  # "api-destination" as well as the form's "api_destination"
+    label = RULE_TARGETS[target_kind].label if target_kind in RULE_TARGETS else "Target"
     return _fit("Amazon_EventBridge_Invoke", label, suffix or str(secrets.randbelow(10 ** 10)).zfill(10))
 
 
@@ -218,9 +280,10 @@ def rule_permissions_policy(target_kind: str, target_arn: str, *, ecs_task_defin
                             dead_letter_arn: str = "") -> dict[str, Any]:
     """A rule target's role: the action(s) of RULE_TARGETS on the target (ECS: RunTask on the task
     definition in that cluster + iam:PassRole to ECS tasks); sqs:SendMessage on a DLQ where set."""
-    if target_kind not in RULE_TARGETS:
-        raise RoleError(f"No role is created for a {target_kind} target.")
-    actions = list(RULE_TARGETS[target_kind][1])
+    target_kind = target_kind.replace("-", "_")
+    if not can_create_rule_role(target_kind):
+        raise RoleError(f"EventConsole does not create a role for a {target_kind} target; choose an existing role.")
+    actions = list(RULE_TARGETS[target_kind].actions)
     if target_kind == "ecs":
         statements = _ecs_statements({"Arn": target_arn, "EcsParameters": {"TaskDefinitionArn": ecs_task_definition}})
     elif target_kind == "batch":
@@ -378,6 +441,28 @@ def trust_warning(role_label: str, document: Any, principal: str = SCHEDULER_PRI
     who = f"only {', '.join(allowed)}" if allowed else "no AWS service"
     return (f"Role {role_label} cannot be used by EventBridge Scheduler: its trust policy allows {who} to "
             f"assume it, not {principal}. Every run of the schedule would fail until the trust policy is fixed.")
+
+
+def rule_trust_warning(role_label: str, document: Any, *, context: dict[str, str] | None = None) -> str:
+    """'' when the trust policy lets EventBridge assume the role for this rule (`context`: the rule's
+    {"aws:SourceArn", "aws:SourceAccount"}); otherwise the warning, in words."""
+    statements = [st for st in _document(document).get("Statement") or [] if _allows(st, EVENTS_PRINCIPAL)]
+    if statements and any(_conditions_allow(st, context or {}) for st in statements):
+        return ""
+    if statements:
+        wanted = ", ".join(f"{k} = {v}" for k, v in (context or {}).items())
+        return (f"Role {role_label} cannot be used by this rule: its trust policy allows {EVENTS_PRINCIPAL} only "
+                f"under conditions this rule does not meet ({wanted}), so events will not reach the target.")
+    return (f"Role {role_label} cannot be used by this rule: its trust policy does not allow {EVENTS_PRINCIPAL} to "
+            f"assume it, so events will not reach the target until the trust policy is fixed.")
+
+
+def rule_context(*, account_id: str, rule_arn: str) -> dict[str, str]:
+    """The condition values EventBridge sends when it assumes a rule target's role."""
+    context = {"aws:SourceArn": rule_arn}
+    if account_id:
+        context["aws:SourceAccount"] = account_id
+    return context
 
 
 def scheduler_context(*, account_id: str, region: str, group: str) -> dict[str, str]:

@@ -1,15 +1,21 @@
 """The change engine's view of rules (see changes.kinds.KindHandler)."""
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from changes import objects
 from changes.calls import ApiCall, PartialFailure
 from changes.choices import ChangeAction, SyncStatus
-from delivery import policies
+from delivery import policies, roles
+from environments import aws
 
 from . import aws_reader
 from .models import Rule
+from .plan import ROLES, new_role_for
 from .plan import plan as rule_plan
 from .spec import canonical_rule_spec, validate_rule_spec
 
@@ -41,25 +47,127 @@ def _ours(change) -> list[dict]:
     return list(rule.delivery_statements or []) if rule else []
 
 
+log = logging.getLogger(__name__)
+
+
 def read_live(environment, change) -> dict[str, Any] | None:
-    """The rule as AWS has it, with what its targets' policies hold ("Delivery"); a rule not in AWS
-    is {"Arn", "Delivery"} (no "Rule") when there are policies to look at, else None."""
+    """The rule as AWS has it, with what its targets' policies hold ("Delivery") and what IAM has for
+    the roles its targets name (plan.ROLES); a rule not in AWS is {"Arn", "Delivery"/ROLES} (no
+    "Rule") when there are policies or roles to look at, else None."""
     name, bus = _key(change)
     live = aws_reader.read_rule(environment, name=name, bus=bus)
     arn = (live or {}).get("Arn") or aws_reader.rule_arn_in(environment, name=name, bus=bus)
     if not arn:
         return live
     desired = None if change.action == ChangeAction.DELETE else change.spec
+    extra: dict[str, Any] = {}
     ours = _ours(change)
-    if not ours and not policies.needs(canonical_rule_spec(desired), rule_arn=arn):
+    if ours or policies.needs(canonical_rule_spec(desired), rule_arn=arn):
+        extra["Delivery"] = aws_reader.read_delivery(environment, spec=desired, ours=ours, arn=arn)
+    found = _read_roles(environment, _role_arns(desired) | _role_arns(live))
+    if found:
+        extra[ROLES] = found
+    if not extra:
         return live
-    delivery = aws_reader.read_delivery(environment, spec=desired, ours=ours, arn=arn)
-    return {**live, "Delivery": delivery} if live else {"Arn": arn, "Delivery": delivery}
+    return {**live, **extra} if live else {"Arn": arn, **extra}
+
+
+# ---------------------------------------------------------------------------------------------
+# Execution roles made for a target (delivery.roles)
+#
+# "Create a new role for this specific resource" is chosen in the target step; the target's RoleArn
+# is then the new role's (/service-role/<name>) and the step's inputs say which names are new. A
+# role whose IAM tag says EventConsole created it for this rule is kept in step with the target too
+# (its permissions follow an edited target). Such a role is deleted when no target of the rule names
+# it any more (or the rule is deleted) and no other rule EventConsole manages in the environment
+# names it, desired or live. Any other role is left alone.
+# ---------------------------------------------------------------------------------------------
+DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+
+
+def _role_arns(spec: dict[str, Any] | None) -> set[str]:
+    return {t["RoleArn"] for t in (spec or {}).get("Targets") or [] if isinstance(t, dict) and t.get("RoleArn")}
+
+
+def _read_roles(environment, arns: set[str]) -> dict[str, Any]:
+    """role name -> read_role's answer, for this account's roles that exist (roles in another account,
+    and roles these credentials may not read, are left out: the rule itself is still applied)."""
+    found: dict[str, Any] = {}
+    for arn in sorted(arns):
+        name = roles.role_name_of(arn)
+        if not name or not environment.account_id or roles.role_account_of(arn) != environment.account_id:
+            continue
+        try:
+            role = roles.read_role(aws.client(environment, "iam"), name)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in DENIED:
+                log.warning("Role %s could not be read: %s", arn, aws.describe_error(exc))
+                continue
+            raise
+        if role is not None:
+            found[name] = role
+    return found
+
+
+def new_role_names(change) -> set[str]:
+    """The role names the target step asked to create ("Create a new role for this specific resource")."""
+    raw = (change.wizard or {}).get("targets") or {}
+    last = lambda key: (raw.get(key) or [""])[-1] if isinstance(raw.get(key), list) else str(raw.get(key) or "")  # noqa: E731
+    names = set()
+    for key in raw:
+        match = re.fullmatch(r"targets-(\d+)-role_mode", key)
+        if match and last(key) == "new":
+            name = last(f"targets-{match.group(1)}-new_role_name").strip()
+            if name:
+                names.add(name)
+    return names
+
+
+def _new_roles(change, desired, live, arn: str) -> list[roles.NewRole]:
+    account = change.environment.account_id
+    if desired is None or not arn or not account:
+        return []
+    roles_live = (live or {}).get(ROLES) or {}
+    asked = new_role_names(change) if change.action != ChangeAction.DELETE else set()
+    found: dict[str, roles.NewRole] = {}
+    for target in desired.get("Targets") or []:
+        role_arn = target.get("RoleArn") or ""
+        name = roles.role_name_of(role_arn)
+        if not name or name in found or roles.role_account_of(role_arn) != account:
+            continue
+        if not roles.can_create_rule_role(roles.rule_target_kind(target.get("Arn", ""))):
+            continue
+        if name in asked or roles.created_for(roles_live.get(name)) == arn:
+            found[name] = new_role_for(target, rule_arn=arn, account_id=account)
+    return list(found.values())
+
+
+def _used_elsewhere(change, role_arn: str) -> bool:
+    others = Rule.objects.filter(environment=change.environment)
+    if change.rule_id:
+        others = others.exclude(pk=change.rule_id)
+    return any(role_arn in _role_arns(spec) for pair in others.values_list("desired_spec", "live_spec")
+               for spec in pair)
+
+
+def _roles_to_delete(change, desired, live, arn: str) -> list[dict[str, Any]]:
+    """EventConsole's roles for this rule that no target keeps and no other managed rule names."""
+    if not arn or not live:
+        return []
+    roles_live = live.get(ROLES) or {}
+    kept = _role_arns(desired)
+    found: dict[str, dict[str, Any]] = {}
+    for role_arn in sorted(_role_arns(live) - kept):
+        role = roles_live.get(roles.role_name_of(role_arn))
+        if role and role["arn"] == role_arn and roles.created_for(role) == arn and role["name"] not in found \
+                and not _used_elsewhere(change, role_arn):
+            found[role["name"]] = role
+    return list(found.values())
 
 
 def record_call(change, call: ApiCall, response: dict[str, Any]) -> None:
     """After each call AWS accepted: remember the policy statements EventConsole added or removed."""
-    if call.service == "events" or not change.rule_id:
+    if call.service in ("events", "iam") or not change.rule_id:
         return
     name, bus = _key(change)
     arn = aws_reader.rule_arn_in(change.environment, name=name, bus=bus)
@@ -73,7 +181,11 @@ def record_call(change, call: ApiCall, response: dict[str, Any]) -> None:
 
 def plan(desired, live, *, change) -> list[ApiCall]:
     environment = change.environment
-    return rule_plan(desired, live, region=environment.region, account=environment.account_id)
+    name, bus = _key(change)
+    arn = (live or {}).get("Arn") or aws_reader.rule_arn_in(environment, name=name, bus=bus)
+    return rule_plan(desired, live, region=environment.region, account=environment.account_id,
+                     new_roles=_new_roles(change, desired, live, arn),
+                     delete_roles=_roles_to_delete(change, desired, live, arn))
 
 
 def check_response(call: ApiCall, response: dict[str, Any]) -> None:
@@ -92,8 +204,11 @@ read_polled = aws_reader.read_polled
 
 
 def split_live(live: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """A rule's live snapshot is stored as read (None when the rule itself is not in AWS)."""
-    return (live if live and "Rule" in live else None), {}
+    """A rule's live snapshot is stored as read, without what IAM has for its roles (None when the
+    rule itself is not in AWS)."""
+    if not live or "Rule" not in live:
+        return None, {}
+    return {k: v for k, v in live.items() if k != ROLES}, {}
 
 
 def denormalise(rule: Rule, spec: dict[str, Any] | None, *, now=None) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from awslang import expressions, patterns
 from changes.constraints import check_number, check_string, member, shape
 from core import safejson
+from delivery import roles
 
 
 TARGETS_PER_RULE = 5  # the EventBridge quota: not adjustable, and not in the API model
@@ -25,15 +26,9 @@ PATTERN_SIZE_DEFAULT = 2048  # the default quota "Event pattern size" (adjustabl
 RULE_FIELDS = ("Name", "EventBusName", "Description", "State", "EventPattern", "ScheduleExpression", "RoleArn")
 NAME_CHARS = "letters, digits, '.', '-' and '_'"
 ARN_RE = re.compile(r"^arn:aws[a-z-]*:(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):(?P<account>\d{12})?:(?P<resource>.+)$")
-# Target types whose invocation needs an execution role, by the ARN's service (Lambda, SNS, SQS, API
-# Gateway and CloudWatch Logs targets can be reached through their resource policies instead).
-ROLE_REQUIRED = {"states": "Step Functions state machine", "kinesis": "Kinesis stream",
-                 "events": "event bus", "ecs": "ECS task", "batch": "Batch job queue",
-                 "codebuild": "CodeBuild project", "codepipeline": "CodePipeline pipeline",
-                 "firehose": "Firehose stream", "inspector": "Inspector assessment template",
-                 "redshift": "Redshift cluster", "redshift-serverless": "Redshift Serverless workgroup",
-                 "sagemaker": "SageMaker pipeline", "ssm": "Systems Manager", "ssm-incidents":
-                 "Incident Manager response plan", "appsync": "AppSync API"}
+# Target types whose invocation needs an execution role, by the ARN's service: read from the one list
+# (delivery.roles.RULE_TARGETS), which also says which targets a resource-based policy opens instead.
+ROLE_REQUIRED = roles.role_required_services()
 
 
 def canonical_pattern(pattern: str | dict) -> str:
@@ -96,12 +91,11 @@ def _add(errors: dict[str, list[str]], key: str, messages: list[str]) -> None:
 
 def role_label(parsed: dict[str, str]) -> str:
     """How the console names a target that needs a role, from its parsed ARN."""
-    resource = parsed.get("resource", "")
-    if parsed.get("service") == "events":
-        if resource.startswith("api-destination/"):
-            return "API destination"
-        if resource.startswith("target/"):
-            return "EC2 built-in action"
+    arn = f"arn:aws:{parsed.get('service', '')}:{parsed.get('region', '')}:{parsed.get('account') or ''}:" \
+          f"{parsed.get('resource', '')}"
+    kind = roles.rule_target_kind(arn)
+    if kind:
+        return roles.RULE_TARGETS[kind].words
     return ROLE_REQUIRED.get(parsed.get("service", ""), parsed.get("service", ""))
 
 

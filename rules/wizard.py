@@ -20,6 +20,7 @@ from .forms import (
     TRANSFORMER, EventPatternForm, RuleDetailForm, RuleScheduleForm, TagFormSet, TargetFormSet, kind_of_arn,
     rule_state, seconds_to_hhmm, target_entry,
 )
+from .forms.targets import ACCESS_POLICY, ACCESS_ROLE, ROLE_EXISTING, role_names_follow_types
 from .spec import canonical_pattern, parse_arn
 
 DETAIL, PATTERN, SCHEDULE, TARGETS, TAGS = "detail", "pattern", "schedule", "targets", "tags"
@@ -204,8 +205,10 @@ def _target_raw(index: int, target: dict[str, Any], *, environment) -> dict[str,
         except ValueError:
             raw[f"{p}ec2_resource_id"] = [target.get("Input") or ""]
     raw.update(_parameters_raw(p, target))
-    if target.get("RoleArn"):
-        raw[f"{p}role"] = [target["RoleArn"]]
+    if target.get("RoleArn"):  # the role exists by now: "Use existing role" (a role made for the rule stays in step)
+        raw.update({f"{p}role": [target["RoleArn"]], f"{p}role_mode": [ROLE_EXISTING], f"{p}access_mode": [ACCESS_ROLE]})
+    else:
+        raw[f"{p}access_mode"] = [ACCESS_POLICY]
     if "InputPath" in target:
         raw.update({f"{p}input_mode": [PART], f"{p}input_path": [target["InputPath"]]})
     elif "Input" in target:
@@ -299,7 +302,10 @@ class RuleWizardView(DraftWizardView):
         return build_spec(cleaned, change=self.change)
 
     def adjust_raw(self, raw, go):
-        """The JSON editor ↔ pattern form switch (the console warns when JSON can't be shown in the form)."""
+        """The JSON editor ↔ pattern form switch (the console warns when JSON can't be shown in the form);
+        in the target step, a new role's default name follows its target's type."""
+        if self.step.slug == TARGETS:
+            return role_names_follow_types(raw, TARGETS)
         if self.step.slug != PATTERN:
             return raw
         p = f"{PATTERN}-"

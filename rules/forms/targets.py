@@ -12,6 +12,7 @@ from awslang.transform import MAX_INPUT
 from changes.constraints import check_number, check_string, member, shape
 from changes.wizard_forms import WizardFormMixin, WizardFormSet
 from core import safejson
+from delivery import roles
 from environments import resources
 
 from ..spec import DEFAULT_RETRY_POLICY, NAME_CHARS, TARGETS_PER_RULE, parse_arn
@@ -96,6 +97,53 @@ def _pairs(text: str, sep: str = "=") -> list[tuple[str, str]]:
 
 
 MATCHED, PART, CONSTANT, TRANSFORMER = "matched", "part", "constant", "transformer"
+# How a target is reached (Lambda, SNS, SQS): a resource-based policy (the console's default) or a role;
+# and which role: one made for this target (the console's default) or an existing one.
+ACCESS_POLICY, ACCESS_ROLE = "policy", "role"
+ROLE_NEW, ROLE_EXISTING = "new", "existing"
+# The form's target types whose entry in delivery.roles.RULE_TARGETS has another key.
+ROLE_TABLE_KIND = {"ssm_automation": "ssm", "ssm_opsitem": "ssm", "ssm_run_command": "ssm"}
+DEFAULT_ROLE_NAME = re.compile(r"^Amazon_EventBridge_Invoke_(?P<label>.+)_\d{10}$")
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")  # IAM's RoleName
+
+
+def role_names_follow_types(raw: dict[str, list[str]], prefix: str = "targets") -> dict[str, list[str]]:
+    """The target step's inputs with each new role's name that is the console's default for another
+    target type (the type was just changed) made the default for the type chosen, and a default name
+    another target already has (both copied from the blank target) made anew; names typed by hand
+    are kept."""
+    out = dict(raw)
+    seen: set[str] = set()
+    for key, values in sorted(raw.items()):
+        match = re.fullmatch(rf"({re.escape(prefix)}-\d+-)target_type", key)
+        kind = (values or [""])[-1] if isinstance(values, list) else ""
+        if not match or kind not in dict(TARGET_TYPES):
+            continue
+        name_key = f"{match.group(1)}new_role_name"
+        names = raw.get(name_key)
+        default = DEFAULT_ROLE_NAME.match((names or [""])[-1] if isinstance(names, list) else "")
+        table_kind = role_table_kind(kind)
+        label = roles.RULE_TARGETS[table_kind].label if table_kind in roles.RULE_TARGETS else "Target"
+        if default and (default.group("label") != label or names[-1] in seen):
+            out[name_key] = [roles.rule_role_name(table_kind)]
+        if names:
+            seen.add(out[name_key][-1])
+    return out
+
+
+def role_table_kind(form_kind: str, arn: str = "") -> str:
+    """The delivery.roles.RULE_TARGETS key for a target of the form's type (by its ARN for "other")."""
+    if form_kind == "other" or form_kind not in dict(TARGET_TYPES):
+        return roles.rule_target_kind(arn)
+    if form_kind == "redshift" and ":redshift-serverless:" in (arn or ""):
+        return "redshift_serverless"
+    return ROLE_TABLE_KIND.get(form_kind, form_kind)
+
+
+def access_of(form_kind: str, arn: str = "") -> str:
+    """roles.ROLE / POLICY / OPTIONAL for a target of this type."""
+    target = roles.RULE_TARGETS.get(role_table_kind(form_kind, arn))
+    return target.access if target else roles.OPTIONAL
 DLQ_NONE, DLQ_THIS, DLQ_OTHER = "none", "this", "other"
 
 
@@ -122,7 +170,19 @@ class TargetForm(WizardFormMixin, forms.Form):
     arn = forms.CharField(label="ARN (other account, or not listed)", required=False, max_length=1600)
     target_id = forms.CharField(label="Target ID", required=False, max_length=200,
                                 help_text="Leave empty for one made up for you (Target1, Target2, …).")
-    role = forms.ChoiceField(label="Execution role", required=False,
+    access_mode = forms.ChoiceField(label="Permissions", widget=forms.RadioSelect, initial=ACCESS_POLICY,
+                                    required=False, choices=[(ACCESS_POLICY, "Use a resource-based policy"),
+                                                             (ACCESS_ROLE, "Use an execution role")],
+                                    help_text="A resource-based policy is added to the target to let this rule in; "
+                                              "or EventBridge invokes the target as an execution role.")
+    role_mode = forms.ChoiceField(label="Execution role", widget=forms.RadioSelect, initial=ROLE_NEW, required=False,
+                                  choices=[(ROLE_NEW, "Create a new role for this specific resource"),
+                                           (ROLE_EXISTING, "Use existing role")])
+    new_role_name = forms.CharField(label="Role name", required=False, max_length=64,
+                                    help_text="Created under /service-role/ when the change is applied: trusted by "
+                                              "events.amazonaws.com for this rule only, allowed to invoke this target "
+                                              "(and send to its dead-letter queue).")
+    role = forms.ChoiceField(label="Existing role", required=False,
                              help_text="Roles that trust events.amazonaws.com. Needed for Step Functions, Kinesis "
                                        "and event bus targets.")
     role_arn = forms.CharField(label="Role ARN (not listed)", required=False, max_length=1600)
@@ -240,14 +300,29 @@ class TargetForm(WizardFormMixin, forms.Form):
         queues, error = resources.sqs_queues(environment)
         self.fields["dlq_queue"].choices = [("", "Choose a queue")] + [
             (q.arn, q.label) for q in queues if not q.label.endswith(".fifo")]
-        roles, error = resources.roles_trusting(environment, "events.amazonaws.com")
-        self.fields["role"].choices = [("", "No role")] + [(r.arn, r.label) for r in roles]
+        trusting, error = resources.roles_trusting(environment, "events.amazonaws.com")
+        self.fields["role"].choices = [("", "No role")] + [(r.arn, r.label) for r in trusting]
+        self._new_role_name_for_type()
         # An ARN chosen earlier but no longer listed stays selectable (nothing typed is lost).
         for name in ("resource", "dlq_queue", "role"):
             value = self.data.get(self.add_prefix(name)) if self.is_bound else None
             flat = {c[0] for c in self._flat_choices(self.fields[name].choices)}
             if value and value not in flat:
                 self.fields[name].choices = list(self.fields[name].choices) + [(value, value)]
+
+    @property
+    def access(self) -> str:
+        """How a target of the chosen type is reached: roles.ROLE / POLICY / OPTIONAL."""
+        return access_of(self.chosen_type)
+
+    @property
+    def offers_new_role(self) -> bool:
+        return roles.can_create_rule_role(role_table_kind(self.chosen_type))
+
+    def _new_role_name_for_type(self) -> None:
+        """The console's name for a new role, for the chosen type (rules.wizard renames a default name
+        that was made for another type, before the step is saved: see role_names_follow_types)."""
+        self.fields["new_role_name"].initial = roles.rule_role_name(role_table_kind(self.chosen_type))
 
     @staticmethod
     def _flat_choices(choices):
@@ -299,8 +374,7 @@ class TargetForm(WizardFormMixin, forms.Form):
                     arn = f"{arn}:{cleaned['lambda_qualifier'].strip()}"
         self._check_type_fields(kind, cleaned)
         cleaned["arn_value"] = arn
-        role = (cleaned.get("role_arn") or "").strip() or cleaned.get("role") or ""
-        cleaned["role_value"] = role
+        cleaned["role_value"] = self._role_value(kind, arn, cleaned)
         mode = cleaned.get("input_mode")
         if mode == PART and not cleaned.get("input_path"):
             self.add_error("input_path", "Enter the part of the event to send, as a JSONPath such as $.detail.")
@@ -338,6 +412,36 @@ class TargetForm(WizardFormMixin, forms.Form):
                 field = {PART: "input_path", CONSTANT: "input_constant", TRANSFORMER: "input_template"}.get(mode)
                 self.add_error(field, str(exc))
         return cleaned
+
+    def _role_value(self, kind: str, arn: str, cleaned: dict[str, Any]) -> str:
+        """The target's RoleArn: a new role's ARN, the existing role chosen, or none (a resource-based
+        policy). A form posted without the choices (an older client) is read as "Use existing role"."""
+        access = access_of(kind, arn)
+        cleaned["role_new"] = False
+        if access == roles.POLICY and cleaned.get("access_mode") == ACCESS_POLICY:
+            return ""
+        if access != roles.OPTIONAL and cleaned.get("role_mode") == ROLE_NEW \
+                and roles.can_create_rule_role(role_table_kind(kind, arn)):
+            cleaned["role_new"] = True
+            return self._new_role_arn((cleaned.get("new_role_name") or "").strip())
+        if access == roles.POLICY and cleaned.get("access_mode") == ACCESS_ROLE \
+                and not ((cleaned.get("role_arn") or "").strip() or cleaned.get("role")):
+            self.add_error("role", "Choose the execution role, or create a new one.")
+        return (cleaned.get("role_arn") or "").strip() or cleaned.get("role") or ""
+
+    def _new_role_arn(self, name: str) -> str:
+        if not name:
+            self.add_error("new_role_name", "Enter a name for the new role.")
+            return ""
+        if not ROLE_NAME.match(name):
+            self.add_error("new_role_name", "A role name is 1 to 64 letters, numbers and + = , . @ _ - (IAM's rule).")
+            return ""
+        account = self.environment.account_id if self.environment else ""
+        if not account:
+            self.add_error("new_role_name", "This environment has no AWS account ID, so the new role's ARN cannot be "
+                                            "known: set the account ID on the environment, or use an existing role.")
+            return ""
+        return roles.role_arn(account, name)
 
     def _ec2_arn(self, cleaned) -> str:
         action = cleaned.get("ec2_action")
@@ -397,6 +501,8 @@ class TargetForm(WizardFormMixin, forms.Form):
                 return "ec2_action"
             return "arn" if (cleaned.get("arn") or "").strip() else "resource"
         if path.startswith("RoleArn"):
+            if cleaned.get("role_new"):
+                return "new_role_name"
             return "role_arn" if (cleaned.get("role_arn") or "").strip() else "role"
         if path.startswith("DeadLetterConfig"):
             return "dlq_arn" if cleaned.get("dlq_mode") == DLQ_OTHER else "dlq_queue"
@@ -579,6 +685,14 @@ class BaseTargetFormSet(WizardFormSet):
                                         f"cannot be raised).")
         refuse_repeats([f.cleaned_data.get("target_id") for f in forms_kept if getattr(f, "cleaned_data", None)],
                        "Target IDs")
+        seen: set[str] = set()
+        for form in forms_kept:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("role_new") and data.get("role_value"):
+                if data["role_value"] in seen:
+                    form.add_error("new_role_name", "Another target creates a role of this name: each new role is "
+                                                    "made for one target; change the name.")
+                seen.add(data["role_value"])
 
 
 # max_num limits how many forms are shown; the 5-target quota is enforced (with its own message) in clean().
