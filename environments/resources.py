@@ -251,19 +251,18 @@ def logs_resource_policies(environment):
         if p.get("policyScope", "ACCOUNT") == "ACCOUNT"))
 
 
-def logs_policy_room_warning(environment) -> tuple[str, str]:
+def logs_policy_room_warning(environment, *, ours: str) -> tuple[str, str]:
     """(warning, error) for a CloudWatch Logs target at the rules target step: a warning when the Region
     already holds the 10 account resource policies CloudWatch Logs allows and none is EventConsole's, so
     a statement letting EventBridge write to a log group has nowhere to go (PutResourcePolicy would fail
     with LimitExceededException) unless one of those policies already covers the group. `error` says why
-    the policies could not be read (then nothing is known either way)."""
-    from delivery.policies import LOGS_POLICY  # the name EventConsole's shared policies start with
-
+    the policies could not be read (then nothing is known either way). `ours` is the name EventConsole's
+    shared policies have (then -2, -3 …: delivery.policies.LOGS_POLICY)."""
     found, error = logs_resource_policies(environment)
     if error:
         return "", f"CloudWatch Logs resource policies could not be read: {error}"
-    ours = [p for p in found if p.arn == LOGS_POLICY or p.arn.startswith(LOGS_POLICY + "-")]
-    if len(found) < LOGS_POLICIES_PER_REGION or ours:
+    ours_found = [p for p in found if p.arn == ours or p.arn.startswith(ours + "-")]
+    if len(found) < LOGS_POLICIES_PER_REGION or ours_found:
         return "", ""
     return (f"{environment.region} already has {len(found)} CloudWatch Logs resource policies, the most a Region "
             f"may have, and none is EventConsole's: unless one of them already lets EventBridge "

@@ -12,7 +12,7 @@ from awslang.transform import MAX_INPUT
 from changes.constraints import check_number, check_string, member, shape
 from changes.wizard_forms import WizardFormMixin, WizardFormSet
 from core import safejson
-from delivery import roles
+from delivery import policies, roles
 from environments import resources
 
 from ..spec import DEFAULT_RETRY_POLICY, NAME_CHARS, TARGETS_PER_RULE, parse_arn
@@ -293,6 +293,9 @@ class TargetForm(WizardFormMixin, forms.Form):
             if error:
                 self.listing_errors.append(f"{label}s could not be listed: {error}" +
                                            ("" if "ARN" in error else " Enter the ARN below."))
+        if self.chosen_type == "logs":  # a Region holds at most 10 Logs resource policies
+            warning, error = resources.logs_policy_room_warning(environment, ours=policies.LOGS_POLICY)
+            self.listing_errors += [text for text in (warning, error) if text]
         self.fields["resource"].choices = [("", f"Choose: {label} (or enter an ARN below)")] + [
             (r.arn, r.label) for r in found]
         self.fields["resource"].help_text = f"Listed from this environment. ARN form: {ARN_FORMS[self.chosen_type][2]}" \

@@ -11,6 +11,8 @@ from django.core.cache import cache
 
 from environments import resources
 
+LOGS_POLICY = "EventConsole-EventBridge-to-Logs"  # the name the rule plan gives its shared Logs policies
+
 pytestmark = [pytest.mark.django_db, pytest.mark.aws]
 
 DOCUMENT = json.dumps({"Version": "2012-10-17", "Statement": [{
@@ -30,7 +32,7 @@ def put_policies(aws_url, names):
 def test_ten_policies_none_of_them_ours_is_warned_about(environment, aws_url):
     logs = put_policies(aws_url, [f"team-{n}" for n in range(10)])
     assert len(logs.describe_resource_policies()["resourcePolicies"]) == 10
-    warning, error = resources.logs_policy_room_warning(environment)
+    warning, error = resources.logs_policy_room_warning(environment, ours=LOGS_POLICY)
     assert error == ""
     assert "us-east-1 already has 10 CloudWatch Logs resource policies" in warning
     assert "none is EventConsole's" in warning
@@ -38,14 +40,14 @@ def test_ten_policies_none_of_them_ours_is_warned_about(environment, aws_url):
 
 def test_room_left_or_a_policy_of_ours_is_no_warning(environment, aws_url):
     put_policies(aws_url, [f"team-{n}" for n in range(9)])
-    assert resources.logs_policy_room_warning(environment) == ("", "")
+    assert resources.logs_policy_room_warning(environment, ours=LOGS_POLICY) == ("", "")
     cache.clear()  # the listing is cached for a short while; this reads the Region again
     put_policies(aws_url, ["EventConsole-EventBridge-to-Logs"])  # the tenth is EventConsole's: it takes statements
-    assert resources.logs_policy_room_warning(environment) == ("", "")
+    assert resources.logs_policy_room_warning(environment, ours=LOGS_POLICY) == ("", "")
 
 
 def test_policies_that_cannot_be_read_say_so(environment):
     environment.endpoint_url = "http://127.0.0.1:9"  # nothing listens there
     environment.save()
-    warning, error = resources.logs_policy_room_warning(environment)
+    warning, error = resources.logs_policy_room_warning(environment, ours=LOGS_POLICY)
     assert warning == "" and error.startswith("CloudWatch Logs resource policies could not be read")

@@ -74,6 +74,27 @@ def test_a_listing_that_fails_still_lets_the_arn_be_typed(operator, environment,
     assert errors and "Enter the ARN below" in errors[0]
 
 
+def test_a_log_group_target_warns_when_the_region_has_no_room_for_a_logs_policy(operator, environment, at_targets):
+    """CloudWatch Logs allows 10 resource policies per Region (CloudWatch Logs quotas). With 10 that are not
+    EventConsole's, the statement letting EventBridge write to the log group has nowhere to go: the step says
+    so when the log-group type is chosen (a warning: one of them may already cover the group)."""
+    logs = aws.client(environment, "logs")
+    document = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"}, "Action": "logs:PutLogEvents",
+        "Resource": "arn:aws:logs:us-east-1:123456789012:log-group:/team/*:*"}]})
+    for n in range(10):
+        logs.put_resource_policy(policyName=f"team-{n}", policyDocument=document)
+    response = flow.post(operator, at_targets, "targets", flow.targets(flow.target(0, "", kind="logs")), go="refresh")
+    assert response.status_code == 200
+    warnings = response.context["form"].forms[0].listing_errors
+    assert any("already has 10 CloudWatch Logs resource policies" in w for w in warnings), warnings
+    body = response.content.decode()
+    assert "already has 10 CloudWatch Logs resource policies" in body
+    # Another type makes no such read and shows no such warning.
+    response = flow.post(operator, at_targets, "targets", flow.targets(flow.target(0, "", kind="sqs")), go="refresh")
+    assert not any("CloudWatch Logs" in w for w in response.context["form"].forms[0].listing_errors)
+
+
 def test_state_with_all_cloudtrail_management_events(operator, environment):
     from botocore.session import get_session
 
