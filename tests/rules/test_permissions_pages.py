@@ -8,7 +8,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from changes import apply, services
+from changes import apply
 from changes.choices import ChangeAction, ChangeState
 from changes.models import ChangeRequest
 from changes.polling import objects_poll
