@@ -71,6 +71,9 @@ def create_schedule(page, *, name: str, hour: str, action: str, label: str, inst
     page.wait_for_load_state()
     expect(page.get_by_test_id("ec2-instances")).to_contain_text(instance)
     page.get_by_label("API", exact=True).select_option(label=label)
+    # Picking the API fills the empty input with its request's skeleton (fetched): wait for it, then type
+    # over it, as a person would (typing while the skeleton arrives would mix the two).
+    expect(page.locator("#id_target-input")).to_have_value(re.compile(r'"InstanceIds"'))
     page.locator("#id_target-input").fill(json.dumps({"InstanceIds": [instance]}))
     _next(page)
 
