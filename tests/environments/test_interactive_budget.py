@@ -93,3 +93,16 @@ def test_schedule_target_step_falls_back_to_the_typed_arn(client_for, hung, sett
     response = schedule_flow.post(client, draft, "target", data)
     assert response.status_code == 302 and response["Location"].endswith("/settings/"), response.content[:3000]
 
+
+
+def test_an_interactive_client_timing_out_is_the_budget_spent_in_the_same_words(settings):
+    """The interactive clients' connect and read timeouts equal the budget, so on a busy machine botocore's
+    own timeout may fire before the page stops waiting. The person reads the same words either way."""
+    from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+    settings.AWS_INTERACTIVE_BUDGET_SECONDS = 1
+    for error in (ReadTimeoutError(endpoint_url="http://127.0.0.1:9"), ConnectTimeoutError(endpoint_url="http://127.0.0.1:9")):
+        def call(error=error):
+            raise error
+        with pytest.raises(aws.BudgetSpent, match=r"AWS did not answer within 1 s \(this page's time budget"):
+            aws.within_budget(call)
