@@ -37,6 +37,7 @@ SCHEDULER_POLICY_NAME = "Amazon-EventBridge-Scheduler-Execution-Policy"
 RULE_POLICY_NAME = "Amazon-EventBridge-Invoke-Policy"
 CREATED_FOR_TAG = "eventconsole:created-for"  # value: the schedule's "group/name" or the rule's ARN
 ROLE_NAME_MAX = 64  # IAM RoleName: 1-64 of [\w+=,.@-]
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")  # IAM's RoleName
 ROLE_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)$")
 VERSION = "2012-10-17"
 
@@ -144,6 +145,21 @@ class RoleError(ValueError):
 # ---------------------------------------------------------------------------------------------
 def role_arn(account_id: str, name: str, *, path: str = SERVICE_ROLE_PATH, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::{account_id}:role{path}{name}"
+
+
+def new_role_arn(name: str, environment) -> tuple[str, str]:
+    """(the ARN a new role named `name` will have in `environment`'s account, "") or ("", what is wrong
+    with it, in words, for the form's role-name field): IAM's name rule, and an account ID to name it in."""
+    if not name:
+        return "", "Enter a name for the new role."
+    if not ROLE_NAME.match(name):
+        return "", "A role name is 1 to 64 letters, numbers and + = , . @ _ - (IAM's rule)."
+    account = environment.account_id if environment is not None else ""
+    if not account:
+        where = environment.name if environment is not None else "This environment"
+        return "", (f"{where} has no AWS account ID, so the new role's ARN cannot be known: set the account ID "
+                    "on the environment, or use an existing role.")
+    return role_arn(account, name), ""
 
 
 def role_name_of(arn: str) -> str:

@@ -104,7 +104,6 @@ ROLE_NEW, ROLE_EXISTING = "new", "existing"
 # The form's target types whose entry in delivery.roles.RULE_TARGETS has another key.
 ROLE_TABLE_KIND = {"ssm_automation": "ssm", "ssm_opsitem": "ssm", "ssm_run_command": "ssm"}
 DEFAULT_ROLE_NAME = re.compile(r"^Amazon_EventBridge_Invoke_(?P<label>.+)_\d{10}$")
-ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")  # IAM's RoleName
 
 
 def role_names_follow_types(raw: dict[str, list[str]], prefix: str = "targets") -> dict[str, list[str]]:
@@ -433,18 +432,10 @@ class TargetForm(WizardFormMixin, forms.Form):
         return (cleaned.get("role_arn") or "").strip() or cleaned.get("role") or ""
 
     def _new_role_arn(self, name: str) -> str:
-        if not name:
-            self.add_error("new_role_name", "Enter a name for the new role.")
-            return ""
-        if not ROLE_NAME.match(name):
-            self.add_error("new_role_name", "A role name is 1 to 64 letters, numbers and + = , . @ _ - (IAM's rule).")
-            return ""
-        account = self.environment.account_id if self.environment else ""
-        if not account:
-            self.add_error("new_role_name", "This environment has no AWS account ID, so the new role's ARN cannot be "
-                                            "known: set the account ID on the environment, or use an existing role.")
-            return ""
-        return roles.role_arn(account, name)
+        arn, problem = roles.new_role_arn(name, self.environment)
+        if problem:
+            self.add_error("new_role_name", problem)
+        return arn
 
     def _ec2_arn(self, cleaned) -> str:
         action = cleaned.get("ec2_action")

@@ -1,7 +1,6 @@
 """Step 3: Settings — state, action after completion, retry policy and DLQ, encryption, permissions."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -16,7 +15,6 @@ from .common import WizardFormMixin, listing_choices, map_spec_errors
 DLQ_NONE, DLQ_THIS, DLQ_OTHER = "none", "this", "other"
 ROLE_NEW, ROLE_EXISTING, ROLE_ARN = "new", "existing", "arn"
 SCHEDULER_PRINCIPAL = roles.SCHEDULER_PRINCIPAL
-ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 SPEC_FIELDS = {"State": "enabled", "ActionAfterCompletion": "action_after_completion", "KmsKeyArn": "kms_key_arn",
                "Target.RetryPolicy.MaximumEventAgeInSeconds": "max_age_hours",
                "Target.RetryPolicy.MaximumRetryAttempts": "max_retries"}
@@ -165,19 +163,10 @@ class ScheduleSettingsForm(WizardFormMixin, forms.Form):
         return cleaned
 
     def _new_role_arn(self, name: str) -> str:
-        if not name:
-            self.add_error("new_role_name", "Enter a name for the new role.")
-            return ""
-        if not ROLE_NAME.match(name):
-            self.add_error("new_role_name", "A role name is 1 to 64 letters, numbers and + = , . @ _ - (IAM's rule).")
-            return ""
-        account = self.environment.account_id
-        if not account:
-            self.add_error("new_role_name", f"{self.environment.name} has no AWS account ID, so the new role's ARN "
-                                            "cannot be known: set the account ID on the environment, or use an "
-                                            "existing role.")
-            return ""
-        return roles.role_arn(account, name)
+        arn, problem = roles.new_role_arn(name, self.environment)
+        if problem:
+            self.add_error("new_role_name", problem)
+        return arn
 
 
 def scheduler_role_name_for(target_arn: str) -> str:
