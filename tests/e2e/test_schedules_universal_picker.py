@@ -51,6 +51,9 @@ def test_search_a_service_and_an_api_and_get_its_skeleton(page, sign_in, users, 
     page.get_by_test_id("service-search").dispatch_event("change")
     expect(page.locator("#id_target-service")).to_have_value("ec2")
     page.locator("#id_target-action").select_option(label="StartInstances")
+    # the page put the box's content there (it came back with the step), so StartInstances' skeleton
+    # replaces it: wait for it before typing over it (typing while it arrives would mix the two)
+    expect(page.locator("#id_target-input")).to_have_value(re.compile(r'"InstanceIds"'))
     page.locator("#id_target-input").fill('{"InstanceIds": "i-123", "Bogus": 1}')
     page.get_by_role("button", name=re.compile(r"^Next")).click()
     expect(page.locator("#id_target-input").locator("xpath=..").locator("..")).to_contain_text(
