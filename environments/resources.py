@@ -106,14 +106,9 @@ def state_machines(environment):
 def event_buses(environment):
     client = _client(environment, "events")
 
-    def fetch():
-        buses, token = [], None
-        while True:
-            page = client.list_event_buses(**({"NextToken": token} if token else {}))
-            buses += [Resource(b["Arn"], b["Name"]) for b in page.get("EventBuses", [])]
-            token = page.get("NextToken")
-            if not token:
-                return sorted(buses, key=lambda r: (r.label != "default", r.label.lower()))
+    def fetch():  # ListEventBuses has no botocore paginator
+        buses = [Resource(b["Arn"], b["Name"]) for b in _token_pages(client.list_event_buses, "EventBuses")]
+        return sorted(buses, key=lambda r: (r.label != "default", r.label.lower()))
     return _cached(environment, "events", fetch)
 
 
