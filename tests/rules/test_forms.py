@@ -13,11 +13,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.aws]
 
 
 @pytest.fixture
-def operator(client_for):
-    return client_for("operator")
-
-
-@pytest.fixture
 def draft(operator, environment, demo_resources):
     return flow.start(operator, environment)
 

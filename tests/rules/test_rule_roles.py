@@ -46,11 +46,6 @@ def stream(environment):
     return kinesis.describe_stream_summary(StreamName="orders")["StreamDescriptionSummary"]["StreamARN"]
 
 
-@pytest.fixture
-def operator(client_for):
-    return client_for("operator")
-
-
 def through_targets(client, environment, name, *targets):
     draft = flow.start(client, environment)
     flow.post(client, draft, "detail", flow.detail(environment, name=name))

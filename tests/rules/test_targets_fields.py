@@ -39,19 +39,6 @@ def list_item(*path: str) -> dict:
     return {k: v for k, v in shape.members[path[-1]].metadata.items() if k in ("min", "max")}
 
 
-@pytest.fixture
-def operator(client_for):
-    return client_for("operator")
-
-
-@pytest.fixture
-def at_targets(operator, environment):
-    draft = flow.start(operator, environment)
-    flow.post(operator, draft, "detail", flow.detail(environment))
-    flow.post(operator, draft, "pattern", flow.worked_example_pattern_form())
-    return draft
-
-
 def errors_for(operator, draft, kind, **fields):
     response = flow.post(operator, draft, "targets", flow.targets(flow.target(0, "", kind=kind, **fields)))
     assert response.status_code == 200, "the step should have refused this"

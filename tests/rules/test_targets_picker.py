@@ -14,19 +14,6 @@ from tests.rules import flow
 pytestmark = [pytest.mark.django_db, pytest.mark.aws]
 
 
-@pytest.fixture
-def operator(client_for):
-    return client_for("operator")
-
-
-@pytest.fixture
-def at_targets(operator, environment):
-    draft = flow.start(operator, environment)
-    flow.post(operator, draft, "detail", flow.detail(environment))
-    flow.post(operator, draft, "pattern", flow.worked_example_pattern_form())
-    return draft
-
-
 def picker(operator, draft, kind) -> set[str]:
     """The ARNs offered after choosing `kind` (the page refreshes the step when the type changes)."""
     response = flow.post(operator, draft, "targets", flow.targets(flow.target(0, "", kind=kind)), go="refresh")
