@@ -16,6 +16,10 @@ class AuditAction(models.TextChoices):
     COMMENTED = "change.commented", "Comment added"
     DRIFT_DETECTED = "drift.detected", "Drift detected"
     DRIFT_CLEARED = "drift.cleared", "Drift cleared"
+    ADOPTED = "object.adopted", "Adopted"  # an object found in AWS became managed (its spec: the desired spec)
+    RELEASED = "object.released", "Released"  # EventConsole stopped managing it; AWS untouched
+    BATCH_APPLIED = "batch.applied", "Batch applied"  # the summary of a batch change (adopt, re-apply, ...)
+    DISCOVERED = "discovery.finished", "Discovery finished"
     SIGNED_IN = "auth.signed_in", "Signed in"
     SIGN_IN_FAILED = "auth.sign_in_failed", "Sign-in failed"
     SIGNED_OUT = "auth.signed_out", "Signed out"

@@ -16,6 +16,16 @@ class ChangeAction(models.TextChoices):
     ENABLE = "enable", "Enable"
     DISABLE = "disable", "Disable"
     RESTORE = "restore", "Restore"
+    # Changes to what EventConsole manages, for one object or many at once (changes.batch): each object
+    # is a ChangeItem, applied and reported one by one.
+    ADOPT = "adopt", "Adopt"  # start managing what AWS has (no AWS call)
+    RELEASE = "release", "Release"  # stop managing, leave AWS as it is (no AWS call)
+    REAPPLY = "reapply", "Re-apply desired"  # make AWS match the desired spec again
+    ACCEPT = "accept", "Accept what AWS has"  # make what AWS has the desired spec (no AWS call)
+
+
+# The actions whose change covers objects listed as ChangeItems rather than one object's spec.
+BATCH_ACTIONS = (ChangeAction.ADOPT, ChangeAction.RELEASE, ChangeAction.REAPPLY, ChangeAction.ACCEPT)
 
 
 class ChangeState(models.TextChoices):
@@ -63,9 +73,23 @@ class SyncStatus(models.TextChoices):
     MISSING = "missing", "Missing in AWS"
     FAILED = "failed", "Apply failed"
     COMPLETED = "completed", "Completed"  # a one-time schedule AWS deleted after its run (ActionAfterCompletion DELETE)
+    # Found in AWS by discovery (inventory) and not managed by EventConsole: live_spec is what AWS has,
+    # desired_spec is None. Adopting makes it managed; releasing makes a managed object this again.
+    UNMANAGED = "unmanaged", "Unmanaged"
 
 
 SYNC_COLORS = {
     SyncStatus.PENDING: "secondary", SyncStatus.IN_SYNC: "success", SyncStatus.DRIFTED: "warning",
     SyncStatus.MISSING: "danger", SyncStatus.FAILED: "danger", SyncStatus.COMPLETED: "info",
+    SyncStatus.UNMANAGED: "light",
 }
+
+
+class ItemState(models.TextChoices):
+    """One object's part in a batch change (ChangeItem)."""
+
+    PENDING = "pending", "Pending"
+    APPLIED = "applied", "Applied"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+

@@ -28,6 +28,8 @@ class Kind:
     url_namespace: str  # "rules"
     change_field: str  # ChangeRequest's foreign key to the object: "rule"
     first_step: str  # URL name (step slug) of the create flow's first step
+    container_field: str = ""  # with "name", the object's natural key in its environment: "event_bus_name"
+    cloudformation_type: str = ""  # the CloudFormation resource type of its objects: "AWS::Events::Rule"
 
     @property
     def handler(self) -> KindHandler:

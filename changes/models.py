@@ -5,12 +5,27 @@ from django.urls import reverse
 
 from . import kinds
 from .choices import (
-    AttemptStatus, ChangeAction, ChangeKind, ChangeState, ReviewDecision, STATE_COLORS, SYNC_COLORS, SyncStatus,
+    AttemptStatus, ChangeAction, ChangeKind, ChangeState, ItemState, ReviewDecision, STATE_COLORS, SYNC_COLORS,
+    SyncStatus,
 )
 
 
+class ManagedObjectQuerySet(models.QuerySet):
+    def managed(self):
+        """The objects EventConsole manages (not those discovery found and nobody adopted)."""
+        return self.exclude(sync_status=SyncStatus.UNMANAGED)
+
+    def unmanaged(self):
+        return self.filter(sync_status=SyncStatus.UNMANAGED)
+
+
 class ManagedObject(models.Model):
-    """What rules and schedules share: the desired spec, the live snapshot and how they compare."""
+    """What rules and schedules share: the desired spec, the live snapshot and how they compare.
+
+    A row is either managed (its desired spec is what EventConsole applies) or, with sync_status
+    UNMANAGED, something discovery (inventory) found in AWS that nobody has adopted: its live spec is
+    what AWS has and its desired spec is None.
+    """
 
     environment = models.ForeignKey("environments.Environment", verbose_name="environment",
                                     on_delete=models.PROTECT, related_name="%(class)ss")
@@ -28,9 +43,30 @@ class ManagedObject(models.Model):
     last_applied = models.DateTimeField(verbose_name="last applied", null=True, blank=True)
     created = models.DateTimeField(verbose_name="created", auto_now_add=True)
     last_updated = models.DateTimeField(verbose_name="last updated", auto_now=True)
+    # Who else owns it (set by discovery). An AWS service's own rule (ListRules' ManagedBy) is read-only
+    # and never adopted; a CloudFormation stack's object may be adopted once someone confirms that
+    # edits here will drift the stack.
+    owner_service = models.CharField(verbose_name="managed by (AWS service)", max_length=256, blank=True)
+    stack_name = models.CharField(verbose_name="CloudFormation stack", max_length=256, blank=True)
+    origin = models.JSONField(verbose_name="origin", default=dict, blank=True,
+                              help_text="Where it came from: discovery run, stack id and logical id, adoption.")
+    first_seen = models.DateTimeField(verbose_name="first seen by discovery", null=True, blank=True)
+    last_seen = models.DateTimeField(verbose_name="last seen by discovery", null=True, blank=True, db_index=True)
+    # Denormalised for the inventory search across environments (filled by the kind's denormalise()
+    # from the desired spec, or the live one for an unmanaged object), lower-case, one value a line.
+    search_pattern = models.TextField(verbose_name="pattern or expression", blank=True)
+    search_targets = models.TextField(verbose_name="target ARNs", blank=True)
+    search_roles = models.TextField(verbose_name="role ARNs", blank=True)
+    search_tags = models.TextField(verbose_name="tags", blank=True)
+
+    objects = ManagedObjectQuerySet.as_manager()
 
     class Meta:
         abstract = True
+
+    @property
+    def is_managed(self) -> bool:
+        return self.sync_status != SyncStatus.UNMANAGED
 
     def get_sync_status_color(self):
         return SYNC_COLORS.get(self.sync_status, "secondary")
@@ -162,3 +198,31 @@ class ApplyAttempt(models.Model):
     class Meta:
         ordering = ("change", "number")
         constraints = [models.UniqueConstraint(fields=["change", "number"], name="%(app_label)s_%(class)s_unique_number")]
+
+
+class ChangeItem(models.Model):
+    """One object of a batch change (adopt, release, re-apply, accept: ChangeAction BATCH_ACTIONS):
+    what was proposed for it at submission, its plan, and how its apply ended. The object is one of
+    the change's kind (ChangeRequest.kind), by id: it may be gone by the time the change is applied."""
+
+    change = models.ForeignKey(ChangeRequest, verbose_name="change", on_delete=models.CASCADE, related_name="items")
+    object_id = models.PositiveBigIntegerField(verbose_name="object id")
+    object_name = models.CharField(verbose_name="object", max_length=320)
+    base_version = models.PositiveIntegerField(verbose_name="based on version", default=0)
+    spec = models.JSONField(verbose_name="spec", null=True, blank=True,
+                            help_text="Adopt/accept: what AWS had at submission; re-apply: the desired spec.")
+    plan = models.JSONField(verbose_name="plan", default=list, blank=True)
+    state = models.CharField(verbose_name="state", max_length=16, choices=ItemState.choices,
+                             default=ItemState.PENDING)
+    message = models.TextField(verbose_name="result", blank=True)
+    calls = models.JSONField(verbose_name="API calls", default=list, blank=True)
+    finished = models.DateTimeField(verbose_name="finished", null=True, blank=True)
+
+    class Meta:
+        ordering = ("change", "id")
+        constraints = [models.UniqueConstraint(fields=["change", "object_id"],
+                                               name="%(app_label)s_%(class)s_once_per_change")]
+        indexes = [models.Index(fields=["change", "state"], name="changes_item_state_idx")]
+
+    def __str__(self):
+        return f"#{self.change_id} {self.object_name}"

@@ -95,7 +95,7 @@ def objects_poll(environment, kind_name: str, *, now: datetime | None = None) ->
     now = now or timezone.now()
     stop_counting = count_calls(environment, handler.POLL_SERVICES)
     try:
-        objects = list(model.objects.filter(environment=environment)
+        objects = list(model.objects.managed().filter(environment=environment)
                        .only(*COMMON_FIELDS, *handler.POLL_FIELDS).order_by("id"))
         if not objects:
             return report

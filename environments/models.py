@@ -39,6 +39,12 @@ class Environment(models.Model):
         help_text="EventBridge's \"Event pattern size\" quota for this account and Region, in characters: 2,048 "
                   "unless AWS raised it on request (up to 4,096). Rules' patterns are checked against it.",
     )
+    api_rate_limit = models.PositiveSmallIntegerField(
+        verbose_name="AWS calls per second", default=20, validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="At most this many calls a second to each AWS service in this account and Region, shared by every "
+                  "worker and web process (environments.ratelimit). The default stays below EventBridge's and "
+                  "Scheduler's published control-plane quotas (50 requests a second).",
+    )
     description = models.CharField(verbose_name="description", max_length=512, blank=True)
     created = models.DateTimeField(verbose_name="created", auto_now_add=True)
     last_updated = models.DateTimeField(verbose_name="last updated", auto_now=True)

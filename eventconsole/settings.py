@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "changes",
     "rules",
     "schedules",
+    "inventory",
 ]
 
 MIDDLEWARE = [

@@ -9,4 +9,5 @@ class SchedulesConfig(AppConfig):
         from changes.kinds import Kind, register
 
         register(Kind(name="schedule", label="Schedule", model="schedules.Schedule", module="schedules.kind",
-                      url_namespace="schedules", change_field="schedule", first_step="detail"))
+                      url_namespace="schedules", change_field="schedule", first_step="detail", container_field="group_name",
+                      cloudformation_type="AWS::Scheduler::Schedule"))

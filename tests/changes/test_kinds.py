@@ -20,10 +20,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_both_kinds_register_themselves_when_django_starts():
     assert kinds.get("rule") == Kind(name="rule", label="Rule", model="rules.Rule", module="rules.kind",
-                                     url_namespace="rules", change_field="rule", first_step="detail")
+                                     url_namespace="rules", change_field="rule", first_step="detail",
+                                     container_field="event_bus_name", cloudformation_type="AWS::Events::Rule")
     assert kinds.get("schedule") == Kind(name="schedule", label="Schedule", model="schedules.Schedule",
                                          module="schedules.kind", url_namespace="schedules",
-                                         change_field="schedule", first_step="detail")
+                                         change_field="schedule", first_step="detail", container_field="group_name",
+                                         cloudformation_type="AWS::Scheduler::Schedule")
     assert {kind.name for kind in kinds.all_kinds()} == {"rule", "schedule"}
     assert kinds.model_for("rule") is Rule and kinds.model_for("schedule") is Schedule
     assert kinds.handler_for("schedule").__name__ == "schedules.kind"
