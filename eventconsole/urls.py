@@ -33,5 +33,6 @@ urlpatterns = [
     path("schedules/", include("schedules.urls")),
     path("reviews/", include("changes.urls")),
     path("audit/", include("audit.urls")),
+    path("inventory/", include("inventory.urls")),
     path("admin/", admin.site.urls),
 ]
