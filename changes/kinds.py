@@ -74,6 +74,24 @@ def model_for(name: str):
     return get(name).model_class
 
 
+@dataclass
+class Discovered:
+    """One object a kind's `discover` found in AWS (inventory.discovery records it)."""
+
+    container: str  # the value of Kind.container_field: the bus, the group
+    name: str
+    live: dict[str, Any] | None  # what AWS has, as read_live gives it; None: not read again (see `discover`)
+    owner_service: str = ""  # the AWS service that owns it (a rule's ManagedBy), when not the account
+
+
+@dataclass
+class DiscoveryPage:
+    """What one listing page taught `discover`: `where` names it for the progress text ("event bus orders")."""
+
+    where: str
+    objects: list[Discovered]
+
+
 class SpecInvalid(ValueError):
     """The desired spec breaks an AWS constraint: {field: [messages]}."""
 
@@ -147,3 +165,14 @@ class KindHandler(Protocol):
     # apply (rules remember the policy statements they added, to remove exactly those later).
     # Optional: upcoming_runs(spec, *, now, count) -> list[datetime], for a kind that runs on a
     # schedule: the change's page shows reviewers when the proposed spec would fire.
+    #
+    # Optional, for discovery (inventory.discovery; a kind without `discover` is not discovered):
+    # discover(environment, *, known) -> Iterator[DiscoveryPage]: every object of the kind in the
+    #   environment's account and Region, a listing page at a time. `known` maps (container, name) to
+    #   the rows already stored (managed or not; with DISCOVER_FIELDS loaded): a managed one, and an
+    #   unmanaged one whose listing shows no change since it was read, come back with live None
+    #   (not read again); everything else with what AWS has (read_live's shape).
+    # DISCOVER_FIELDS: tuple[str, ...]: the object's fields `discover` reads from `known`.
+    # DISCOVER_SERVICES: tuple[str, ...]: the boto3 clients `discover` calls (their requests are counted).
+    # stack_key(physical_resource_id) -> (container, name): the object a CloudFormation resource of type
+    #   Kind.cloudformation_type names; container "" when the id does not say (any one object of that name).

@@ -256,6 +256,10 @@ HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=180)
 # environment) for this many seconds, per process; 0 runs them on every request.
 HEALTH_CACHE_SECONDS = env.int("HEALTH_CACHE_SECONDS", default=15)
 POLL_INTERVAL_SECONDS = env.int("POLL_INTERVAL_SECONDS", default=60)
+# Discovery (inventory): how often beat reads everything each environment's account has, and how long
+# a running discovery may go without progress before it is taken as interrupted (its worker died).
+DISCOVERY_INTERVAL_SECONDS = env.int("DISCOVERY_INTERVAL_SECONDS", default=600)
+DISCOVERY_STALE_SECONDS = env.int("DISCOVERY_STALE_SECONDS", default=300)
 # Read rule tags in bulk with the Resource Groups Tagging API: auto (real AWS only), always, never.
 POLL_TAGS_WITH_TAGGING_API = env("POLL_TAGS_WITH_TAGGING_API", default="auto")
 # Exactly-once apply (changes.apply): an apply holds a lease it renews while it works; past its
@@ -270,6 +274,8 @@ CELERY_BEAT_SCHEDULE = {
     "changes-recover": {"task": "changes.tasks.changes_recover", "schedule": float(APPLY_SWEEP_SECONDS)},
     # Poll live state; each run fans out one task per environment and kind (rules, schedules).
     "objects-poll": {"task": "changes.tasks.objects_poll_all", "schedule": float(POLL_INTERVAL_SECONDS)},
+    # Discover unmanaged rules and schedules: one discovery task per environment.
+    "discover-all": {"task": "inventory.tasks.discover_all", "schedule": float(DISCOVERY_INTERVAL_SECONDS)},
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint", "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS)},
 }
 

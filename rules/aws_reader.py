@@ -6,14 +6,18 @@ through the client factory.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
 from django.conf import settings
 
+from changes.kinds import Discovered, DiscoveryPage
 from changes.polling import LiveRead
 from delivery import policies
 from environments import aws
+from environments.resources import _token_pages
 
 from .spec import RULE_FIELDS, canonical_rule_spec, rule_arn
 
@@ -165,3 +169,69 @@ def read_polled(environment, rules) -> LiveRead:
                                                "Ours": list(rule.delivery_statements or [])}
         found.reads += 1
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Discovery (inventory.discovery): every rule on every bus of the account and Region
+# ---------------------------------------------------------------------------------------------
+DISCOVER_SERVICES = ("events", "resourcegroupstaggingapi")
+DISCOVER_FIELDS = ()  # nothing on a stored rule says whether it changed: rules have no timestamps
+READERS = 8  # rules whose targets and tags are read at once (boto3 clients are thread-safe)
+
+
+def list_buses(environment) -> list[str]:
+    """Every event bus's name (ListEventBuses has no paginator: NextToken followed, 100 a page)."""
+    events = aws.client(environment, "events")
+    return [bus["Name"] for bus in _token_pages(events.list_event_buses, "EventBuses", Limit=PAGE)]
+
+
+def discover(environment, *, known: Mapping[tuple[str, str], Any]) -> Iterator[DiscoveryPage]:
+    """Every rule of the environment, one ListRules page (100 rules) at a time.
+
+    Calls: ListEventBuses (1 per 100 buses), ListRules per bus (1 per 100 rules, at least 1), then for
+    each rule EventConsole does not manage ListTargetsByRule (1 per 100 targets) and its tags: from
+    the Tagging API's GetResources (1 per 100 tagged rules in the Region, once) where it is used, else
+    ListTagsForResource per rule. A managed rule (known, not unmanaged) is only seen, not read: the
+    poll reads it. A rule or bus deleted while this runs is left out (it is gone).
+    """
+    events = aws.client(environment, "events")
+    tags = tags_by_arn(environment)
+
+    def read(entry: dict[str, Any]) -> Discovered | None:
+        name, bus = entry["Name"], entry.get("EventBusName") or "default"
+        try:
+            targets = list_targets(events, name, bus)
+            rule_tags = (tags.get(entry["Arn"], []) if tags is not None
+                         else events.list_tags_for_resource(ResourceARN=entry["Arn"]).get("Tags", []))
+        except ClientError as exc:
+            if _not_found(exc):
+                return None
+            raise
+        return Discovered(bus, name, spec_from_api(entry, targets, rule_tags), owner_service=entry.get("ManagedBy", ""))
+
+    with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="discover-rules") as pool:
+        for bus in list_buses(environment):
+            token = None
+            while True:
+                try:
+                    page = events.list_rules(EventBusName=bus, Limit=PAGE, **({"NextToken": token} if token else {}))
+                except ClientError as exc:
+                    if _not_found(exc):  # the bus was deleted meanwhile
+                        break
+                    raise
+                entries = [{**entry, "EventBusName": bus} for entry in page.get("Rules", [])]
+                seen = [Discovered(bus, e["Name"], None) for e in entries
+                        if (row := known.get((bus, e["Name"]))) is not None and row.is_managed]
+                to_read = [e for e in entries if (row := known.get((bus, e["Name"]))) is None or not row.is_managed]
+                found = seen + [one for one in pool.map(read, to_read) if one is not None]
+                yield DiscoveryPage(f"event bus {bus}", found)
+                token = page.get("NextToken")
+                if not token:
+                    break
+
+
+def stack_key(physical_id: str) -> tuple[str, str]:
+    """An AWS::Events::Rule's PhysicalResourceId: the rule name on the default bus, "bus|name" on
+    another bus (docs/aws-behaviours.md, "Discovery")."""
+    bus, _, name = physical_id.rpartition("|")
+    return bus or "default", name

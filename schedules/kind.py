@@ -259,3 +259,12 @@ def with_state(spec: dict[str, Any], state: str) -> dict[str, Any]:
 
 def renamed(spec: dict[str, Any], name: str) -> dict[str, Any]:
     return {**spec, "Name": name}
+
+
+# ---------------------------------------------------------------------------------------------
+# Discovery (inventory.discovery)
+# ---------------------------------------------------------------------------------------------
+discover = aws_reader.discover
+DISCOVER_FIELDS = aws_reader.DISCOVER_FIELDS
+DISCOVER_SERVICES = aws_reader.DISCOVER_SERVICES
+stack_key = aws_reader.stack_key
