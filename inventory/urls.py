@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401 (the discovery and search pages add their paths here)
+from django.urls import path
+
+from . import discovery_views
 
 app_name = "inventory"
 urlpatterns = [
+    path("environments/<int:pk>/discovery/", discovery_views.DiscoveryPanelView.as_view(), name="discovery_panel"),
+    path("environments/<int:pk>/discover/", discovery_views.DiscoveryStartView.as_view(), name="discovery_start"),
 ]
