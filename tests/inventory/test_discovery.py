@@ -4,9 +4,11 @@ import json
 from collections import Counter
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from audit.models import AuditEvent
-from changes.choices import SyncStatus
+from changes.choices import ChangeAction, ChangeState, SyncStatus
+from changes.models import ChangeItem, ChangeRequest
 from environments import aws
 from inventory.discovery import environment_discover
 from inventory.models import RunState
@@ -179,3 +181,53 @@ def test_a_bus_with_a_page_of_exactly_100_rules_or_one_more(environment, count):
     assert sorted(found) == sorted(names)  # none lost, none repeated
     assert json.loads(Rule.objects.get(event_bus_name="big.bus-1_x", name="r.042-x_0").live_spec["Rule"]["EventPattern"]) \
         == {"source": ["r.042-x_0"]}
+
+
+def test_cloudformation_refused_does_not_fail_discovery_and_is_said_on_the_run(environment):
+    seeded = seed(environment)
+    assert environment_discover(environment).state == RunState.SUCCEEDED
+    assert Rule.objects.get(name=seeded["stack_rule"]).stack_name == "ops"
+    events = aws.client(environment, "events")
+    events.put_rule(Name="later", EventPattern=json.dumps({"source": ["later"]}))
+
+    def deny(request, **kwargs):  # AWS's answer to credentials without cloudformation:ListStacks
+        body = (b'<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type>'
+                b'<Code>AccessDenied</Code><Message>User is not authorized to perform: cloudformation:ListStacks'
+                b'</Message></Error><RequestId>1</RequestId></ErrorResponse>')
+
+        class Body:
+            def stream(self, **kwargs):
+                yield body
+        return AWSResponse(request.url, 403, {"Content-Type": "text/xml"}, Body())
+
+    def refuse_cloudformation(client, env, service):
+        if service == "cloudformation":
+            client.meta.events.register("before-send", deny)
+
+    aws.add_client_hook(refuse_cloudformation)
+    try:
+        run = environment_discover(environment)
+    finally:
+        aws.remove_client_hook(refuse_cloudformation)
+    assert run.state == RunState.SUCCEEDED
+    assert run.error.startswith("CloudFormation could not be read, so stack ownership was not updated: AWS refused")
+    assert Rule.objects.unmanaged().filter(name="later").exists()
+    assert Rule.objects.get(name=seeded["stack_rule"]).stack_name == "ops"  # what was known is kept
+
+
+def test_an_object_gone_from_aws_stays_while_an_open_change_holds_it(users, environment):
+    events = aws.client(environment, "events")
+    events.put_rule(Name="to-adopt", EventPattern=json.dumps({"source": ["a"]}))
+    environment_discover(environment)
+    rule = Rule.objects.unmanaged().get(name="to-adopt")
+    change = ChangeRequest.objects.create(kind="rule", action=ChangeAction.ADOPT, environment=environment,
+                                          author=users["operator"], state=ChangeState.SUBMITTED)
+    ChangeItem.objects.create(change=change, object_id=rule.pk, object_name=rule.object_name, spec=rule.live_spec)
+    events.delete_rule(Name="to-adopt")
+
+    held = environment_discover(environment)
+    assert held.removed == 0 and Rule.objects.filter(pk=rule.pk).exists()
+
+    ChangeRequest.objects.filter(pk=change.pk).update(state=ChangeState.REJECTED)
+    released = environment_discover(environment)
+    assert released.removed == 1 and not Rule.objects.filter(pk=rule.pk).exists()
