@@ -19,7 +19,6 @@ It sets, in one place:
 """
 from __future__ import annotations
 
-import contextvars
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -210,8 +209,7 @@ def within_budget(call: Callable[[], Any]) -> Any:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise BudgetSpent(total)
-    # The call runs with this context, so the rate limit sees the page's deadline too.
-    future = _pool.submit(contextvars.copy_context().run, call)
+    future = _pool.submit(_with_deadline, deadline, call)
     try:
         return future.result(timeout=remaining)
     except FutureTimeout:
@@ -220,6 +218,15 @@ def within_budget(call: Callable[[], Any]) -> Any:
         # The interactive clients' own timeouts are the budget: on a busy machine they may fire before
         # this wait ends. Either way the page's budget is spent, and the person reads the same words.
         raise BudgetSpent(total) from exc
+
+
+def _with_deadline(deadline: float, call: Callable[[], Any]) -> Any:
+    """Run `call` (in a pool thread) under the page's deadline, so the rate limit waits no longer than it."""
+    token = _budget_deadline.set(deadline)
+    try:
+        return call()
+    finally:
+        _budget_deadline.reset(token)
 
 
 class InteractiveBudgetMiddleware:

@@ -161,25 +161,33 @@ def test_same_account_and_region_share_a_bucket_other_regions_do_not(endpoint, s
     other_region = Environment(name="C", region="eu-west-1", endpoint_url=url, account_id=account, api_rate_limit=1)
     other_account = Environment(name="D", region="us-east-1", endpoint_url=url, account_id=unique_account(),
                                 api_rate_limit=1)
-    # The first environment books the next 5 turns of its bucket (1 a second) without sleeping through them.
-    for _ in range(5):
-        ratelimit.acquire(ratelimit.bucket_for(first, "events"), max_wait=10, sleep=lambda seconds: None)
+    # The clients exist first (loading a service's model takes part of a second on a busy machine).
+    clients = {name: aws.client(env, service, interactive=True) for name, env, service in (
+        ("first", first, "events"), ("second", second, "events"), ("other region", other_region, "events"),
+        ("other account", other_account, "events"), ("other service", second, "sqs"))}
+    # The first environment books the next 10 turns of its bucket (1 a second) without sleeping through them.
+    for _ in range(10):
+        ratelimit.acquire(ratelimit.bucket_for(first, "events"), max_wait=20, sleep=lambda seconds: None)
 
-    # A page's call in the second environment would wait ~4 s for its turn: more than the page's 1 s budget.
-    with aws.interactive_budget(1), pytest.raises(aws.BudgetSpent):
-        aws.within_budget(lambda: aws.client(second, "events", interactive=True).list_event_buses())
+    def page_call(name: str, operation: str):
+        """A call made while a person waits: 3 s for it, in all."""
+        with aws.interactive_budget(3):
+            return aws.within_budget(lambda: getattr(clients[name], operation)())
+
+    # A page's call in the second environment would wait ~9 s for its turn: more than the page's 3 s budget.
+    with pytest.raises(aws.BudgetSpent):
+        page_call("second", "list_event_buses")
     assert server.arrivals == []  # it was never sent
     # The same service in another Region, and another account, have buckets of their own: they go at once.
-    with aws.interactive_budget(1):
-        aws.within_budget(lambda: aws.client(other_region, "events", interactive=True).list_event_buses())
-        aws.within_budget(lambda: aws.client(other_account, "events", interactive=True).list_event_buses())
-        # So has another service of the same account and Region.
-        aws.within_budget(lambda: aws.client(second, "sqs", interactive=True).list_queues())
+    page_call("other region", "list_event_buses")
+    page_call("other account", "list_event_buses")
+    # So has another service of the same account and Region.
+    page_call("other service", "list_queues")
     assert [target for _, target in server.arrivals] == [
         "AWSEvents.ListEventBuses", "AWSEvents.ListEventBuses", "AmazonSQS.ListQueues"]
     # The first environment's own next call is refused just the same: one bucket for both.
-    with aws.interactive_budget(1), pytest.raises(aws.BudgetSpent):
-        aws.within_budget(lambda: aws.client(first, "events", interactive=True).list_event_buses())
+    with pytest.raises(aws.BudgetSpent):
+        page_call("first", "list_event_buses")
     assert len(server.arrivals) == 3
 
 
