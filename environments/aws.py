@@ -9,7 +9,11 @@ It sets, in one place:
   with jitter) with AWS_RETRY_MAX_ATTEMPTS attempts in all, and connect/read timeouts;
 - for calls made while a person waits (the pickers' listings), `interactive=True` clients (one
   attempt, short timeouts) and `within_budget()`, which shares AWS_INTERACTIVE_BUDGET_SECONDS
-  across every such call one request makes (`InteractiveBudgetMiddleware` starts the clock).
+  across every such call one request makes (`InteractiveBudgetMiddleware` starts the clock);
+- the shared rate limit (environments.ratelimit): every request, retries included, first takes a
+  token from its account, Region and service's bucket (a `before-send` handler on every client).
+  A person's call waits at most what is left of the page's budget (else BudgetSpent); background
+  work at most ratelimit.BACKGROUND_MAX_WAIT_SECONDS (else ratelimit.RateLimitExceeded).
 
 `describe_error()` turns any botocore/boto3 exception into words for people.
 """
@@ -39,6 +43,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from django.conf import settings
+
+from . import ratelimit
 
 if TYPE_CHECKING:
     from .models import Environment
@@ -71,6 +77,7 @@ def _assumed_role_session(environment: Environment) -> boto3.Session:
     """A session whose credentials come from AssumeRole and refresh themselves before expiry."""
     sts = _base_session(environment).client(
         "sts", endpoint_url=environment.endpoint_url or None, config=_config(max_attempts=settings.AWS_RETRY_MAX_ATTEMPTS))
+    _rate_limit(sts, environment, "sts", quick=False, interactive=False)
 
     def refresh() -> dict:
         creds = sts.assume_role(RoleArn=environment.role_arn, RoleSessionName=f"EventConsole-{environment.pk or 'new'}")[
@@ -116,7 +123,8 @@ def client(environment: Environment, service_name: str, *, quick: bool = False, 
     interactive=True (listings for the forms) gives one attempt and connect/read timeouts of
     AWS_INTERACTIVE_BUDGET_SECONDS; run its calls through `within_budget()`.
     """
-    key = (*_environment_key(environment), service_name, quick, interactive)
+    key = (*_environment_key(environment), environment.account_id, environment.api_rate_limit, service_name, quick,
+           interactive)
     with _lock:
         cached = _clients.get(key)
     if cached is not None:
@@ -132,8 +140,33 @@ def client(environment: Environment, service_name: str, *, quick: bool = False, 
     new = _session(environment).client(service_name, endpoint_url=environment.endpoint_url or None, config=config)
     for hook in list(_client_hooks):
         hook(new, environment, service_name)
+    _rate_limit(new, environment, service_name, quick=quick, interactive=interactive)  # after the hooks: they count
     with _lock:
         return _clients.setdefault(key, new)
+
+
+def _rate_limit(new, environment: Environment, service_name: str, *, quick: bool, interactive: bool) -> None:
+    """Every request `new` sends (each attempt) first takes a token from the shared bucket."""
+    bucket = ratelimit.bucket_for(environment, service_name)
+
+    def take_token(**_):
+        if interactive:
+            deadline = _budget_deadline.get()
+            bound = settings.AWS_INTERACTIVE_BUDGET_SECONDS if deadline is None else deadline - time.monotonic()
+        elif quick:
+            bound = settings.AWS_HEALTH_TIMEOUT
+        else:
+            bound = ratelimit.BACKGROUND_MAX_WAIT_SECONDS
+        try:
+            ratelimit.acquire(bucket, max_wait=bound)
+        except ratelimit.WaitTooLong as exc:
+            if interactive:
+                raise BudgetSpent(settings.AWS_INTERACTIVE_BUDGET_SECONDS) from exc
+            raise ratelimit.RateLimitExceeded(
+                rate=bucket.rate, service=service_name, scope=f"{environment.account_id or environment.endpoint_url} "
+                f"{environment.region}", wait=exc.wait, bound=exc.bound) from exc
+
+    new.meta.events.register("before-send", take_token, unique_id="eventconsole-rate-limit")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,7 +209,7 @@ def within_budget(call: Callable[[], Any]) -> Any:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise BudgetSpent(total)
-    future = _pool.submit(call)
+    future = _pool.submit(_with_deadline, deadline, call)
     try:
         return future.result(timeout=remaining)
     except FutureTimeout:
@@ -185,6 +218,15 @@ def within_budget(call: Callable[[], Any]) -> Any:
         # The interactive clients' own timeouts are the budget: on a busy machine they may fire before
         # this wait ends. Either way the page's budget is spent, and the person reads the same words.
         raise BudgetSpent(total) from exc
+
+
+def _with_deadline(deadline: float, call: Callable[[], Any]) -> Any:
+    """Run `call` (in a pool thread) under the page's deadline, so the rate limit waits no longer than it."""
+    token = _budget_deadline.set(deadline)
+    try:
+        return call()
+    finally:
+        _budget_deadline.reset(token)
 
 
 class InteractiveBudgetMiddleware:
@@ -262,6 +304,8 @@ def describe_error(exc: BaseException) -> str:
                 "or run on a machine with an instance or task role.")
     if isinstance(exc, NoRegionError):
         return "No AWS Region is set for this environment."
+    if isinstance(exc, (ratelimit.RateLimitExceeded, ratelimit.RateLimitUnavailable)):
+        return f"{exc}."
     if isinstance(exc, ParamValidationError):
         return f"The request was not valid before it was sent: {exc}"
     if isinstance(exc, BotoCoreError):

@@ -296,6 +296,13 @@ AWS_HEALTH_TIMEOUT = env.float("AWS_HEALTH_TIMEOUT", default=3.0)
 # Listings for the forms' pickers (made while a person waits) share this many seconds per page in all;
 # past it the page says what could not be listed and the ARN can be typed.
 AWS_INTERACTIVE_BUDGET_SECONDS = env.float("AWS_INTERACTIVE_BUDGET_SECONDS", default=3.0)
+# The shared AWS call rate limit (environments.ratelimit): a token bucket per account, Region and service at the
+# environment's "AWS calls per second". auto = redis when AWS_RATE_LIMIT_REDIS_URL is set (every machine shares
+# it), else a locked state file under var/ (every process on this machine); off = no limit.
+AWS_RATE_LIMIT_BACKEND = env("AWS_RATE_LIMIT_BACKEND", default="auto")
+AWS_RATE_LIMIT_REDIS_URL = env(
+    "AWS_RATE_LIMIT_REDIS_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "")
 
 # Sandbox, "which rules match" and Test pattern: matching stops (with a message) after this long.
 SANDBOX_TIME_BUDGET_SECONDS = env.float("SANDBOX_TIME_BUDGET_SECONDS", default=2.0)

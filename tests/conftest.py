@@ -66,10 +66,16 @@ def aws_url(moto_server):
     aws.clear_cache()
 
 
+# The environments of the suite allow 1,000 AWS calls a second (the schema's maximum) rather than the default 20:
+# the emulator answers a few hundred a second, so the shared rate limit (environments.ratelimit) is on every call
+# without slowing the suite down. tests/environments/test_ratelimit.py drills the limit itself at 20 a second.
+SUITE_RATE_LIMIT = 1000
+
+
 @pytest.fixture
 def environment(db, aws_url):
     return Environment.objects.create(name="Sandbox", region="us-east-1", endpoint_url=aws_url,
-                                      account_id="123456789012", approvals_required=0)
+                                      account_id="123456789012", approvals_required=0, api_rate_limit=SUITE_RATE_LIMIT)
 
 
 @pytest.fixture
@@ -85,7 +91,8 @@ def proxy(aws_url):
 @pytest.fixture
 def production(db, aws_url):
     return Environment.objects.create(name="Production", region="eu-west-1", endpoint_url=aws_url,
-                                      account_id="123456789012", is_production=True, approvals_required=1)
+                                      account_id="123456789012", is_production=True, approvals_required=1,
+                                      api_rate_limit=SUITE_RATE_LIMIT)
 
 
 @pytest.fixture
