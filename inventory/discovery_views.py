@@ -1,9 +1,13 @@
 """Discover now, on the environment page: start a discovery (POST) and the panel showing its progress
 and result (GET, polled by htmx every second while the run is running)."""
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 
 from accounts.permissions import SUBMIT, user_can
@@ -35,8 +39,12 @@ class DiscoveryPanelView(View):
             links.append({"label": f"Unmanaged {model._meta.verbose_name_plural}",
                           "count": model.objects.unmanaged().filter(environment=environment).count(),
                           "url": f"{url}?managed=unmanaged&environment={environment.pk}"})
+        running = run is not None and run.state == RunState.RUNNING
+        # No progress for DISCOVERY_STALE_SECONDS: its worker died. Starting another marks it Interrupted.
+        stalled = running and (run.heartbeat or run.started) < timezone.now() - timedelta(
+            seconds=settings.DISCOVERY_STALE_SECONDS)
         return render(request, "inventory/_discovery_panel.html", {
-            "environment": environment, "run": run, "running": run is not None and run.state == RunState.RUNNING,
+            "environment": environment, "run": run, "running": running and not stalled, "stalled": stalled,
             "links": links, "can_discover": user_can(request.user, SUBMIT, environment)})
 
 

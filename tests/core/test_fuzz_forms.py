@@ -192,6 +192,8 @@ ENDPOINTS: dict[str, Endpoint] = {
                                                                             args=[w.environment.pk])),
     "environments:environment_delete": Endpoint("admin", lambda w: [w.environment.pk], examples=3),
     "environments:environment_test": Endpoint("operator", lambda w: [w.environment.pk], examples=3),
+    "inventory:discovery_panel": Endpoint("viewer", lambda w: [w.environment.pk], method="GET"),
+    "inventory:discovery_start": Endpoint("operator", lambda w: [w.environment.pk], examples=3),
     "rules:rule_list": Endpoint("viewer", method="GET"),
     "rules:rule_add": Endpoint("operator", fields_from=_url("rules:rule_list"), examples=4),
     "rules:sandbox": Endpoint("viewer", fields_from=_url("rules:sandbox"), examples=15),

@@ -1,8 +1,10 @@
 """Discover now on the environment page, and the panel that shows the run, through the Django test client."""
 import json
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from environments import aws
 from inventory.discovery import run_start
@@ -67,3 +69,18 @@ def test_only_who_may_submit_in_the_environment_starts_a_discovery(client_for, e
         response = client_for(role).post(reverse("inventory:discovery_start", args=[environment.pk]))
         assert response.status_code == 403
     assert not DiscoveryRun.objects.exists()
+
+
+def test_a_discovery_whose_worker_died_is_said_and_discover_now_starts_again(client_for, environment, users, settings):
+    dead = run_start(environment, requested_by=users["operator"])
+    long_ago = timezone.now() - timedelta(seconds=settings.DISCOVERY_STALE_SECONDS + 5)
+    DiscoveryRun.objects.filter(pk=dead.pk).update(heartbeat=long_ago)
+    operator = client_for("operator")
+    panel = operator.get(reverse("inventory:discovery_panel", args=[environment.pk])).content.decode()
+    assert 'data-testid="discovery-stalled"' in panel and "every 1s" not in panel
+    assert 'data-testid="discover-now"' in panel
+
+    operator.post(reverse("inventory:discovery_start", args=[environment.pk]))
+
+    assert DiscoveryRun.objects.get(pk=dead.pk).state == RunState.INTERRUPTED
+    assert DiscoveryRun.objects.latest("id").pk != dead.pk
