@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.db import transaction
@@ -394,7 +395,9 @@ def _apply_database_only(change: ChangeRequest, *, lease, stop_requested, approv
                                                                        state=ItemState.PENDING).order_by("pk"))
             if not ChangeRequest.objects.filter(pk=change.pk, state=S.APPLYING, lease_owner=lease.owner).exists():
                 raise _Stop()
+            spec_of: dict[int, Any] = {}
             for item in items:
+                before = item.spec
                 obj = objs.get(item.object_id)
                 if obj is None:
                     _result(item, ItemState.SKIPPED, "Gone: it was removed from EventConsole since.")
@@ -404,7 +407,21 @@ def _apply_database_only(change: ChangeRequest, *, lease, stop_requested, approv
                 else:
                     step(item, obj, change=change, handler=handler, environment=environment, now=now,
                          approver=approver)
-            ChangeItem.objects.bulk_update(items, ["state", "message", "finished", "spec"])
+                if item.spec != before:
+                    spec_of[item.pk] = item.spec
+            _save_results(items, spec_changed=spec_of)
+
+
+def _save_results(items: list[ChangeItem], *, spec_changed: dict[int, Any]) -> None:
+    """Write the items' results: one UPDATE per distinct (state, message), one per changed spec."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for item in items:
+        groups.setdefault((item.state, item.message), []).append(item.pk)
+    now = timezone.now()
+    for (state, message), pks in groups.items():
+        ChangeItem.objects.filter(pk__in=pks).update(state=state, message=message, finished=now)
+    for pk, spec in spec_changed.items():
+        ChangeItem.objects.filter(pk=pk).update(spec=spec)
 
 
 def _client_token(call, change: ChangeRequest, item: ChangeItem):
