@@ -287,3 +287,33 @@ def test_accept_makes_what_aws_has_the_desired_spec(users, environment, moto_eve
     assert not Rule.objects.filter(pk=gone.pk).exists()  # missing: removed, as an applied delete is
     assert set(ChangeItem.objects.filter(change=change).values_list("state", flat=True)) == {ItemState.APPLIED}
     assert events_of(change, AuditAction.APPLIED).filter(object_id__in=[str(edited.pk), str(gone.pk)]).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_adopting_a_schedule_makes_what_scheduler_has_the_desired_spec(users, environment, aws_url):
+    from schedules import aws_reader as schedule_reader
+    from schedules.models import Schedule
+
+    scheduler = boto3.client("scheduler", region_name="us-east-1", endpoint_url=aws_url,
+                             aws_access_key_id="testing", aws_secret_access_key="testing")
+    target = {"Arn": "arn:aws:sqs:us-east-1:123456789012:jobs", "RoleArn": "arn:aws:iam::123456789012:role/sched"}
+    scheduler.create_schedule(Name="nightly", ScheduleExpression="cron(0 2 * * ? *)",
+                              FlexibleTimeWindow={"Mode": "OFF"}, Target=target)
+    handler = kinds.handler_for("schedule")
+    live, extra = handler.split_live(schedule_reader.read_schedule(environment, name="nightly", group="default"))
+    schedule = Schedule(environment=environment, name="nightly", sync_status=SyncStatus.UNMANAGED, live_spec=live,
+                        **extra)
+    handler.denormalise(schedule, live)
+    schedule.save()
+    with CallCounter() as counter:
+        change = batch_create(kind="schedule", action=ChangeAction.ADOPT, environment=environment,
+                              author=users["operator"], objects=[schedule])
+        change_request_apply(change.pk)
+    assert counter.sent == []
+    schedule.refresh_from_db()
+    assert (schedule.version, schedule.sync_status) == (1, SyncStatus.IN_SYNC)
+    desired = schedule.desired_spec
+    assert (desired["Name"], desired["GroupName"], desired["ScheduleExpression"], desired["State"]) == (
+        "nightly", "default", "cron(0 2 * * ? *)", "ENABLED")
+    assert (desired["Target"]["Arn"], desired["Target"]["RoleArn"]) == (target["Arn"], target["RoleArn"])
+    assert "Arn" not in desired and schedule.next_run is not None
