@@ -164,3 +164,27 @@ def test_selection_spanning_environments_makes_one_change_per_environment(client
     assert response.status_code == 302 and response["Location"].startswith(reverse("changes:review_list"))
     states = dict(ChangeRequest.objects.values_list("environment__name", "state"))
     assert states == {"Sandbox": S.APPROVED, "Zeta": S.SUBMITTED}
+
+
+def test_the_object_page_offers_adopt_or_release(found):
+    from django.template.loader import render_to_string
+
+    from rules.views import RulePages
+
+    urls = RulePages().url_names()
+
+    def actions(obj, can_submit=True):
+        html = render_to_string("changes/_adoption_actions.html", {"object": obj, "urls": urls,
+                                                                    "can_submit": can_submit})
+        return re.sub(r"\s+", " ", html).strip()
+
+    adopt = reverse("rules:rule_batch", args=["adopt"])
+    assert actions(found["alpha"]) == f'<a class="btn btn-primary" href="{adopt}?pk={found["alpha"].pk}" data-testid="adopt">Adopt</a>'
+    assert f'{adopt}?pk={found["stacked"].pk}" data-testid="adopt">Adopt…</a>' in actions(found["stacked"])
+    assert actions(found["svc"]) == ""  # an AWS service's rule: read-only, never adopted
+    assert actions(found["alpha"], can_submit=False) == ""
+    Rule.objects.filter(pk=found["beta"].pk).update(sync_status=SyncStatus.IN_SYNC, desired_spec=expected_spec("beta"))
+    found["beta"].refresh_from_db()
+    release = reverse("rules:rule_batch", args=["release"])
+    assert actions(found["beta"]) == (f'<a class="btn btn-outline-secondary" href="{release}?pk={found["beta"].pk}" '
+                                      'data-testid="release">Release</a>')
