@@ -317,3 +317,30 @@ def test_adopting_a_schedule_makes_what_scheduler_has_the_desired_spec(users, en
         "nightly", "default", "cron(0 2 * * ? *)", "ENABLED")
     assert (desired["Target"]["Arn"], desired["Target"]["RoleArn"]) == (target["Arn"], target["RoleArn"])
     assert "Arn" not in desired and schedule.next_run is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_told_to_stop_hands_the_batch_back_and_the_next_one_applies_it(users, environment, moto_events):
+    from changes import apply
+    from changes.choices import AttemptStatus
+
+    for name in ("s1", "s2"):
+        seed_rule(moto_events, name)
+        discovered(environment, name)
+    change = batch_create(kind="rule", action=ChangeAction.ADOPT, environment=environment, author=users["operator"],
+                          objects=Rule.objects.all())
+    apply.stop_requested.set()  # SIGTERM reached the pool process (changes.tasks) as the apply starts
+    try:
+        change_request_apply(change.pk, task_id="stopping")
+    finally:
+        apply.stop_requested.clear()
+    change.refresh_from_db()
+    assert change.state == S.APPROVED and change.lease_owner == ""
+    assert set(change.items.values_list("state", flat=True)) == {ItemState.PENDING}
+    stopped = change.apply_attempts.get()
+    assert (stopped.status, stopped.error_code) == (AttemptStatus.FAILED, "WorkerStopped")
+    assert set(Rule.objects.values_list("sync_status", flat=True)) == {SyncStatus.UNMANAGED}
+    change_request_apply(change.pk)
+    change.refresh_from_db()
+    assert change.state == S.APPLIED and change.attempts == 2
+    assert set(Rule.objects.values_list("version", "sync_status")) == {(1, SyncStatus.IN_SYNC)}
