@@ -25,7 +25,7 @@ from environments import aws
 
 from . import kinds
 from .calls import RETRYABLE_CODES, PartialFailure
-from .choices import AttemptStatus, ChangeAction, ChangeState as S, ReviewDecision
+from .choices import BATCH_ACTIONS, AttemptStatus, ChangeAction, ChangeState as S, ReviewDecision
 from .dispatch import enqueue_apply, send_apply
 from .kinds import handler_for
 from .models import ApplyAttempt, ChangeRequest
@@ -205,6 +205,11 @@ def _claim(change_id: int, *, owner: str) -> ChangeRequest | None:
         change = ChangeRequest.objects.select_for_update(of=("self",)).select_related("environment", "author").get(pk=change_id)
         if change.state != S.APPROVED:
             return None  # another worker claimed it first
+        if change.action in BATCH_ACTIONS:  # its objects are its items (changes.batch), each checked as applied
+            transition(change, S.APPLYING, expect=(S.APPROVED,), on_behalf_of=_approver(change),
+                       attempts=change.attempts + 1, message=f"Attempt {change.attempts + 1} by {owner}",
+                       lease_owner=owner, lease_expires=timezone.now() + timedelta(seconds=_lease_seconds()))
+            return change
         if target is not None:
             busy = target.changes.filter(state=S.APPLYING).exclude(pk=change.pk).first()
             if busy is not None:
@@ -272,6 +277,10 @@ def change_request_apply(change_id: int, *, task_id: str = "", final_attempt: bo
     change = _claim(change_id, owner=owner)
     if change is None:
         return ChangeRequest.objects.filter(pk=change_id).first()
+    if change.action in BATCH_ACTIONS:  # adopt, release, re-apply, accept: item by item
+        from .batch import batch_apply
+
+        return batch_apply(change, owner=owner)
     approver = _approver(change)
     attempt = ApplyAttempt.objects.create(change=change, number=change.attempts, task_id=task_id or "")
     handler = handler_for(change.kind)

@@ -70,7 +70,7 @@ class KindPagesMixin:
 
     def url_names(self) -> dict[str, str]:
         prefix = f"{self.app}:{self.model._meta.model_name}"
-        return {**{name: f"{prefix}_{name}" for name in ("list", "add", "detail", "delete", "action")},
+        return {**{name: f"{prefix}_{name}" for name in ("list", "add", "detail", "delete", "action", "batch")},
                 "draft_step": f"{self.app}:draft_step", "draft_discard": f"{self.app}:draft_discard"}
 
     def objects(self):

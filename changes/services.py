@@ -23,7 +23,7 @@ from environments import aws
 from . import approvals, kinds
 from .apply import hand_back, is_stuck, lost_message, send_waiting
 from .calls import ApiCall
-from .choices import AttemptStatus, ChangeAction, ChangeState as S, ReviewDecision
+from .choices import BATCH_ACTIONS, AttemptStatus, ChangeAction, ChangeState as S, ReviewDecision
 from .dispatch import enqueue_apply
 from .kinds import SpecInvalid, handler_for
 from .models import ApplyAttempt, ChangeRequest, Comment, Review
@@ -122,14 +122,17 @@ def change_request_submit(change: ChangeRequest, *, actor) -> ChangeRequest:
     if change.state != S.DRAFT:
         raise IllegalTransition(change, S.SUBMITTED)
     handler = handler_for(change.kind)
-    if change.action != ChangeAction.DELETE:
-        errors = handler.validate(change.spec, environment=change.environment)
-        if errors:
-            raise SpecInvalid(errors)
-    with transaction.atomic():
-        handler.ensure_object(change)  # raises ObjectConflict when the name is taken
-        change.save(update_fields=[kinds.get(change.kind).change_field, "object_name", "last_updated"])
-    calls, note = plan_for(change)
+    if change.action in BATCH_ACTIONS:  # its objects and their plans are its items (changes.batch)
+        calls, note = [], ""
+    else:
+        if change.action != ChangeAction.DELETE:
+            errors = handler.validate(change.spec, environment=change.environment)
+            if errors:
+                raise SpecInvalid(errors)
+        with transaction.atomic():
+            handler.ensure_object(change)  # raises ObjectConflict when the name is taken
+            change.save(update_fields=[kinds.get(change.kind).change_field, "object_name", "last_updated"])
+        calls, note = plan_for(change)
     rows = approvals.requirements(change, reviews=[])
     reaches = "; ".join(approvals.explain(row) for row in rows if row.reason)
     transition(change, S.SUBMITTED, actor=actor, plan=[c.as_dict() for c in calls],

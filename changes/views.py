@@ -11,7 +11,7 @@ from accounts.permissions import REVIEW, SUBMIT, restrict, user_can
 from core.params import int_param
 
 from . import approvals
-from .choices import OPEN_STATES, ChangeState, PENDING_STATES, ReviewDecision
+from .choices import BATCH_ACTIONS, OPEN_STATES, ChangeState, PENDING_STATES, ReviewDecision
 from . import kinds
 from .apply import is_stuck, lease_expired, waiting_for_worker
 from .forms import CommentForm, ReasonForm
@@ -42,7 +42,8 @@ class ReviewListView(PermissionRequiredMixin, ListView):
                                 production_only=params.get("production") == "1", states=states), self.request.user)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(show=self.request.GET.get("show", "open"), **kwargs)
+        return super().get_context_data(show=self.request.GET.get("show", "open"), batch_actions=BATCH_ACTIONS,
+                                        **kwargs)
 
 
 class ChangeDetailView(PermissionRequiredMixin, DetailView):
@@ -80,6 +81,10 @@ class ChangeDetailView(PermissionRequiredMixin, DetailView):
             base = change.base_spec or {}
             three_way = {"since": diff(base, {k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy", "Delivery")}),
                          "proposed": diff(base, proposed or {}), "current": getattr(target, "desired_spec", None)}
+        if change.action in BATCH_ACTIONS:  # its objects are items: counts, per-object list, progress
+            from .batch_views import batch_page_context
+
+            kwargs.update(batch_page_context(change, self.request))
         return super().get_context_data(
             next_runs=_next_runs(change), three_way=three_way,
             approvals=sum(r.decision == ReviewDecision.APPROVE for r in reviews),
@@ -110,7 +115,7 @@ def _next_runs(change: ChangeRequest) -> list:
     """For a kind that runs on a schedule (its module has `upcoming_runs`): when the proposed spec
     would fire, in its time zone (the reviewer sees what goes live)."""
     upcoming_runs = getattr(kinds.handler_for(change.kind), "upcoming_runs", None)
-    if upcoming_runs is None or change.action == "delete":
+    if upcoming_runs is None or change.action == "delete" or change.action in BATCH_ACTIONS:
         return []
     from django.utils import timezone
 

@@ -15,6 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django import forms
 from django.db.models import QuerySet
 from django.forms import BaseFormSet
+from django.urls import reverse
+from django.utils.html import format_html
 
 from environments import aws
 
@@ -90,9 +92,25 @@ def check_name_free(form: forms.Form, *, managed: QuerySet, taken: str, environm
     empty), else, when `check_aws`, by one in AWS (`describe(client)` finds it).
 
     `taken` starts the message, e.g. "A rule named x already exists on bus default"; the error ends
-    with " (managed here)." or " in AWS.".
+    with " (managed here).", or, for an object discovery found and nobody manages, " in AWS (not
+    managed here)." with a link "Adopt it instead" (the bulk action's confirmation page for that one
+    object), or " in AWS." and how to make discovery list it (Discover now on the environment page).
     """
-    if managed.exists():
+    found = managed.only("pk", "sync_status").first()
+    if found is not None and found.is_managed:
         form.add_error(field, f"{taken} (managed here).")
+    elif found is not None:
+        form.add_error(field, format_html('{} in AWS (not managed here). <a href="{}" data-testid="adopt-instead">'
+                                          "Adopt it instead</a>.", taken, _adopt_url(found)))
     elif check_aws and exists_in_aws(environment, service_name, describe):
-        form.add_error(field, f"{taken} in AWS.")
+        form.add_error(field, format_html('{} in AWS. EventConsole has not listed it yet: run Discover now on '
+                                          '<a href="{}">the environment page</a>, then adopt it.', taken,
+                                          reverse("environments:environment_detail", args=[environment.pk])))
+
+
+def _adopt_url(obj) -> str:
+    """The adopt confirmation page for one object of a registered kind."""
+    from . import kinds
+
+    kind = next(k for k in kinds.all_kinds() if k.model_class is type(obj))
+    return reverse(f"{kind.url_namespace}:{type(obj)._meta.model_name}_batch", args=["adopt"]) + f"?pk={obj.pk}"

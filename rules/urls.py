@@ -7,6 +7,7 @@ app_name = "rules"
 urlpatterns = [
     path("", views.RuleListView.as_view(), name="rule_list"),
     path("new/", views.RuleCreateView.as_view(), name="rule_add"),
+    path("batch/<slug:action>/", views.RuleBatchView.as_view(), name="rule_batch"),
     path("sandbox/", views.SandboxView.as_view(), name="sandbox"),
     path("match/", views.EventMatchView.as_view(), name="event_match"),
     path("<int:pk>/", views.RuleDetailView.as_view(), name="rule_detail"),

@@ -22,6 +22,7 @@ from changes.models import ChangeRequest
 from changes.object_views import (
     KindPagesMixin, ManagedObjectCreateView, ManagedObjectDeleteView, ManagedObjectDetailView, ManagedObjectListView,
 )
+from changes.batch_views import BatchConfirmView
 from changes.states import IllegalTransition
 from changes.views import ObjectActionView
 
@@ -52,6 +53,12 @@ class RuleListView(RulePages, ManagedObjectListView):
     table_class = RuleTable
     filterset_class = RuleFilterSet
     filter_fields = ("environment", "state", "status", "rule_type")
+
+
+class RuleBatchView(RulePages, BatchConfirmView):
+    """The list's bulk actions (adopt, release, re-apply, accept) on the checked or filtered rules."""
+
+    filterset_class = RuleFilterSet
 
 
 class RuleCreateView(RulePages, ManagedObjectCreateView):

@@ -7,6 +7,7 @@ app_name = "schedules"
 urlpatterns = [
     path("", views.ScheduleListView.as_view(), name="schedule_list"),
     path("new/", views.ScheduleCreateView.as_view(), name="schedule_add"),
+    path("batch/<slug:action>/", views.ScheduleBatchView.as_view(), name="schedule_batch"),
     path("upcoming/", views.UpcomingView.as_view(), name="upcoming"),
     path("<int:pk>/", views.ScheduleDetailView.as_view(), name="schedule_detail"),
     path("<int:pk>/delete/", views.ScheduleDeleteView.as_view(), name="schedule_delete"),

@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 
 from accounts.permissions import ALL, environments_where, restrict, user_can
 from changes import views as changes_views
+from changes.batch_views import BatchConfirmView
 from changes.choices import ChangeKind
 from changes.models import ChangeRequest
 from changes.object_views import (
@@ -53,6 +54,12 @@ class ScheduleListView(SchedulePages, ManagedObjectListView):
     filterset_class = ScheduleFilterSet
     filter_fields = ("environment", "group_name", "state", "status", "occurrence")
     search_placeholder = "Search name, description, group or target"
+
+
+class ScheduleBatchView(SchedulePages, BatchConfirmView):
+    """The list's bulk actions (adopt, release, re-apply, accept) on the checked or filtered schedules."""
+
+    filterset_class = ScheduleFilterSet
 
 
 class ScheduleCreateView(SchedulePages, ManagedObjectCreateView):

@@ -202,6 +202,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "rules:rule_delete": Endpoint("operator", lambda w: [w.rule.pk], examples=3),
     "rules:rule_action": Endpoint("operator", lambda w: [w.rule.pk, "edit"],
                                   arg_slugs=("edit", "clone", "enable", "disable", "delete"), examples=6),
+    "rules:rule_batch": Endpoint("operator", lambda w: ["adopt"], arg_slugs=("adopt", "release", "reapply", "accept"),
+                                 fields_from=lambda w: reverse("rules:rule_batch", args=["release"])
+                                 + f"?scope=all&pk={w.rule.pk}", examples=8),
     "rules:draft_discard": Endpoint("operator", lambda w: [w.spare_draft.pk], examples=3),
     "rules:pattern_preview": Endpoint("operator", lambda w: [w.rule_draft.pk],
                                       fields_from=_step("rules", "rule_draft", "pattern"), examples=15),
@@ -219,6 +222,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "schedules:schedule_delete": Endpoint("operator", lambda w: [w.schedule.pk], examples=3),
     "schedules:schedule_action": Endpoint("operator", lambda w: [w.schedule.pk, "clone"],
                                           arg_slugs=("edit", "clone", "enable", "disable", "delete"), examples=6),
+    "schedules:schedule_batch": Endpoint("operator", lambda w: ["release"],
+                                         arg_slugs=("adopt", "release", "reapply", "accept"),
+                                         fields_from=lambda w: reverse("schedules:schedule_batch", args=["release"])
+                                         + f"?pk={w.schedule.pk}", examples=8),
     "schedules:draft_discard": Endpoint("operator", lambda w: [w.schedule_draft.pk], examples=3),
     "schedules:schedule_preview": Endpoint("operator", lambda w: [w.schedule_draft.pk],
                                            fields_from=_step("schedules", "schedule_draft", "detail"), examples=12),
@@ -226,6 +233,7 @@ ENDPOINTS: dict[str, Endpoint] = {
                                      fields_from=_step("schedules", "schedule_draft", "target"), examples=12),
     "changes:review_list": Endpoint("reviewer", method="GET"),
     "changes:change_detail": Endpoint("reviewer", lambda w: [w.change.pk], method="GET"),
+    "changes:change_progress": Endpoint("reviewer", lambda w: [w.change.pk], method="GET"),
     "changes:change_action": Endpoint("reviewer", lambda w: [w.change.pk, "comment"],
                                       arg_slugs=("approve", "reject", "comment", "withdraw", "submit", "retry",
                                                  "redraft", "restore"),

@@ -41,7 +41,10 @@ def test_rule_detail_refuses_bad_fields(operator, draft, environment, field, val
 def test_a_name_that_exists_on_the_bus_in_aws_is_refused_before_anything_is_sent(operator, draft, environment):
     aws.client(environment, "events").put_rule(Name="taken", EventPattern='{"source": ["x"]}')
     response = flow.post(operator, draft, "detail", flow.detail(environment, name="taken"))
-    assert errors_of(response, "name") == ["A rule named taken already exists on bus default in AWS."]
+    [error] = errors_of(response, "name")
+    assert error == ("A rule named taken already exists on bus default in AWS. EventConsole has not listed it yet: "
+                     f'run Discover now on <a href="/environments/{environment.pk}/">the environment page</a>, '
+                     "then adopt it.")
 
 
 def test_a_scheduled_rule_must_use_the_default_bus(operator, draft, environment):
