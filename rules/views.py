@@ -51,7 +51,7 @@ class RuleListView(RulePages, ManagedObjectListView):
     template_name = "rules/rule_list.html"
     table_class = RuleTable
     filterset_class = RuleFilterSet
-    filter_fields = ("environment", "state", "status", "rule_type")
+    filter_fields = ("environment", "state", "status", "managed", "rule_type")
 
 
 class RuleCreateView(RulePages, ManagedObjectCreateView):

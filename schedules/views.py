@@ -51,7 +51,7 @@ class ScheduleListView(SchedulePages, ManagedObjectListView):
     template_name = "schedules/schedule_list.html"
     table_class = ScheduleTable
     filterset_class = ScheduleFilterSet
-    filter_fields = ("environment", "group_name", "state", "status", "occurrence")
+    filter_fields = ("environment", "group_name", "state", "status", "managed", "occurrence")
     search_placeholder = "Search name, description, group or target"
 
 
