@@ -1,5 +1,8 @@
-from django.urls import path  # noqa: F401 (the discovery and search pages add their paths here)
+from django.urls import path
+
+from . import views
 
 app_name = "inventory"
 urlpatterns = [
+    path("", views.search, name="search"),
 ]

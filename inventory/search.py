@@ -1,0 +1,195 @@
+"""One search across every environment a person may see, over every kind's objects (rules and schedules),
+managed or not: by name, by anything in the pattern or schedule expression, by target ARN, by tag, by
+role (the search columns each kind's `denormalise` fills, changes.search), filtered by environment, kind,
+managed or unmanaged and sync status.
+
+The kinds are read through the registry (changes.kinds), so a third kind is searched without a change
+here. A page is one UNION of one `values()` query per kind, ordered by name, plus its count: two queries
+whatever the page size. Exports stream every matching row (inventory.views).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.db.models import CharField, F, Q, Value
+from django.urls import reverse
+
+from accounts.permissions import ALL, environments_where
+from changes import kinds
+from changes.choices import SYNC_COLORS, SyncStatus
+from changes.filtersets import MANAGED_CHOICES, filter_managed
+from changes.search import compact_query
+from core.tables import owner_label
+from environments.models import Environment
+
+__all__ = ["IN_CHOICES", "SearchForm", "Result", "inventory_search", "visible_environments", "view_permission",
+           "QUERY_MAX"]
+
+IN_CHOICES = [("anything", "Anything"), ("name", "Name"), ("pattern", "Pattern or expression"),
+              ("target", "Target ARN"), ("tag", "Tag (key=value)"), ("role", "Role ARN")]
+QUERY_MAX = 512  # characters of a query: a long ARN fits, a pasted document does not
+FIELDS = ("id", "name", "environment_id", "environment__name", "environment__account_id", "environment__region",
+          "sync_status", "owner_service", "stack_name", "state")
+
+
+def view_permission(kind: kinds.Kind) -> str:
+    """The permission that lets a person see a kind's objects ("rules.view_rule")."""
+    meta = kind.model_class._meta
+    return f"{meta.app_label}.view_{meta.model_name}"
+
+
+def visible_environments(user):
+    """The environments where `user` may see the objects of at least one kind."""
+    ids: set[int] = set()
+    for kind in kinds.all_kinds():
+        where = environments_where(user, view_permission(kind))
+        if where is ALL:
+            return Environment.objects.order_by("name")
+        ids |= set(where)
+    return Environment.objects.filter(pk__in=sorted(ids)).order_by("name")
+
+
+class SearchForm(forms.Form):
+    """The query string of the search page and its exports; a bad value is said at its field, never a 500."""
+
+    q = forms.CharField(label="Search", required=False, max_length=QUERY_MAX, strip=True)
+    environment = forms.ModelChoiceField(label="Environment", queryset=Environment.objects.none(), required=False,
+                                         empty_label="Every environment")
+    kind = forms.ChoiceField(label="Kind", required=False, choices=[])
+    managed = forms.ChoiceField(label="Managed", required=False, choices=MANAGED_CHOICES)
+    status = forms.ChoiceField(label="Status", required=False,
+                               choices=[("", "Any status")] + list(SyncStatus.choices))
+
+    def __init__(self, data=None, *, user, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["environment"].queryset = visible_environments(user)
+        self.fields["kind"].choices = [("", "Rules and schedules")] + [
+            (kind.name, kind.model_class._meta.verbose_name_plural.capitalize()) for kind in kinds.all_kinds()]
+
+
+# "in" is a Python keyword, so the field is added by name (the query string says ?q=…&in=target).
+SearchForm.base_fields["in"] = forms.ChoiceField(label="In", required=False, choices=IN_CHOICES)
+SearchForm.declared_fields["in"] = SearchForm.base_fields["in"]
+SearchForm.base_fields = {name: SearchForm.base_fields[name]
+                          for name in ("q", "in", "environment", "kind", "managed", "status")}
+
+
+def _condition(query: str, where: str) -> Q:
+    """The objects whose `where` column holds `query` (the search columns are lower-case already)."""
+    lowered = query.lower()
+    if where == "name":
+        return Q(name__icontains=query)
+    if where == "pattern":
+        return Q(search_pattern__contains=lowered) | Q(search_pattern__contains=compact_query(query))
+    column = {"target": "search_targets", "tag": "search_tags", "role": "search_roles"}.get(where)
+    if column:
+        return Q(**{f"{column}__contains": lowered})
+    return (Q(name__icontains=query) | Q(description__icontains=query) | Q(search_pattern__contains=lowered)
+            | Q(search_pattern__contains=compact_query(query)) | Q(search_targets__contains=lowered)
+            | Q(search_roles__contains=lowered) | Q(search_tags__contains=lowered))
+
+
+def _kind_rows(kind: kinds.Kind, user, params: dict[str, Any]):
+    from accounts.permissions import restrict
+
+    model = kind.model_class
+    rows = restrict(model.objects.all(), user, view_permission(kind))
+    if params.get("q"):
+        rows = rows.filter(_condition(params["q"], params.get("in") or "anything"))
+    if params.get("environment") is not None:
+        rows = rows.filter(environment=params["environment"])
+    if params.get("status"):
+        rows = rows.filter(sync_status=params["status"])
+    rows = filter_managed(rows, params.get("managed") or "all")
+    return rows.values(*FIELDS, kind=Value(kind.name, output_field=CharField()),
+                       container=F(kind.container_field or "name"))
+
+
+def inventory_search(user, params: dict[str, Any]):
+    """Every object `user` may see that matches `params` (a valid SearchForm's cleaned_data), as one
+    queryset of dicts (FIELDS + kind, container) ordered by name, then kind, then id."""
+    chosen = [kind for kind in kinds.all_kinds() if not params.get("kind") or kind.name == params["kind"]]
+    parts = [_kind_rows(kind, user, params) for kind in chosen]
+    if not parts:
+        return kinds.all_kinds()[0].model_class.objects.none().values(*FIELDS)
+    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return combined.order_by("name", "kind", "id")
+
+
+_URLS: dict[str, str] = {}
+SENTINEL = 987654321
+
+
+def _detail_url(kind_name: str, pk: int) -> str:
+    template = _URLS.get(kind_name)
+    if template is None:
+        kind = kinds.get(kind_name)
+        name = f"{kind.url_namespace}:{kind.model_class._meta.model_name}_detail"
+        template = _URLS[kind_name] = reverse(name, args=[SENTINEL]).replace(str(SENTINEL), "{}")
+    return template.format(pk)
+
+
+@dataclass
+class Result:
+    """One row of the search, with what the page and the exports show."""
+
+    kind: str
+    id: int
+    name: str
+    container: str
+    environment_id: int
+    environment_name: str
+    account_id: str
+    region: str
+    sync_status: str
+    owner_service: str
+    stack_name: str
+    state: str
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Result:
+        return cls(kind=row["kind"], id=row["id"], name=row["name"], container=row["container"],
+                   environment_id=row["environment_id"], environment_name=row["environment__name"],
+                   account_id=row["environment__account_id"], region=row["environment__region"],
+                   sync_status=row["sync_status"], owner_service=row["owner_service"],
+                   stack_name=row["stack_name"], state=row["state"])
+
+    @property
+    def kind_label(self) -> str:
+        return kinds.get(self.kind).label
+
+    @property
+    def managed(self) -> bool:
+        return self.sync_status != SyncStatus.UNMANAGED
+
+    @property
+    def owner(self) -> str:
+        return owner_label(self)
+
+    @property
+    def status_label(self) -> str:
+        try:
+            return SyncStatus(self.sync_status).label
+        except ValueError:
+            return self.sync_status
+
+    @property
+    def status_color(self) -> str:
+        return SYNC_COLORS.get(self.sync_status, "secondary")
+
+    @property
+    def url(self) -> str:
+        return _detail_url(self.kind, self.id)
+
+    def as_record(self) -> dict[str, Any]:
+        """What an export writes for this row."""
+        return {"kind": self.kind, "environment": self.environment_name, "account": self.account_id,
+                "region": self.region, "container": self.container, "name": self.name,
+                "managed": self.managed, "owner": self.owner, "sync_status": self.sync_status,
+                "state": self.state, "url": self.url}
+
+
+EXPORT_COLUMNS = ["kind", "environment", "account", "region", "container", "name", "managed", "owner", "sync_status",
+                  "state", "url"]
