@@ -103,8 +103,8 @@ def _kind_rows(kind: kinds.Kind, user, params: dict[str, Any]):
     if params.get("status"):
         rows = rows.filter(sync_status=params["status"])
     rows = filter_managed(rows, params.get("managed") or "all")
-    return rows.values(*FIELDS, kind=Value(kind.name, output_field=CharField()),
-                       container=F(kind.container_field or "name"))
+    return rows.order_by().values(*FIELDS, kind=Value(kind.name, output_field=CharField()),
+                                  container=F(kind.container_field or "name"))
 
 
 def inventory_search(user, params: dict[str, Any]):
