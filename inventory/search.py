@@ -16,7 +16,7 @@ from django import forms
 from django.db.models import CharField, F, Q, Value
 from django.urls import reverse
 
-from accounts.permissions import ALL, environments_where
+from accounts.permissions import ALL, environments_where, restrict
 from changes import kinds
 from changes.choices import SYNC_COLORS, SyncStatus
 from changes.filtersets import MANAGED_CHOICES, filter_managed
@@ -93,8 +93,6 @@ def _condition(query: str, where: str) -> Q:
 
 def _matching(kind: kinds.Kind, user, params: dict[str, Any]):
     """The kind's objects `user` may see that match `params`, unordered."""
-    from accounts.permissions import restrict
-
     rows = restrict(kind.model_class.objects.all(), user, view_permission(kind))
     if params.get("q"):
         rows = rows.filter(_condition(params["q"], params.get("in") or "anything"))

@@ -94,6 +94,8 @@ def test_each_result_names_kind_environment_owner_status_and_links_to_its_page(c
     assert ACCOUNT_A in row and ACCOUNT_B in row and "eu-west-1" in row and "Bravo" in row
     assert "notifications.amazonaws.com" in row and 'data-status="unmanaged">Unmanaged' in row
     assert client.get(URL, {"q": "billing"}).content.decode().count('data-status="in_sync">In sync') == 1
+    partial = client.get(URL, {"q": "payments"}, HTTP_HX_REQUEST="true").content.decode()  # what the form swaps in
+    assert "<html" not in partial and "payments-audit" in partial and 'data-testid="export-csv"' in partial
 
 
 def test_filters_environment_kind_managed_and_status(client_for, inventory, envs):
