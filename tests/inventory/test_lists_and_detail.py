@@ -130,6 +130,15 @@ def test_unmanaged_rule_page_is_read_only_and_says_where_it_came_from(client_for
     assert "Versions" not in body
 
 
+def test_origin_without_a_stack_record_or_a_discovery_run(client_for, envs):
+    """A stack name with no stack in the origin, an origin that is not a mapping: the page still draws."""
+    rule = discovered_rule(envs["a"], "sparse", pattern={"source": ["x"]})
+    for origin in ({}, {"stack": "odd"}, ["odd"], {"adopted_by_change": "x"}):
+        Rule.objects.filter(pk=rule.pk).update(stack_name="legacy-stack", origin=origin)
+        page = client_for("viewer").get(rule.get_absolute_url())
+        assert page.status_code == 200 and "legacy-stack" in page.content.decode()
+
+
 def test_a_rule_an_aws_service_manages_names_it(client_for, envs):
     rule = discovered_rule(envs["a"], "AWSUserNotificationsManagedRule-1", pattern={"source": ["aws.health"]},
                            owner_service="notifications.amazonaws.com")
