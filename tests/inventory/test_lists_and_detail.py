@@ -155,7 +155,7 @@ def test_unmanaged_schedule_page_shows_live_spec_and_next_runs(client_for, envs)
     assert "cron(30 2 * * ? *)" in body and "Europe/Paris" in body and LAMBDA in body
     runs = body.split('data-testid="next-runs"')[1].split("<tbody>")[1].split("</tbody>")[0]
     assert runs.count("<tr>") == 10 and "02:30" in runs  # ten runs ahead, at 02:30 in its own zone
-    assert "Live spec (CreateSchedule body)" in body and 'data-testid="origin"' in body
+    assert 'data-testid="live-only"' in body and "Desired spec" not in body and 'data-testid="origin"' in body
     for action in ("edit", "enable", "disable", "clone"):
         assert reverse("schedules:schedule_action", args=[schedule.pk, action]) not in body
 
