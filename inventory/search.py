@@ -4,8 +4,7 @@ role (the search columns each kind's `denormalise` fills, changes.search), filte
 managed or unmanaged and sync status.
 
 The kinds are read through the registry (changes.kinds), so a third kind is searched without a change
-here. A page is one UNION ALL of one `values()` query per kind, ordered by name, plus one COUNT per kind:
-three queries for two kinds, whatever the page size. Exports stream every matching row (inventory.views).
+here. A page takes three queries for two kinds whatever the page size (SearchResults says which). Exports stream every matching row (inventory.views).
 """
 from __future__ import annotations
 
@@ -104,32 +103,75 @@ def _matching(kind: kinds.Kind, user, params: dict[str, Any]):
 
 
 class SearchResults:
-    """Every object `user` may see that matches `params` (a valid SearchForm's cleaned_data), across kinds:
-    sliced, one UNION ALL query of one `values()` query per kind (dicts: FIELDS + kind, container) ordered
-    by name, then kind, then id; counted by one plain COUNT per kind (no join, nothing materialised).
-    What a Paginator and the exports take."""
+    """Every object `user` may see that matches `params` (a valid SearchForm's cleaned_data), across kinds,
+    ordered by name, then kind, then id: what a Paginator and the exports take.
+
+    Without a text query the filters are indexed: a page is one UNION ALL of one `values()` query per kind
+    (merged in name order, stopping after the page), counted by one plain COUNT per kind.
+
+    A text query (`contains` on a search column) has to read every row of each table, so it is read once:
+    each kind's matches as (name, id), at most SMALL of them (the scan stops there); the page is cut from
+    those in Python and its rows read by id (one query). A kind with more matches than that falls back to
+    the COUNT + UNION page above, whose name-ordered walk finds a page of such a common match quickly.
+    """
+
+    SMALL = 5000
 
     def __init__(self, user, params: dict[str, Any]):
         chosen = [kind for kind in kinds.all_kinds() if not params.get("kind") or kind.name == params["kind"]]
         self.parts = [(kind, _matching(kind, user, params)) for kind in chosen]
+        self.text = bool(params.get("q"))
+        self._keys: list[tuple[str, str, int]] | None = None
+        self._counted: dict[str, int] = {}  # kinds whose matches were all read: how many
+        self._read = False
+
+    def _matches(self) -> list[tuple[str, str, int]] | None:
+        """For a text query: (name, kind, id) of every match in page order, when no kind has more than SMALL."""
+        if self.text and not self._read:
+            self._read = True
+            keys = []
+            for kind, rows in self.parts:
+                pairs = list(rows.values_list("name", "id")[:self.SMALL + 1])
+                if len(pairs) > self.SMALL:
+                    return None
+                self._counted[kind.name] = len(pairs)
+                keys += [(name, kind.name, pk) for name, pk in pairs]
+            self._keys = sorted(keys)
+        return self._keys
 
     def count(self) -> int:
-        return sum(rows.count() for _, rows in self.parts)
+        keys = self._matches()
+        if keys is not None:
+            return len(keys)
+        return sum(self._counted[kind.name] if kind.name in self._counted else rows.count()
+                   for kind, rows in self.parts)
 
     def __len__(self) -> int:
         return self.count()
 
-    def rows(self):
-        """The queryset of dicts, in the page's order."""
+    def _values(self, parts):
         parts = [rows.values(*FIELDS, kind=Value(kind.name, output_field=CharField()),
-                             container=F(kind.container_field or "name")) for kind, rows in self.parts]
+                             container=F(kind.container_field or "name")) for kind, rows in parts]
         if not parts:
             return kinds.all_kinds()[0].model_class.objects.none().values(*FIELDS)
-        combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-        return combined.order_by("name", "kind", "id")
+        return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+
+    def rows(self):
+        """The queryset of dicts, in the page's order."""
+        return self._values(self.parts).order_by("name", "kind", "id")
 
     def __getitem__(self, index):
-        return self.rows()[index]
+        keys = self._matches()
+        if keys is None or not isinstance(index, slice):
+            return self.rows()[index]
+        chosen = keys[index]
+        ids: dict[str, list[int]] = {}
+        for _, kind, pk in chosen:
+            ids.setdefault(kind, []).append(pk)
+        parts = [(kind, rows.filter(pk__in=ids[kind.name])) for kind, rows in self.parts if kind.name in ids]
+        if not parts:
+            return []
+        return sorted(self._values(parts), key=lambda row: (row["name"], row["kind"], row["id"]))
 
     def iterator(self, chunk_size: int = 2000):
         return self.rows().iterator(chunk_size=chunk_size)

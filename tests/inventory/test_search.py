@@ -182,6 +182,31 @@ def test_pages_of_exactly_the_page_size_and_constant_queries(client_for, envs):
     assert [r.name for r in second.results] == [f"obj-{n:03d}" for n in range(50, 100)]
 
 
+def test_a_text_search_pages_alike_whether_it_matches_few_or_many(client_for, envs, monkeypatch):
+    """A text search reads each kind's matches once when they are few; past SearchResults.SMALL it counts
+    and pages in the database instead. Both give the same pages, in the same queries per page size."""
+    from inventory.search import SearchResults
+
+    for i in range(30):
+        (discovered_rule if i % 2 else discovered_schedule)(
+            envs["a" if i % 3 else "b"], f"item-{i:02d}", **({"pattern": {"source": ["x"]}} if i % 2 else {}))
+    client = client_for("viewer")
+    expected = [f"item-{i:02d}" for i in range(30)]
+    pages = {}
+    for small in (5000, 4):
+        monkeypatch.setattr(SearchResults, "SMALL", small)
+        pages[small] = [names(client, q="item", per_page=per_page, page=page)
+                        for per_page, page in ((10, 1), (10, 3), (7, 5), (50, 1))]
+        counts = []
+        for per_page in (5, 30):
+            client.get(URL, {"q": "item", "per_page": per_page})
+            with CaptureQueriesContext(connection) as queries:
+                client.get(URL, {"q": "item", "per_page": per_page})
+            counts.append(len(queries))
+        assert counts[0] == counts[1], (small, counts)
+    assert pages[5000] == pages[4] == [expected[:10], expected[20:30], expected[28:30], expected]
+
+
 @pytest.mark.parametrize("query", [
     {"in": "bogus"}, {"status": "bogus"}, {"kind": "queue"}, {"environment": "x"}, {"managed": "both"},
     {"page": "-1"}, {"page": "abc"}, {"per_page": "0"}, {"per_page": "99999999999"}, {"q": "x" * 600},
