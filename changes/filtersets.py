@@ -1,4 +1,5 @@
-"""The filters every managed kind's list has: search, environment, state and status (sync or pending change)."""
+"""The filters every managed kind's list has: search, environment, state, status (sync or pending change) and
+managed or not (what discovery found and nobody adopted is Unmanaged)."""
 from __future__ import annotations
 
 import django_filters
@@ -8,7 +9,19 @@ from environments.models import Environment
 
 from .choices import ChangeState, SyncStatus
 
-__all__ = ["ManagedObjectFilterSet", "status_choices"]
+__all__ = ["ManagedObjectFilterSet", "status_choices", "MANAGED_CHOICES", "filter_managed"]
+
+MANAGED_CHOICES = [("all", "All"), ("managed", "Managed"), ("unmanaged", "Unmanaged")]
+
+
+def filter_managed(queryset, value: str):
+    """`queryset` (a ManagedObject queryset) limited to managed or unmanaged objects; "all" (or nothing) keeps
+    every one."""
+    if value == "managed":
+        return queryset.managed()
+    if value == "unmanaged":
+        return queryset.unmanaged()
+    return queryset
 
 
 def status_choices(*, completed: bool = True) -> list[tuple[str, str]]:
@@ -25,6 +38,8 @@ class ManagedObjectFilterSet(django_filters.FilterSet):
     environment = django_filters.ModelChoiceFilter(label="Environment", queryset=Environment.objects.all())
     state = django_filters.ChoiceFilter(label="State", choices=[("ENABLED", "Enabled"), ("DISABLED", "Disabled")])
     status = django_filters.ChoiceFilter(label="Status", choices=status_choices(), method="filter_status")
+    managed = django_filters.ChoiceFilter(label="Managed", choices=MANAGED_CHOICES, empty_label=None,
+                                          method="filter_managed")
     search_fields: tuple[str, ...] = ("name", "description")
 
     def search(self, queryset, name, value):
@@ -32,6 +47,9 @@ class ManagedObjectFilterSet(django_filters.FilterSet):
         for field in self.search_fields:
             condition |= Q(**{f"{field}__icontains": value})
         return queryset.filter(condition)
+
+    def filter_managed(self, queryset, name, value):
+        return filter_managed(queryset, value)
 
     def filter_status(self, queryset, name, value):
         if value == "pending_change":

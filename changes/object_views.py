@@ -32,7 +32,7 @@ from . import kinds
 from .choices import ChangeAction, OPEN_STATES
 from .selectors import drafts_of, object_history
 from .services import change_request_draft_create
-from .views import environment_for_new_draft, object_readable
+from .views import environment_for_new_draft, object_readable, unmanaged_refused
 
 __all__ = ["KindPagesMixin", "ManagedObjectListView", "ManagedObjectCreateView", "ManagedObjectDetailView",
            "ManagedObjectDeleteView", "HISTORY_SIZE"]
@@ -168,8 +168,11 @@ class ManagedObjectDetailView(KindPagesMixin, PermissionRequiredMixin, DetailVie
     def get_context_data(self, **kwargs):
         obj = self.object
         tab = self.request.GET.get("tab")
+        # An object nobody manages is read-only: its page shows what AWS has (the live spec) where a managed
+        # one shows the desired spec, and offers no Edit / Enable / Disable / Clone / Delete.
+        spec = obj.desired_spec if obj.is_managed else obj.live_spec
         return super().get_context_data(
-            spec=obj.desired_spec or {}, live=obj.live_spec, status=status_badge(obj),
+            spec=spec or {}, live=obj.live_spec, status=status_badge(obj), read_only=not obj.is_managed,
             pending=obj.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id"),
             history=self.history(obj), tab=tab if tab in TABS else TABS[0],
             can_submit=user_can(self.request.user, SUBMIT, obj.environment_id), **self.overview_context(obj),
@@ -188,6 +191,13 @@ class ManagedObjectDeleteView(KindPagesMixin, PermissionRequiredMixin, DetailVie
 
     def get_object(self, queryset=None):
         return object_readable(self.request.user, super().get_object(queryset), SUBMIT)
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        refused = unmanaged_refused(request, self.object)
+        if refused is not None:
+            return refused
+        return self.render_to_response(self.get_context_data(object=self.object))
 
     def post(self, request, pk):
         return self.action_view.as_view()(request, pk=pk, action="delete")

@@ -218,6 +218,9 @@ class ObjectActionView(PermissionRequiredMixin, View):
         target = get_object_or_404(model.objects.select_related("environment"), pk=pk)
         if not user_can(request.user, SUBMIT, target.environment):
             raise PermissionDenied(f"You may not change anything in {target.environment.name}.")
+        refused = unmanaged_refused(request, target)
+        if refused is not None:
+            return refused
         label = model._meta.verbose_name
         spec = target.desired_spec
         if spec is None and action == "clone":  # not in AWS yet: copy what its pending change proposes
@@ -284,6 +287,21 @@ def environment_for_new_draft(request):
                 raise PermissionDenied(f"You may not start changes in {environment.name}.")
             return environment
     return restrict(_environments().order_by("-is_production", "name"), request.user, SUBMIT, field="pk").last()
+
+
+def unmanaged_refused(request, obj):
+    """For an object EventConsole does not manage (discovery found it; nobody adopted it): a redirect to its
+    read-only page with a message saying why nothing may be changed from here; None for a managed object."""
+    if obj.is_managed:
+        return None
+    label = obj._meta.verbose_name
+    if obj.owner_service:
+        messages.error(request, f"{obj.name} is managed by {obj.owner_service}: it is read-only here and cannot be "
+                                "adopted.")
+    else:
+        messages.error(request, f"EventConsole does not manage this {label}: it is read-only here. Adopt it to edit, "
+                                "enable, disable, clone or delete it.")
+    return redirect(obj)
 
 
 def object_readable(user, obj, perm):

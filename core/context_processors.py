@@ -6,6 +6,7 @@ from accounts.roles import ROLE_NAMES
 NAVIGATION = [
     ("Rules", "rules:rule_list"),
     ("Schedules", "schedules:schedule_list"),
+    ("Inventory", "inventory:search"),
     ("Reviews", "changes:review_list"),
     ("Audit", "audit:event_list"),
     ("Environments", "environments:environment_list"),

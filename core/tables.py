@@ -1,5 +1,6 @@
 """What every table page shares: the page number and page size from the query string, checked (never
-a 500), and the status badge of a managed object (a rule, a schedule)."""
+a 500), and the cells every managed object's list has (a rule, a schedule): the status badge, who owns
+it, and the checkbox that selects it for a bulk action."""
 from __future__ import annotations
 
 from django.core.paginator import EmptyPage
@@ -10,6 +11,41 @@ from django_tables2 import RequestConfig
 MAX_PER_PAGE = 500
 # The value of changes.choices.ChangeState.FAILED. core sits below changes, so it names the value.
 FAILED = "failed"
+UNMANAGED = "unmanaged"  # changes.choices.SyncStatus.UNMANAGED
+CONSOLE = "EventConsole"
+
+
+def owner_label(record) -> str:
+    """Who owns the object: EventConsole for a managed one; for one discovery found, the AWS service that
+    made it (ListRules' ManagedBy), "CloudFormation: <stack>", or "" when nobody does."""
+    if record.sync_status != UNMANAGED:
+        return CONSOLE
+    if record.owner_service:
+        return record.owner_service
+    if record.stack_name:
+        return f"CloudFormation: {record.stack_name}"
+    return ""
+
+
+def owner_cell(record) -> str:
+    label = owner_label(record)
+    if label == CONSOLE:
+        return CONSOLE
+    if record.owner_service:
+        return format_html('<span title="Managed by {}: read-only, cannot be adopted" data-owner="service">'
+                           '<i class="bi bi-lock"></i> {}</span>', label, label)
+    if label:
+        return format_html('<span title="Owned by this CloudFormation stack" data-owner="stack">{}</span>', label)
+    return mark_safe('<span class="text-secondary" title="Not managed by anyone known" data-owner="none">—</span>')
+
+
+SELECT_HEADER = mark_safe('<span class="visually-hidden">Select</span>')
+
+
+def select_cell(record) -> str:
+    """The row's checkbox; it belongs to the bulk actions' form (changes/_batch_actions.html) by its id."""
+    return format_html('<input type="checkbox" class="form-check-input" name="pk" value="{}" form="batch-form" '
+                       'aria-label="Select {}">', record.pk, record.name)
 
 
 def status_badge(record) -> str:

@@ -14,7 +14,7 @@ class RuleFilterSet(ManagedObjectFilterSet):
 
     class Meta:
         model = Rule
-        fields = ["q", "environment", "event_bus_name", "state", "status", "rule_type"]
+        fields = ["q", "environment", "event_bus_name", "state", "status", "managed", "rule_type"]
 
     def filter_type(self, queryset, name, value):
         return queryset.exclude(schedule_expression="") if value == "schedule" else queryset.filter(schedule_expression="")

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from changes import objects
 from changes.calls import ApiCall, PartialFailure
 from changes.choices import ChangeAction, SyncStatus
+from changes.search import compact_json, search_lines
 from delivery import policies, roles
 from environments import aws
 
@@ -217,6 +218,15 @@ def denormalise(rule: Rule, spec: dict[str, Any] | None, *, now=None) -> None:
     rule.description = body.get("Description", "")
     rule.schedule_expression = body.get("ScheduleExpression", "")
     rule.targets_count = len((spec or {}).get("Targets") or [])
+    # The inventory search's columns (changes.search): the pattern or expression, target and DLQ ARNs,
+    # role ARNs (the rule's and its targets'), tags as key=value.
+    targets = [t for t in (spec or {}).get("Targets") or [] if isinstance(t, dict)]
+    rule.search_pattern = search_lines([compact_json(body.get("EventPattern")), body.get("ScheduleExpression")])
+    rule.search_targets = search_lines([t.get("Arn") for t in targets]
+                                       + [(t.get("DeadLetterConfig") or {}).get("Arn") for t in targets])
+    rule.search_roles = search_lines([body.get("RoleArn")] + [t.get("RoleArn") for t in targets])
+    rule.search_tags = search_lines([f"{t.get('Key', '')}={t.get('Value', '')}"
+                                     for t in (spec or {}).get("Tags") or [] if isinstance(t, dict)])
 
 
 def polled_fields(rule: Rule, status: str, *, now) -> dict[str, Any]:

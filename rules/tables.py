@@ -1,12 +1,13 @@
 import django_tables2 as tables
 from django.utils.html import format_html
 
-from core.tables import status_badge
+from core.tables import SELECT_HEADER, owner_cell, select_cell, status_badge
 
 from .models import Rule
 
 
 class RuleTable(tables.Table):
+    select = tables.Column(verbose_name=SELECT_HEADER, accessor="pk", orderable=False, empty_values=())
     name = tables.Column(verbose_name="Name", linkify=True)
     event_bus_name = tables.Column(verbose_name="Event bus")
     environment = tables.Column(verbose_name="Environment", accessor="environment__name",
@@ -15,12 +16,13 @@ class RuleTable(tables.Table):
     rule_type = tables.Column(verbose_name="Type", empty_values=(), orderable=False)
     targets_count = tables.Column(verbose_name="Targets")
     sync_status = tables.Column(verbose_name="Status", empty_values=())
+    owner = tables.Column(verbose_name="Owner", accessor="owner_service", orderable=False, empty_values=())
     last_polled = tables.DateTimeColumn(verbose_name="Last polled", format="Y-m-d H:i", default="never")
 
     class Meta:
         model = Rule
-        fields = ("name", "event_bus_name", "environment", "state", "rule_type", "targets_count", "sync_status",
-                  "last_polled")
+        fields = ("select", "name", "event_bus_name", "environment", "state", "rule_type", "targets_count",
+                  "sync_status", "owner", "last_polled")
         attrs = {"class": "table table-hover align-middle", "data-testid": "rule-table"}
         empty_text = "No rules match."
         template_name = "includes/_table.html"
@@ -36,3 +38,9 @@ class RuleTable(tables.Table):
 
     def render_sync_status(self, record):
         return status_badge(record)
+
+    def render_select(self, record):
+        return select_cell(record)
+
+    def render_owner(self, record):
+        return owner_cell(record)

@@ -52,7 +52,7 @@ class RuleListView(RulePages, ManagedObjectListView):
     template_name = "rules/rule_list.html"
     table_class = RuleTable
     filterset_class = RuleFilterSet
-    filter_fields = ("environment", "state", "status", "rule_type")
+    filter_fields = ("environment", "state", "status", "managed", "rule_type")
 
 
 class RuleBatchView(RulePages, BatchConfirmView):
@@ -69,15 +69,26 @@ class RuleDetailView(RulePages, ManagedObjectDetailView):
     template_name = "rules/rule_detail.html"
 
     def overview_context(self, rule):
-        spec = rule.desired_spec or {}
+        # A rule nobody manages shows what AWS has, explained the same way.
+        spec = (rule.desired_spec if rule.is_managed else rule.live_spec) or {}
         pattern = (spec.get("Rule") or {}).get("EventPattern")
         versions = rule.changes.filter(state=ChangeState.APPLIED).select_related("author").order_by("-applied_at")
         receivers = _receivers(rule)
         return {"versions": versions,
-                "pattern": json.loads(pattern) if pattern else None, "sources": _sources(pattern),
+                "pattern": _parsed(pattern), "sources": _sources(pattern),
                 "targets": spec.get("Targets") or [], "tags": spec.get("Tags") or [],
                 "receivers": receivers, "cannot_receive": [r for r in receivers if r["ok"] is False],
-                "current_version": next((v for v in versions if v.action != "delete"), None)}
+                "current_version": next((v for v in versions if v.action != "delete"), None),
+                "schedule_words": _expression_words(rule.schedule_expression)}
+
+
+def _expression_words(expression: str) -> str:
+    if not expression:
+        return ""
+    try:
+        return expressions.describe(expression)
+    except expressions.ExpressionError:
+        return ""
 
 
 def _receivers(rule) -> list[dict]:
@@ -89,10 +100,21 @@ def _receivers(rule) -> list[dict]:
     return policies.receivers(rule.desired_spec, live.get("Delivery"), rule_arn=arn) if arn else []
 
 
-def _sources(pattern: str | None) -> list[str]:
+def _parsed(pattern: str | None):
+    """The pattern as JSON (None when there is none; the text itself if it is not JSON, as AWS never gives)."""
     if not pattern:
+        return None
+    try:
+        return json.loads(pattern)
+    except (TypeError, ValueError, RecursionError):
+        return pattern
+
+
+def _sources(pattern: str | None) -> list[str]:
+    parsed = _parsed(pattern)
+    if not isinstance(parsed, dict):
         return []
-    value = json.loads(pattern).get("source")
+    value = parsed.get("source")
     return [s if isinstance(s, str) else json.dumps(s) for s in value] if isinstance(value, list) else []
 
 
@@ -115,6 +137,9 @@ class RuleActionView(RulePages, ObjectActionView):
         user, environment = request.user, rule.environment
         if not user_can(user, SUBMIT, environment.pk):
             raise PermissionDenied(f"You may not change anything in {environment.name}.")
+        refused = changes_views.unmanaged_refused(request, rule)
+        if refused is not None:
+            return refused
         if not rule.desired_spec:
             messages.error(request, "This rule is not in AWS yet: its first change is still pending.")
             return redirect(rule)

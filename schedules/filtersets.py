@@ -15,7 +15,7 @@ class ScheduleFilterSet(ManagedObjectFilterSet):
 
     class Meta:
         model = Schedule
-        fields = ["q", "environment", "group_name", "state", "status", "occurrence"]
+        fields = ["q", "environment", "group_name", "state", "status", "managed", "occurrence"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from awslang import expressions
 from changes import objects
 from changes.calls import ApiCall
 from changes.choices import ChangeAction, SyncStatus
+from changes.search import search_lines
 from delivery import roles
 from environments import aws
 
@@ -226,6 +227,14 @@ def denormalise(schedule: Schedule, spec: dict[str, Any] | None, *, now: datetim
     schedule.action_after_completion = spec.get("ActionAfterCompletion", "") if spec else ""
     schedule.next_run = (None if schedule.sync_status == SyncStatus.COMPLETED
                          else next_run_of(spec, now=now, anchor=schedule.last_applied))
+    # The inventory search's columns (changes.search): expression and time zone, target and DLQ ARNs, the
+    # execution role (schedules have no tags).
+    target = spec.get("Target") if isinstance(spec.get("Target"), dict) else {}
+    schedule.search_pattern = search_lines([spec.get("ScheduleExpression"), spec.get("ScheduleExpressionTimezone")])
+    schedule.search_targets = search_lines([target.get("Arn"), (target.get("DeadLetterConfig") or {}).get("Arn")])
+    schedule.search_roles = search_lines([target.get("RoleArn")])
+    schedule.search_tags = search_lines([f"{t.get('Key', '')}={t.get('Value', '')}"
+                                         for t in spec.get("Tags") or [] if isinstance(t, dict)])
 
 
 def polled_fields(schedule: Schedule, status: str, *, now: datetime) -> dict[str, Any]:

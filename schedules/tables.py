@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from awslang import expressions
-from core.tables import status_badge
+from core.tables import SELECT_HEADER, owner_cell, select_cell, status_badge
 
 from .models import Schedule
 from .runs import next_run_of, spec_of
@@ -56,6 +56,7 @@ def target_cell(record) -> str:
 
 
 class ScheduleTable(tables.Table):
+    select = tables.Column(verbose_name=SELECT_HEADER, accessor="pk", orderable=False, empty_values=())
     name = tables.Column(verbose_name="Name", linkify=True)
     group_name = tables.Column(verbose_name="Schedule group")
     environment = tables.Column(verbose_name="Environment", accessor="environment__name",
@@ -66,12 +67,13 @@ class ScheduleTable(tables.Table):
     state = tables.Column(verbose_name="State")
     target_arn = tables.Column(verbose_name="Target", orderable=False)
     sync_status = tables.Column(verbose_name="Status", empty_values=())
+    owner = tables.Column(verbose_name="Owner", accessor="owner_service", orderable=False, empty_values=())
 
     class Meta:
         model = Schedule
         template_name = "schedules/_schedule_table.html"
-        fields = ("name", "group_name", "environment", "expression", "timezone", "next_run", "state", "target_arn",
-                  "sync_status")
+        fields = ("select", "name", "group_name", "environment", "expression", "timezone", "next_run", "state",
+                  "target_arn", "sync_status", "owner")
         attrs = {"class": "table table-hover align-middle", "data-testid": "schedule-table"}
         empty_text = "No schedules match."
 
@@ -89,3 +91,9 @@ class ScheduleTable(tables.Table):
 
     def render_sync_status(self, record):
         return status_badge(record)
+
+    def render_select(self, record):
+        return select_cell(record)
+
+    def render_owner(self, record):
+        return owner_cell(record)

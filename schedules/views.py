@@ -52,7 +52,7 @@ class ScheduleListView(SchedulePages, ManagedObjectListView):
     template_name = "schedules/schedule_list.html"
     table_class = ScheduleTable
     filterset_class = ScheduleFilterSet
-    filter_fields = ("environment", "group_name", "state", "status", "occurrence")
+    filter_fields = ("environment", "group_name", "state", "status", "managed", "occurrence")
     search_placeholder = "Search name, description, group or target"
 
 
@@ -73,7 +73,8 @@ class ScheduleDetailView(SchedulePages, ManagedObjectDetailView):
         return schedule_list().defer(None)
 
     def overview_context(self, schedule):
-        spec = schedule.desired_spec or {}
+        # A schedule nobody manages shows what AWS has, its next runs included.
+        spec = (schedule.desired_spec if schedule.is_managed else schedule.live_spec) or {}
         target = spec.get("Target") or {}
         preview = preview_context(spec.get("ScheduleExpression") or "", spec.get("ScheduleExpressionTimezone") or "UTC",
                                   start=spec.get("StartDate"), end=spec.get("EndDate"), anchor=schedule.last_applied)

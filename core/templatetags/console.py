@@ -4,10 +4,12 @@ import json
 from django import template
 
 from core import safejson
-from core.tables import status_badge
+from core.tables import owner_cell, select_cell, status_badge
 
 register = template.Library()
 register.filter("status_badge", status_badge)  # a managed object's sync status (or pending change) badge
+register.filter("owner_cell", owner_cell)  # who owns it: EventConsole, an AWS service, a CloudFormation stack
+register.filter("select_cell", select_cell)  # the checkbox selecting it for a bulk action
 
 
 @register.filter

@@ -238,6 +238,7 @@ ENDPOINTS: dict[str, Endpoint] = {
                                       arg_slugs=("approve", "reject", "comment", "withdraw", "submit", "retry",
                                                  "redraft", "restore"),
                                       fields_from=lambda w: reverse("changes:change_detail", args=[w.change.pk])),
+    "inventory:search": Endpoint("viewer", method="GET", examples=15),
     "audit:event_list": Endpoint("viewer", method="GET", examples=12),
     "audit:event_detail": Endpoint("viewer", lambda w: [1], method="GET"),
     "audit:object_history": Endpoint("viewer", lambda w: ["rule", w.rule.pk], method="GET",
