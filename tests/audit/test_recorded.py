@@ -98,7 +98,8 @@ def no_secrets(events) -> None:
 
 
 ADMIN_ENV_FORM = {"name": "Production", "region": "eu-west-1", "account_id": "", "endpoint_url": "", "role_arn": "",
-                  "is_production": "on", "description": "", "pattern_size_max": "2048"}
+                  "is_production": "on", "description": "", "pattern_size_max": "2048",
+                  "api_rate_limit": "20"}  # the admin's form has every field (the schema's api_rate_limit too)
 
 
 def test_production_approvals_lowered_in_the_admin_site_are_recorded_once_with_before_and_after(client_for):
