@@ -29,12 +29,9 @@ django_with_scratch_db()
 
 from django.db import connection  # noqa: E402
 
-from environments import aws  # noqa: E402
-from environments.models import Environment  # noqa: E402
 from eventconsole import localaws  # noqa: E402
-from seed_account import describe, seed_account, sizes_from  # noqa: E402
+from seed_account import BENCH_RATE, seeded_sandbox, sizes_from  # noqa: E402
 
-BENCH_RATE = 1000
 INSERT_COLUMNS = re.compile(r'^\s*INSERT\s+INTO\s+\S+\s*\((.*?)\)\s*VALUES', re.I | re.S)
 WRITE = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([\w.]+)"?', re.I)
 
@@ -124,12 +121,7 @@ def main(argv: list[str]) -> int:
 
     process, url = localaws.start_moto()
     try:
-        seeded = seed_account(url, **sizes, progress=lambda text: print(f"  seeding … {text}", flush=True))
-        print(f"seeded: {describe(seeded)}")
-        environment = Environment.objects.get(name="Sandbox", endpoint_url=url)
-        Environment.objects.filter(pk=environment.pk).update(api_rate_limit=BENCH_RATE)
-        environment.refresh_from_db()
-        aws.clear_cache()
+        _, environment = seeded_sandbox(url, sizes)
         started = time.perf_counter()
         run = environment_discover(environment)
         print(f"discovered {environment.name} with api_rate_limit = {BENCH_RATE} calls/s (raised from 20 for the "

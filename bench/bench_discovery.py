@@ -28,9 +28,8 @@ django_with_scratch_db()
 from environments import aws, ratelimit  # noqa: E402
 from environments.models import Environment  # noqa: E402
 from eventconsole import localaws  # noqa: E402
-from seed_account import CallCounter, describe, seed_account, sizes_from  # noqa: E402
+from seed_account import BENCH_RATE, CallCounter, seeded_sandbox, sizes_from  # noqa: E402
 
-BENCH_RATE = 1000
 DEFAULT_RATE = Environment._meta.get_field("api_rate_limit").default
 SERVICE_OF = {"ListEventBuses": "events", "ListRules": "events", "ListTargetsByRule": "events",
               "ListTagsForResource": "events", "ListScheduleGroups": "scheduler", "ListSchedules": "scheduler",
@@ -78,12 +77,7 @@ def main(argv: list[str]) -> int:
     counter = CallCounter()
     aws.add_client_hook(counter)
     try:
-        seeded = seed_account(url, **sizes, progress=lambda text: print(f"  seeding … {text}", flush=True))
-        print(f"seeded: {describe(seeded)}")
-        environment = Environment.objects.get(name="Sandbox", endpoint_url=url)
-        Environment.objects.filter(pk=environment.pk).update(api_rate_limit=BENCH_RATE)
-        environment.refresh_from_db()
-        aws.clear_cache()
+        seeded, environment = seeded_sandbox(url, sizes)
         print(f"discovering {environment.name} ({environment.region}) with api_rate_limit = {BENCH_RATE} calls/s "
               f"per service (raised from {DEFAULT_RATE} for the emulator; rate-limit backend: "
               f"{ratelimit.backend_name()})")

@@ -224,6 +224,24 @@ def seed_demo(url: str) -> dict[str, str]:
     return report
 
 
+BENCH_RATE = 1000  # the Sandbox's api_rate_limit in the benches: the emulator, not the rate limit, is measured
+
+
+def seeded_sandbox(url: str, sizes: dict[str, int]):
+    """Seed the account at `url` (printing progress) and give back (Seeded, the Sandbox environment on it),
+    its api_rate_limit raised to BENCH_RATE. Needs Django set up (the benches do it first)."""
+    from environments import aws
+    from environments.models import Environment
+
+    seeded = seed_account(url, **sizes, progress=lambda text: print(f"  seeding … {text}", flush=True))
+    print(f"seeded: {describe(seeded)}")
+    environment = Environment.objects.get(name="Sandbox", endpoint_url=url)
+    Environment.objects.filter(pk=environment.pk).update(api_rate_limit=BENCH_RATE)
+    environment.refresh_from_db()
+    aws.clear_cache()
+    return seeded, environment
+
+
 def sizes_from(argv: list[str]) -> dict[str, int]:
     """FULL with --full (or BENCH_FULL=1), else QUICK: `python -m bench` runs the quick size."""
     import os

@@ -18,7 +18,6 @@ from changes.models import ChangeRequest
 from rules.models import Rule
 from tests.changes.drills import wait_for
 from tests.changes.test_batch import discovered
-from tests.support.services import CeleryWorker
 
 pytestmark = [pytest.mark.worker, pytest.mark.aws, pytest.mark.django_db(transaction=True)]
 
@@ -26,23 +25,6 @@ FAST_RECOVERY = {"APPLY_LEASE_SECONDS": "3", "APPLY_SWEEP_SECONDS": "1", "APPLY_
                  "POLL_INTERVAL_SECONDS": "3600", "HEARTBEAT_INTERVAL_SECONDS": "3600"}
 NAMES = [f"bulk-{i}" for i in range(6)]
 
-
-@pytest.fixture
-def workers():
-    started = []
-
-    def start(**kwargs):
-        from eventconsole.celery import app
-
-        worker = CeleryWorker(app, **kwargs).start()
-        started.append(worker)
-        return worker
-    yield start
-    for worker in reversed(started):
-        if worker.process.poll() is None:
-            worker.signal(signal.SIGKILL, group=True)
-            worker.process.wait(20)
-        worker.stop()
 
 
 def test_a_worker_killed_mid_batch_is_succeeded_by_one_that_applies_only_the_pending_items(

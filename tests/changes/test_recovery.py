@@ -43,24 +43,6 @@ def moto_events(aws_url):
                         aws_secret_access_key="testing")
 
 
-@pytest.fixture
-def workers():
-    """Real worker processes started by a test; stopped (or already dead) at the end."""
-    started = []
-
-    def start(**kwargs):
-        from eventconsole.celery import app
-
-        worker = CeleryWorker(app, **kwargs).start()
-        started.append(worker)
-        return worker
-    yield start
-    for worker in reversed(started):
-        if worker.process.poll() is None:
-            worker.signal(signal.SIGKILL, group=True)  # the drill is over (its broker may be gone already)
-            worker.process.wait(20)
-        worker.stop()
-
 
 def submit(user, environment, spec) -> ChangeRequest:
     change = services.change_request_draft_create(kind="rule", action="create", environment=environment,
