@@ -22,9 +22,9 @@ run: $(VENV)/.installed
 	$(PY) -m eventconsole.launcher
 
 # The suite runs on TEST_PROCESSES processes (pytest-xdist); TEST_PROCESSES=0 runs it in this one.
-# Three on two cores: many tests wait on a worker, a browser or the emulator, and an idle process
+# Four on two cores: many tests wait on a worker, a browser or the emulator, and an idle process
 # steals queued tests from a busy one (worksteal), so the slow drills do not finish the run alone.
-TEST_PROCESSES ?= 3
+TEST_PROCESSES ?= 4
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -n $(TEST_PROCESSES) --dist worksteal $(PYTEST_ARGS)
 
