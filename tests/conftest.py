@@ -1,8 +1,6 @@
 """Shared fixtures: a moto server over HTTP, environments pointing at it, users per role, a real worker."""
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.test import Client
 
@@ -150,26 +148,3 @@ def apply_inline(transactional_db):
     yield
     app.conf.task_always_eager = False
     app.conf.task_eager_propagates = False
-
-
-# The suite runs with pytest-xdist's worksteal: the collection is split into one run of tests per process,
-# and a process that runs out of tests takes the last queued ones of another. A long drill queued last
-# finishes the run alone, and slow tests bunched in one process's run make it the last to finish. So the
-# slow ones (a real worker, a browser, the launcher, the largest property tests) are dealt out to the start
-# of every process's run; the order of the rest is kept.
-SLOW_FILES = ("tests/test_launcher.py", "tests/awslang/test_patterns_property.py",
-              "tests/awslang/test_expressions_croniter.py", "tests/environments/test_ratelimit.py",
-              "tests/environments/test_resilience.py")
-
-
-def pytest_collection_modifyitems(config, items):
-    def slow(item) -> bool:
-        return (item.get_closest_marker("worker") is not None or item.get_closest_marker("e2e") is not None
-                or item.nodeid.startswith(SLOW_FILES))
-    processes = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
-    slow_ones = [item for item in items if slow(item)]
-    rest = [item for item in items if not slow(item)]
-    ordered = []
-    for i in range(processes):
-        ordered += slow_ones[i::processes] + rest[i * len(rest) // processes:(i + 1) * len(rest) // processes]
-    items[:] = ordered
