@@ -63,7 +63,7 @@ def burst(rate: float) -> int:
 
 @dataclass(frozen=True)
 class Bucket:
-    key: str  # "<account id or endpoint URL>|<Region>|<service>"
+    key: str  # "[<endpoint URL>|]<account id>|<Region>|<service>"
     rate: float  # calls per second
 
     @property
@@ -77,8 +77,11 @@ class Bucket:
 
 
 def bucket_for(environment: Environment, service_name: str) -> Bucket:
-    """The bucket of `service_name` in the environment's account and Region, at its api_rate_limit."""
-    account = environment.account_id or environment.endpoint_url or "default-credentials"
+    """The bucket of `service_name` in the environment's account and Region, at its api_rate_limit. Behind an
+    endpoint (an emulator), the endpoint is part of the account: two emulators are two accounts."""
+    account = environment.account_id or "default-credentials"
+    if environment.endpoint_url:
+        account = f"{environment.endpoint_url.rstrip('/')}|{account}"
     return Bucket(key=f"{account}|{environment.region}|{service_name}", rate=float(environment.api_rate_limit))
 
 

@@ -123,7 +123,7 @@ def test_processes_sharing_a_redis_bucket_stay_within_the_rate(endpoint):
     server, url = endpoint
     account = unique_account()  # a key of its own in the shared Redis
     redis_url = "redis://127.0.0.1:6379/0"
-    key = f"{ratelimit.REDIS_KEY_PREFIX}{account}|us-east-1|events"
+    key = f"{ratelimit.REDIS_KEY_PREFIX}{url.rstrip('/')}|{account}|us-east-1|events"  # an emulator: its endpoint too
     try:
         run_processes(url, account, {"AWS_RATE_LIMIT_BACKEND": "redis", "AWS_RATE_LIMIT_REDIS_URL": redis_url})
         assert_within_the_limit(server.arrivals)
