@@ -21,8 +21,10 @@ A call that would have to wait longer than its bound books nothing and raises `W
 `RateLimitExceeded` for background work.
 
 Settings: AWS_RATE_LIMIT_BACKEND ("auto" | "redis" | "file" | "off"; auto = redis when
-AWS_RATE_LIMIT_REDIS_URL is set, else file) and AWS_RATE_LIMIT_REDIS_URL (default: the Celery broker
-URL when it is redis://... or rediss://...).
+AWS_RATE_LIMIT_REDIS_URL is set, else file), AWS_RATE_LIMIT_REDIS_URL (default: the Celery broker
+URL when it is redis://... or rediss://...) and AWS_RATE_LIMIT_KEY_PREFIX (default empty: every process
+sharing the store shares the buckets, as they share AWS's quota; the test suite gives each of its
+processes its own prefix, so parallel test processes do not wait on each other's calls).
 """
 from __future__ import annotations
 
@@ -159,8 +161,13 @@ def _state_dir() -> Path:
     return Path(settings.VAR_DIR) / "ratelimit"
 
 
+def _stored_key(bucket: Bucket) -> str:
+    """The bucket's name in the store: AWS_RATE_LIMIT_KEY_PREFIX, then the bucket's key."""
+    return f"{settings.AWS_RATE_LIMIT_KEY_PREFIX}{bucket.key}"
+
+
 def state_path(bucket: Bucket) -> Path:
-    digest = hashlib.sha256(bucket.key.encode()).hexdigest()[:24]
+    digest = hashlib.sha256(_stored_key(bucket).encode()).hexdigest()[:24]
     return _state_dir() / f"{digest}.bucket"
 
 
@@ -240,7 +247,7 @@ def _redis_reserve(bucket: Bucket, max_wait: float) -> float:
         raise RateLimitUnavailable(where="Redis", error="AWS_RATE_LIMIT_BACKEND is redis but AWS_RATE_LIMIT_REDIS_URL "
                                                         "is empty")
     try:
-        allowed, wait = _redis_script(url)(keys=[REDIS_KEY_PREFIX + bucket.key],
+        allowed, wait = _redis_script(url)(keys=[REDIS_KEY_PREFIX + _stored_key(bucket)],
                                            args=[repr(bucket.interval), repr(bucket.tolerance), repr(max_wait)])
     except redis.RedisError as exc:
         raise RateLimitUnavailable(where=f"Redis at {_redacted(url)}", error=exc) from exc

@@ -303,6 +303,9 @@ AWS_RATE_LIMIT_BACKEND = env("AWS_RATE_LIMIT_BACKEND", default="auto")
 AWS_RATE_LIMIT_REDIS_URL = env(
     "AWS_RATE_LIMIT_REDIS_URL",
     default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "")
+# Processes whose prefix differs keep separate buckets in the same store. Leave it empty: installations that
+# call the same account share its quota. The test suite sets one per test process.
+AWS_RATE_LIMIT_KEY_PREFIX = env("AWS_RATE_LIMIT_KEY_PREFIX", default="")
 
 # Sandbox, "which rules match" and Test pattern: matching stops (with a message) after this long.
 SANDBOX_TIME_BUDGET_SECONDS = env.float("SANDBOX_TIME_BUDGET_SECONDS", default=2.0)

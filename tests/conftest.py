@@ -1,6 +1,8 @@
 """Shared fixtures: a moto server over HTTP, environments pointing at it, users per role, a real worker."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.test import Client
 
@@ -31,6 +33,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
             with connection.cursor() as cursor:
                 cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_no_truncate")
                 cursor.execute("ALTER TABLE audit_auditchainhead DISABLE TRIGGER audit_auditchainhead_no_truncate")
+
+
+@pytest.fixture(autouse=True)
+def own_rate_limit_buckets(settings):
+    """Each test process has its own AWS rate-limit buckets (environments.ratelimit): test processes run side by
+    side against environments with the same account and Region, and one process's calls must not spend another's
+    time budget. The workers a test starts inherit the prefix (tests.support.services.CeleryWorker)."""
+    settings.AWS_RATE_LIMIT_KEY_PREFIX = f"suite-{os.getpid()}|"
 
 
 @pytest.fixture(autouse=True)

@@ -123,9 +123,12 @@ def test_processes_sharing_a_redis_bucket_stay_within_the_rate(endpoint):
     server, url = endpoint
     account = unique_account()  # a key of its own in the shared Redis
     redis_url = "redis://127.0.0.1:6379/0"
-    key = f"{ratelimit.REDIS_KEY_PREFIX}{url.rstrip('/')}|{account}|us-east-1|events"  # an emulator: its endpoint too
+    prefix = f"drill-{uuid.uuid4().hex[:8]}|"  # the processes' AWS_RATE_LIMIT_KEY_PREFIX: theirs, and shared
+    # an emulator: its endpoint is part of the key
+    key = f"{ratelimit.REDIS_KEY_PREFIX}{prefix}{url.rstrip('/')}|{account}|us-east-1|events"
     try:
-        run_processes(url, account, {"AWS_RATE_LIMIT_BACKEND": "redis", "AWS_RATE_LIMIT_REDIS_URL": redis_url})
+        run_processes(url, account, {"AWS_RATE_LIMIT_BACKEND": "redis", "AWS_RATE_LIMIT_REDIS_URL": redis_url,
+                                     "AWS_RATE_LIMIT_KEY_PREFIX": prefix})
         assert_within_the_limit(server.arrivals)
         assert redis.Redis.from_url(redis_url).pttl(key) > 0  # the bucket lived in Redis, and expires by itself
     finally:
@@ -189,6 +192,10 @@ def test_same_account_and_region_share_a_bucket_other_regions_do_not(endpoint, s
     with pytest.raises(aws.BudgetSpent):
         page_call("first", "list_event_buses")
     assert len(server.arrivals) == 3
+    # A process with another AWS_RATE_LIMIT_KEY_PREFIX (here: this one, after changing it) has buckets of its own.
+    settings.AWS_RATE_LIMIT_KEY_PREFIX = "another-installation|"
+    page_call("first", "list_event_buses")
+    assert len(server.arrivals) == 4
 
 
 def test_background_call_that_would_wait_too_long_fails_with_words(endpoint, settings, tmp_path):

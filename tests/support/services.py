@@ -65,7 +65,8 @@ class CeleryWorker:
     def start(self, timeout: float = 60.0) -> "CeleryWorker":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_QUEUE": self.queue,
-               "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "PYTHONUNBUFFERED": "1", **self.extra_env}
+               "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "PYTHONUNBUFFERED": "1",
+               "AWS_RATE_LIMIT_KEY_PREFIX": settings.AWS_RATE_LIMIT_KEY_PREFIX, **self.extra_env}
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             env["CELERY_FILESYSTEM_BROKER_DIR"] = str(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]).parent)
         command = [sys.executable, "-m", "celery", "-A", "eventconsole", "worker", "-l", "INFO", "-Q", self.queue,
