@@ -20,7 +20,7 @@ def no_role_response(request):
 
     admins = (get_user_model().objects.filter(is_active=True, groups__name=ADMINS)
               .order_by("username").distinct()[:10])
-    status = 200 if request.path == reverse("core:dashboard") else 403
+    status = 200 if request.path == reverse("dashboard:dashboard") else 403
     return render(request, "accounts/no_role.html", {"admins": admins}, status=status)
 
 

@@ -139,6 +139,22 @@ def summary(rows: list[Requirement]) -> str:
                      for row in rows if row.needed > 0)
 
 
+def progress_words(rows: list[Requirement]) -> str:
+    """How far the approvals are, as a person writes it: "1 of 2 approvals"; with several environments to
+    approve, each named ("Sandbox 1 of 1 approval, Production 0 of 2 approvals"); "Sandbox needs no approval"
+    when none is needed (never "0 of 0")."""
+    needing = [row for row in rows if row.needed > 0]
+    if not needing:
+        return f"{rows[0].environment.name} needs no approval" if rows else "no approval needed"
+
+    def words(row: Requirement) -> str:
+        return f"{min(row.count, row.needed)} of {row.needed} approval{'s' if row.needed != 1 else ''}"
+
+    if len(needing) == 1 and not needing[0].reason:
+        return words(needing[0])
+    return ", ".join(f"{row.environment.name} {words(row)}" for row in needing)
+
+
 def explain(row: Requirement) -> str:
     """'targets reach Production (eu-west-1, 123456789012): 1 approval from a Production reviewer needed'."""
     needed = f"{row.needed} approval{'s' if row.needed != 1 else ''} from a {row.environment.name} reviewer needed"
@@ -187,3 +203,29 @@ def visible_changes(queryset, user):
         everywhere = list(Environment.objects.exclude(account_id=""))
         extra = [c.pk for c in waiting if reached_environment_ids(c, everywhere) & set(reviewing)]
     return queryset.filter(Q(environment_id__in=sorted(readable)) | Q(pk__in=extra))
+
+
+def waiting_for_review(queryset, user):
+    """`queryset` limited to the submitted changes `user` could approve now: not their own, not yet reviewed
+    by them, in an environment where they review or reaching one (two queries at most, whatever the rows)."""
+    from django.db.models import Q
+
+    from accounts.permissions import ALL, environments_where
+
+    from .choices import ChangeState
+    from .models import ChangeRequest
+
+    waiting = (queryset.filter(state=ChangeState.SUBMITTED).exclude(author=user)
+               .exclude(reviews__reviewer=user))
+    reviewing = environments_where(user, REVIEW)
+    if reviewing is ALL:
+        return waiting
+    if not reviewing:
+        return waiting.none()
+    from environments.models import Environment
+
+    everywhere = list(Environment.objects.exclude(account_id=""))
+    elsewhere = (ChangeRequest.objects.filter(state=ChangeState.SUBMITTED).exclude(environment_id__in=sorted(reviewing))
+                 .only("id", "spec", "environment_id"))
+    reaching = [c.pk for c in elsewhere if reached_environment_ids(c, everywhere) & set(reviewing)]
+    return waiting.filter(Q(environment_id__in=sorted(reviewing)) | Q(pk__in=reaching))

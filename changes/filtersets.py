@@ -3,13 +3,14 @@ managed or not (what discovery found and nobody adopted is Unmanaged)."""
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from environments.models import Environment
 
-from .choices import ChangeState, SyncStatus
+from .choices import PENDING_STATES, ChangeState, SyncStatus
 
-__all__ = ["ManagedObjectFilterSet", "status_choices", "MANAGED_CHOICES", "filter_managed"]
+__all__ = ["ManagedObjectFilterSet", "ChangeRequestFilterSet", "status_choices", "MANAGED_CHOICES", "filter_managed"]
 
 MANAGED_CHOICES = [("all", "All"), ("managed", "Managed"), ("unmanaged", "Unmanaged")]
 
@@ -57,3 +58,43 @@ class ManagedObjectFilterSet(django_filters.FilterSet):
         if value == "apply_failed":
             return queryset.filter(Q(sync_status=SyncStatus.FAILED) | Q(pending_state=ChangeState.FAILED))
         return queryset.filter(sync_status=value, pending_state__isnull=True)
+
+
+SHOW_CHOICES = [("open", "Open changes"), ("all", "All changes")]
+
+
+class ChangeRequestFilterSet(django_filters.FilterSet):
+    """The Reviews list's filters. Open changes (on their way to AWS, or failed) unless "All changes" or a
+    state is asked for; "Waiting for me" is what the signed-in reviewer could approve now (changes.approvals);
+    "Mine" is what they wrote."""
+
+    show = django_filters.ChoiceFilter(label="Show", choices=SHOW_CHOICES, empty_label=None, method="filter_show")
+    waiting = django_filters.BooleanFilter(label="Waiting for me", method="filter_waiting",
+                                           widget=forms.CheckboxInput)
+    mine = django_filters.BooleanFilter(label="Mine", method="filter_mine", widget=forms.CheckboxInput)
+    environment = django_filters.ModelChoiceFilter(label="Environment", queryset=Environment.objects.order_by("name"),
+                                                   empty_label="Every environment")
+    state = django_filters.ChoiceFilter(label="State", choices=ChangeState.choices, empty_label="Any state")
+    production = django_filters.BooleanFilter(label="Production only", field_name="environment__is_production",
+                                              method="filter_production", widget=forms.CheckboxInput)
+
+    def filter_show(self, queryset, name, value):
+        if value == "all" or self.form.cleaned_data.get("state"):
+            return queryset
+        return queryset.filter(state__in=PENDING_STATES)
+
+    def filter_waiting(self, queryset, name, value):
+        from .approvals import waiting_for_review
+
+        return waiting_for_review(queryset, self.request.user) if value else queryset
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(author=self.request.user) if value else queryset
+
+    def filter_production(self, queryset, name, value):
+        return queryset.filter(environment__is_production=True) if value else queryset
+
+    def filter_queryset(self, queryset):
+        if not self.form.cleaned_data.get("show"):  # no choice made: open changes
+            self.form.cleaned_data["show"] = "open"
+        return super().filter_queryset(queryset)

@@ -29,7 +29,7 @@ from accounts.permissions import SUBMIT, restrict, user_can
 from core.tables import CheckedPaginationMixin, status_badge
 
 from . import kinds
-from .choices import ChangeAction, OPEN_STATES
+from .choices import ChangeAction, ChangeState, OPEN_STATES
 from .selectors import drafts_of, object_history
 from .services import change_request_draft_create
 from .views import environment_for_new_draft, object_readable, unmanaged_refused
@@ -139,6 +139,9 @@ class ManagedObjectCreateView(KindPagesMixin, PermissionRequiredMixin, View):
         return redirect(self.url_names()["draft_step"], draft.pk, self.first_step)
 
 
+ON_ITS_WAY = (ChangeState.APPROVED, ChangeState.APPLYING)  # approved, a worker applies it now
+
+
 class ManagedObjectDetailView(KindPagesMixin, PermissionRequiredMixin, DetailView):
     """One object: header (name, sync badge, actions), open changes, tabs Overview | History.
 
@@ -171,9 +174,10 @@ class ManagedObjectDetailView(KindPagesMixin, PermissionRequiredMixin, DetailVie
         # An object nobody manages is read-only: its page shows what AWS has (the live spec) where a managed
         # one shows the desired spec, and offers no Edit / Enable / Disable / Clone / Delete.
         spec = obj.desired_spec if obj.is_managed else obj.live_spec
+        pending = list(obj.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id"))
         return super().get_context_data(
             spec=spec or {}, live=obj.live_spec, status=status_badge(obj), read_only=not obj.is_managed,
-            pending=obj.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id"),
+            pending=pending, applying=next((c for c in pending if c.state in ON_ITS_WAY), None),
             history=self.history(obj), tab=tab if tab in TABS else TABS[0],
             can_submit=user_can(self.request.user, SUBMIT, obj.environment_id), **self.overview_context(obj),
             **kwargs)

@@ -5,19 +5,25 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views import View
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
 
 from accounts.permissions import REVIEW, SUBMIT, restrict, user_can
 from core.params import int_param
+from core.tables import CheckedPaginationMixin
+from environments.models import Environment
 
 from . import approvals
-from .choices import BATCH_ACTIONS, OPEN_STATES, ChangeState, PENDING_STATES, ReviewDecision
+from .choices import BATCH_ACTIONS, OPEN_STATES, ChangeState, ReviewDecision
 from . import kinds
 from .apply import is_stuck, lease_expired, waiting_for_worker
+from .filtersets import ChangeRequestFilterSet
 from .forms import CommentForm, ReasonForm
 from .kinds import ObjectConflict, SpecInvalid
 from .models import ChangeRequest
 from .selectors import change_request_list
+from .tables import ChangeRequestTable
 from .services import (
     NotAllowed, change_request_approve, change_request_back_to_draft, change_request_comment,
     change_request_draft_create, change_request_mark_failed, change_request_reject, change_request_restore,
@@ -26,24 +32,30 @@ from .services import (
 from .states import IllegalTransition
 
 
-class ReviewListView(PermissionRequiredMixin, ListView):
+class ReviewListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTableMixin, FilterView):
+    """The reviews queue: filters (open or all, waiting for me, mine, environment, state) and the table, whose
+    title column links each change; only the changes this user may see (changes.approvals.visible_changes)."""
+
     permission_required = "changes.view_changerequest"
     raise_exception = True
     template_name = "changes/review_list.html"
-    context_object_name = "changes"
-    paginate_by = 50
+    table_class = ChangeRequestTable
+    filterset_class = ChangeRequestFilterSet
+    per_page = 50
 
     def get_queryset(self):
-        params = self.request.GET
-        show = params.get("show", "open")
-        states = PENDING_STATES if show == "open" else None
-        return approvals.visible_changes(
-            change_request_list(user=self.request.user, waiting_for_me=params.get("mine") == "1",
-                                production_only=params.get("production") == "1", states=states), self.request.user)
+        return approvals.visible_changes(change_request_list(), self.request.user)
+
+    def get_filterset(self, filterset_class):
+        filterset = super().get_filterset(filterset_class)
+        filterset.filters["environment"].queryset = restrict(
+            Environment.objects.order_by("name"), self.request.user, "changes.view_changerequest", field="pk")
+        return filterset
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(show=self.request.GET.get("show", "open"), batch_actions=BATCH_ACTIONS,
-                                        **kwargs)
+        context = super().get_context_data(**kwargs)
+        context["changes"] = [row.record for row in context["table"].page.object_list]
+        return context
 
 
 class ChangeDetailView(PermissionRequiredMixin, DetailView):
@@ -88,7 +100,7 @@ class ChangeDetailView(PermissionRequiredMixin, DetailView):
         return super().get_context_data(
             next_runs=_next_runs(change), three_way=three_way,
             approvals=sum(r.decision == ReviewDecision.APPROVE for r in reviews),
-            approvals_needed=max(1, change.environment.approvals_required),
+            approval_progress=approvals.progress_words(requirements),
             requirements=[(row, approvals.explain(row)) for row in requirements],
             reaches=any(row.reason for row in requirements),
             can_review=can_review, can_reject=can_reject, is_author=user.pk == change.author_id,
@@ -252,7 +264,7 @@ class ObjectActionView(PermissionRequiredMixin, View):
                 waiting = change.state == ChangeState.SUBMITTED
                 messages.success(request, f"{action.capitalize()} {target.name}: "
                                  + ("waiting for review." if waiting else _sent_or_waiting(change)))
-            return redirect(change)
+            return landing_after_submit(change)
         return redirect(target)
 
 
@@ -274,6 +286,17 @@ class DraftDiscardView(PermissionRequiredMixin, View):
         except (NotAllowed, IllegalTransition) as exc:
             messages.error(request, str(exc))
         return redirect(self.list_url)
+
+
+def landing_after_submit(change: ChangeRequest):
+    """Where a person lands once their change is submitted: the change's page while it waits for review;
+    where no approval is needed (it is on its way to AWS already), the object's own page, which shows the
+    apply's progress (a deleted object has no page left: the change's page then)."""
+    change.refresh_from_db()
+    target = change.target
+    if change.state != ChangeState.SUBMITTED and target is not None:
+        return redirect(target)
+    return redirect(change)
 
 
 def environment_for_new_draft(request):
@@ -312,8 +335,6 @@ def object_readable(user, obj, perm):
 
 
 def _environments():
-    from environments.models import Environment
-
     return Environment.objects
 
 

@@ -37,6 +37,7 @@ from .kinds import ObjectConflict, SpecInvalid
 from .models import ChangeRequest
 from .services import NotAllowed, change_request_draft_save, change_request_submit, plan_for
 from .states import IllegalTransition
+from .views import landing_after_submit
 
 REVIEW = "review"
 # The longest value one box may hold in a draft: above AWS's largest (a 256 KB event or schedule
@@ -96,7 +97,7 @@ class DraftWizardView(PermissionRequiredMixin, View):
         return self.active_steps()[0].slug
 
     def submitted_redirect(self, change: ChangeRequest):
-        return redirect(change)
+        return landing_after_submit(change)
 
     # -- plumbing ---------------------------------------------------------------------------------
     def dispatch(self, request, *args, **kwargs):

@@ -1,11 +1,9 @@
-"""Dashboard, health page and /healthz (thin: the checks live in core.services)."""
+"""The health page and /healthz (thin: the checks live in core.services)."""
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
-
-from environments.models import Environment
 
 from .services import health_checks_cached
 
@@ -30,17 +28,6 @@ def healthz(request):
     else:
         shown = {c.name: c.public() for c in checks}
     return JsonResponse({"status": "ok" if ok else "down", "checks": shown}, status=200 if ok else 503)
-
-
-class DashboardView(TemplateView):
-    template_name = "core/dashboard.html"
-
-    def get_context_data(self, **kwargs):
-        from accounts.permissions import restrict
-
-        environments = restrict(Environment.objects.order_by("name"), self.request.user,
-                                "environments.view_environment", field="pk")
-        return super().get_context_data(environments=environments, **kwargs)
 
 
 class HealthView(TemplateView):

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "rules",
     "schedules",
     "inventory",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -148,7 +149,7 @@ AXES_VERBOSE = False
 AXES_USERNAME_CALLABLE = "core.signin.axes_username"  # never more than its 255-character column
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "core:dashboard"
+LOGIN_REDIRECT_URL = "dashboard:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -23,6 +23,7 @@ def admin_login(request, extra_context=None):
 admin.site.login = admin_login
 
 urlpatterns = [
+    path("", include("dashboard.urls")),
     path("", include("core.urls")),
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True,

@@ -23,9 +23,10 @@ def schedule_groups() -> list[str]:
     return list(Schedule.objects.order_by("group_name").values_list("group_name", flat=True).distinct())
 
 
-def schedules_upcoming(*, until, environment=None, group: str = "", limit: int = 2000):
+def schedules_upcoming(*, until, environment=None, group: str = "", limit: int = 2000, environment_ids=None):
     """Enabled schedules that may run before `until`, soonest first (the next_run column is
-    denormalised, so this is one indexed query; a stale next_run is still included)."""
+    denormalised, so this is one indexed query; a stale next_run is still included). `environment_ids`
+    (a collection of ids) keeps only those environments' schedules."""
     schedules = (Schedule.objects.select_related("environment").filter(state="ENABLED", next_run__isnull=False,
                                                                        next_run__lte=until)
                  .exclude(sync_status=SyncStatus.COMPLETED)
@@ -33,6 +34,8 @@ def schedules_upcoming(*, until, environment=None, group: str = "", limit: int =
                        "start_date", "end_date", "last_applied", "next_run", "target_arn"))
     if environment is not None:
         schedules = schedules.filter(environment=environment)
+    if environment_ids is not None:
+        schedules = schedules.filter(environment_id__in=sorted(environment_ids))
     if group:
         schedules = schedules.filter(group_name=group)
     return schedules.order_by("next_run", "id")[:limit]

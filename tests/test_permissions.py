@@ -308,7 +308,7 @@ def _environments_listed(name, context):
 
 
 LISTS = ["rules:rule_list", "schedules:schedule_list", "changes:review_list", "audit:event_list",
-         "environments:environment_list", "core:dashboard"]
+         "environments:environment_list", "dashboard:dashboard"]
 
 
 @pytest.mark.parametrize("user", sorted(SCOPED))

@@ -40,7 +40,7 @@ ROUTES = [(name, path) for name, path in ALL_ROUTES if name not in PUBLIC]
 
 def test_the_walk_finds_the_project_pages():
     names = {name for name, _ in ALL_ROUTES}
-    assert {"core:dashboard", "environments:environment_list", "environments:environment_test", "healthz"} <= names
+    assert {"dashboard:dashboard", "environments:environment_list", "environments:environment_test", "healthz"} <= names
 
 
 @pytest.mark.parametrize(("name", "path"), ROUTES, ids=[f"{n or '-'} {p}" for n, p in ROUTES])

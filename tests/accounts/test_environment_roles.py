@@ -109,7 +109,7 @@ def test_a_user_without_any_role_sees_a_page_saying_so_and_403_elsewhere(alice, 
     users["admin"].save()
     client = Client()
     client.force_login(alice)
-    home = client.get(reverse("core:dashboard"))
+    home = client.get(reverse("dashboard:dashboard"))
     assert home.status_code == 200
     assert "You have no role in EventConsole yet" in home.content.decode()
     assert "admin@example.com" in home.content.decode()  # who to ask
@@ -125,14 +125,14 @@ def test_a_user_without_any_role_sees_a_page_saying_so_and_403_elsewhere(alice, 
     # Signing out still works.
     response = client.post(reverse("logout"))
     assert response.status_code == 302
-    assert client.get(reverse("core:dashboard")).status_code == 302  # to the sign-in page now
+    assert client.get(reverse("dashboard:dashboard")).status_code == 302  # to the sign-in page now
 
 
 def test_a_grant_is_enough_to_leave_the_no_role_page(alice, two):
     user_set_environment_roles(user=alice, environment=two[0], roles=["Viewers"])
     client = Client()
     client.force_login(alice)
-    page = client.get(reverse("core:dashboard"))
+    page = client.get(reverse("dashboard:dashboard"))
     assert page.status_code == 200 and [e.name for e in page.context["environments"]] == ["Sandbox"]
     assert "Viewers in Sandbox" in page.content.decode()  # the menu shows roles per environment
 
@@ -141,7 +141,7 @@ def test_the_menu_shows_roles_everywhere_and_per_environment(users, two):
     user_set_environment_roles(user=users["viewer"], environment=two[1], roles=["Reviewers"])
     client = Client()
     client.force_login(users["viewer"])
-    html = client.get(reverse("core:dashboard")).content.decode()
+    html = client.get(reverse("dashboard:dashboard")).content.decode()
     assert "(Viewers everywhere; Reviewers in Production)" in html
 
 
@@ -200,7 +200,7 @@ def test_a_group_can_hold_a_role_in_one_environment_for_all_its_members(alice, t
     assert event.after["environment_roles"] == ["Operators in Sandbox", "Viewers in Production"]
     client = Client()
     client.force_login(alice)
-    assert "(Viewers in Production; Operators in Sandbox)" in client.get(reverse("core:dashboard")).content.decode()
+    assert "(Viewers in Production; Operators in Sandbox)" in client.get(reverse("dashboard:dashboard")).content.decode()
 
 
 def test_the_services_refuse_whoever_calls_them_once_the_role_is_gone(alice, two, users):

@@ -20,7 +20,7 @@ def env_pk(db):
 
 # (what, method, url name, kwargs, data, roles allowed). Allowed: 200 (after redirects); otherwise 403.
 ACTIONS = [
-    ("dashboard", "get", "core:dashboard", {}, None, ROLES),
+    ("dashboard", "get", "dashboard:dashboard", {}, None, ROLES),
     ("health page", "get", "core:health", {}, None, ROLES),
     ("environment list", "get", "environments:environment_list", {}, None, ROLES),
     ("environment detail", "get", "environments:environment_detail", {"pk": "env"}, None, ROLES),

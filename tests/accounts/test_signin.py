@@ -18,11 +18,11 @@ def sign_in(client, username, password):
 
 def test_sign_in_and_out(client, users):
     response = sign_in(client, "operator", PASSWORD)
-    assert response.status_code == 302 and response["Location"] == reverse("core:dashboard")
-    page = client.get(reverse("core:dashboard"))
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard:dashboard")
+    page = client.get(reverse("dashboard:dashboard"))
     assert b"operator" in page.content and b"Environments" in page.content
     client.post(reverse("logout"))
-    assert client.get(reverse("core:dashboard")).status_code == 302
+    assert client.get(reverse("dashboard:dashboard")).status_code == 302
 
 
 def test_wrong_password_is_refused_with_a_message(client, users):

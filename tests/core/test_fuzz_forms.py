@@ -182,7 +182,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "login": Endpoint("anonymous", fields_from=_url("login")),
     "logout": Endpoint("viewer"),
     "healthz": Endpoint("anonymous", method="GET"),
-    "core:dashboard": Endpoint("viewer", method="GET"),
+    "dashboard:dashboard": Endpoint("viewer", method="GET"),
     "core:health": Endpoint("viewer", method="GET"),
     "environments:environment_list": Endpoint("viewer", method="GET"),
     "environments:environment_add": Endpoint("admin", fields_from=_url("environments:environment_add")),

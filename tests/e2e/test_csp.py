@@ -78,7 +78,7 @@ def test_former_inline_handlers_still_work(page, sign_in, users, environment, wa
     # data-autosubmit: ticking a filter reloads the list with it.
     page.goto("/reviews/")
     page.get_by_label("Waiting for me").check()
-    page.wait_for_url(re.compile(r"mine=1"))
+    page.wait_for_url(re.compile(r"waiting=true"))
 
     # data-confirm: dismissing the question keeps the draft, accepting it discards it.
     page.goto("/rules/")
