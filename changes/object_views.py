@@ -142,6 +142,18 @@ class ManagedObjectCreateView(KindPagesMixin, PermissionRequiredMixin, View):
 ON_ITS_WAY = (ChangeState.APPROVED, ChangeState.APPLYING)  # approved, a worker applies it now
 
 
+def disabled_in_aws(obj) -> bool:
+    """The last poll found the object disabled in AWS while its desired spec has it enabled (a drift entry
+    on its State, whatever the kind nests it under), so re-applying the desired spec enables it."""
+    for entry in obj.drift or []:
+        if not isinstance(entry, dict) or str(entry.get("path", "")).split(".")[-1] != "State":
+            continue
+        desired, live = str(entry.get("old") or ""), str(entry.get("new") or "")
+        if desired.startswith("ENABLED") and live == "DISABLED":
+            return True
+    return False
+
+
 class ManagedObjectDetailView(KindPagesMixin, PermissionRequiredMixin, DetailView):
     """One object: header (name, sync badge, actions), open changes, tabs Overview | History.
 
@@ -178,6 +190,7 @@ class ManagedObjectDetailView(KindPagesMixin, PermissionRequiredMixin, DetailVie
         return super().get_context_data(
             spec=spec or {}, live=obj.live_spec, status=status_badge(obj), read_only=not obj.is_managed,
             pending=pending, applying=next((c for c in pending if c.state in ON_ITS_WAY), None),
+            disabled_in_aws=disabled_in_aws(obj),
             history=self.history(obj), tab=tab if tab in TABS else TABS[0],
             can_submit=user_can(self.request.user, SUBMIT, obj.environment_id), **self.overview_context(obj),
             **kwargs)

@@ -15,7 +15,7 @@ from core.tables import CheckedPaginationMixin
 from environments.models import Environment
 
 from . import approvals
-from .choices import BATCH_ACTIONS, OPEN_STATES, ChangeState, ReviewDecision
+from .choices import BATCH_ACTIONS, OPEN_STATES, ChangeAction, ChangeState, ReviewDecision
 from . import kinds
 from .apply import is_stuck, lease_expired, waiting_for_worker
 from .filtersets import ChangeRequestFilterSet
@@ -45,6 +45,10 @@ class ReviewListView(PermissionRequiredMixin, CheckedPaginationMixin, SingleTabl
 
     def get_queryset(self):
         return approvals.visible_changes(change_request_list(), self.request.user)
+
+    def get_filterset_kwargs(self, filterset_class):
+        # Always bound, so the defaults (open changes) apply to a bare /reviews/ too.
+        return {**super().get_filterset_kwargs(filterset_class), "data": self.request.GET}
 
     def get_filterset(self, filterset_class):
         filterset = super().get_filterset(filterset_class)
@@ -242,6 +246,8 @@ class ObjectActionView(PermissionRequiredMixin, View):
             messages.error(request, f"This {label} is not in AWS yet: its first change is still pending.")
             return redirect(target)
         handler, user, environment = kind.handler, request.user, target.environment
+        if action == "reapply":
+            return self.reapply(request, target)
         if action in ("edit", "clone"):
             if action == "clone":
                 spec = handler.renamed(spec, f"{target.name[:59]}-copy")
@@ -266,6 +272,22 @@ class ObjectActionView(PermissionRequiredMixin, View):
                                  + ("waiting for review." if waiting else _sent_or_waiting(change)))
             return landing_after_submit(change)
         return redirect(target)
+
+    def reapply(self, request, target):
+        """The drift box's one-click fix: a change request that applies the desired spec again (the batch
+        "Re-apply desired" for this one object), reviewed like any change where approvals are needed."""
+        from .batch import NothingEligible, batch_create
+
+        try:
+            change = batch_create(kind=self.kind, action=ChangeAction.REAPPLY, environment=target.environment,
+                                  author=request.user, objects=[target])
+        except (NothingEligible, NotAllowed, IllegalTransition, SpecInvalid, ObjectConflict, ValueError) as exc:
+            messages.error(request, str(exc))
+            return redirect(target)
+        waiting = change.state == ChangeState.SUBMITTED
+        messages.success(request, f"Re-apply the desired spec of {target.name}: "
+                         + ("waiting for review." if waiting else _sent_or_waiting(change)))
+        return redirect(change)
 
 
 class DraftDiscardView(PermissionRequiredMixin, View):
