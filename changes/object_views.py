@@ -26,6 +26,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from accounts.permissions import SUBMIT, restrict, user_can
+from core.params import int_param
 from core.tables import CheckedPaginationMixin, status_badge
 
 from . import kinds
@@ -177,6 +178,16 @@ class ManagedObjectDetailView(KindPagesMixin, PermissionRequiredMixin, DetailVie
     def overview_context(self, obj) -> dict[str, Any]:
         return {}
 
+    def progress_of(self, obj, pending):
+        """The change whose apply the page follows: the one named by `?change=` (where a person lands after
+        submitting, so they also see how it ended), else an open one on its way to AWS; None for neither."""
+        wanted = int_param(self.request.GET.get("change", ""))
+        if wanted is not None:
+            named = obj.changes.filter(pk=wanted).first()
+            if named is not None:
+                return named
+        return next((c for c in pending if c.state in ON_ITS_WAY), None)
+
     def history(self, obj):
         return object_history(self.kind, obj.pk).order_by("-id")[:HISTORY_SIZE]
 
@@ -189,7 +200,7 @@ class ManagedObjectDetailView(KindPagesMixin, PermissionRequiredMixin, DetailVie
         pending = list(obj.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id"))
         return super().get_context_data(
             spec=spec or {}, live=obj.live_spec, status=status_badge(obj), read_only=not obj.is_managed,
-            pending=pending, applying=next((c for c in pending if c.state in ON_ITS_WAY), None),
+            pending=pending, progress=self.progress_of(obj, pending),
             disabled_in_aws=disabled_in_aws(obj),
             history=self.history(obj), tab=tab if tab in TABS else TABS[0],
             can_submit=user_can(self.request.user, SUBMIT, obj.environment_id), **self.overview_context(obj),

@@ -317,7 +317,7 @@ def landing_after_submit(change: ChangeRequest):
     change.refresh_from_db()
     target = change.target
     if change.state != ChangeState.SUBMITTED and target is not None:
-        return redirect(target)
+        return redirect(f"{target.get_absolute_url()}?change={change.pk}")
     return redirect(change)
 
 

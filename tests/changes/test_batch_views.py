@@ -81,7 +81,7 @@ def test_adopt_everything_a_filter_shows_with_the_cloudformation_confirmation(cl
     assert "0 of 3 done (0%)" in text(progress) and "HX-Refresh" not in progress.headers
 
     reviews = text(operator.get(reverse("changes:review_list")))
-    assert f"#{change.pk} Adopt 3 rules in bulk Sandbox" in reviews
+    assert f"Adopt (in bulk) #{change.pk} 3 rules Sandbox" in reviews
 
     # a viewer may not use the bulk actions
     assert client_for("viewer").get(url, {"pk": found["alpha"].pk}).status_code == 403

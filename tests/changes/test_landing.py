@@ -32,11 +32,19 @@ def test_create_in_sandbox_lands_on_the_rule_page_with_the_apply_under_way(users
     response = client.post(reverse("rules:draft_step", args=[change.pk, "review"]), {"_go": "submit"})
     change.refresh_from_db()
     assert change.state == ChangeState.APPROVED  # no worker runs in this test: it waits for one
-    assert response.status_code == 302 and response["Location"] == change.rule.get_absolute_url()
+    assert response.status_code == 302
+    assert response["Location"] == f"{change.rule.get_absolute_url()}?change={change.pk}"
 
     page = client.get(response["Location"]).content.decode()
     assert 'data-testid="apply-progress"' in page and f"change #{change.pk}</a> (create) waits for a worker" in page
     assert "of 1 approval" not in page and "0 of 0" not in page
+
+    # once applied, the same page says so, with the change it followed
+    from changes.apply import change_request_apply
+
+    change_request_apply(change.pk)
+    page = client.get(response["Location"]).content.decode()
+    assert f'<strong>Applied</strong>: <a href="/reviews/{change.pk}/">change #{change.pk}</a> (create) is in AWS' in page
 
 
 def test_create_in_production_lands_on_the_change_waiting_for_review(users, production, client_for):

@@ -19,7 +19,11 @@ def test_operator_creates_the_worked_example_rule_with_the_pattern_form(
     sign_in("operator", PASSWORD)
     create_worked_example_rule(page, "Sandbox")
 
-    # The change page follows the apply made by the worker until it is applied.
+    # Sandbox needs no approval: the operator lands on the rule's page, which follows the apply made by the
+    # worker until it is applied; its change page has the plan.
+    progress = page.get_by_test_id("apply-progress")
+    expect(progress).to_contain_text("Applied", timeout=30_000)
+    progress.get_by_role("link").click()
     expect(page.locator("h1 [data-state]")).to_have_attribute("data-state", "applied", timeout=30_000)
     # The plan reviewers see lists what lets the two targets receive events.
     plan = page.get_by_test_id("plan")
