@@ -61,7 +61,7 @@ def test_the_operator_in_sandbox_lands_on_the_rule_page(page, sign_in, users, en
     sign_in("operator", PASSWORD)
     create_worked_example_rule(page, "Sandbox")
     expect(page.get_by_role("heading", level=1)).to_contain_text(NAME)
-    expect(page.get_by_role("link", name="Rules")).to_be_visible()
+    expect(page.get_by_role("navigation", name="breadcrumb")).to_contain_text("Rules")
     progress = page.get_by_test_id("apply-progress")
     expect(progress).to_contain_text("Applied", timeout=30_000)
     expect(page.get_by_text(re.compile(r"\d of \d approval"))).to_have_count(0)
