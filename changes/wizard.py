@@ -288,10 +288,10 @@ class DraftWizardView(PermissionRequiredMixin, View):
             messages.error(self.request, str(exc))
             return self.render_review()
         if self.change.state == ChangeState.SUBMITTED:
-            from .approvals import requirements, summary
+            from .approvals import progress_words, requirements
 
             messages.success(self.request, "Submitted for review; approvals needed before it is applied: "
-                             f"{summary(requirements(self.change, reviews=[]))}.")
+                             f"{progress_words(requirements(self.change, reviews=[]))}.")
         else:
             messages.success(self.request, "Submitted: no approval is needed here, so the worker is applying it now.")
         return self.submitted_redirect(self.change)

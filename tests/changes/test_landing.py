@@ -54,6 +54,7 @@ def test_create_in_production_lands_on_the_change_waiting_for_review(users, prod
     assert response["Location"] == change.get_absolute_url()
     page = client.get(response["Location"]).content.decode()
     assert '<span data-testid="approval-progress">0 of 1 approval</span>' in page
+    assert "approvals needed before it is applied: 0 of 1 approval." in page
 
 
 def test_a_sandbox_change_page_never_counts_approvals(users, environment, client_for):
