@@ -39,6 +39,11 @@ def test_create_in_sandbox_lands_on_the_rule_page_with_the_apply_under_way(users
     assert 'data-testid="apply-progress"' in page and f"change #{change.pk}</a> (create) waits for a worker" in page
     assert "of 1 approval" not in page and "0 of 0" not in page
 
+    # a change number that is not this rule's, or not a number, shows the page without it (never a 500)
+    for junk in ("abc", "99999999", "9" * 40, "-1"):
+        other = client.get(f"{change.rule.get_absolute_url()}?change={junk}")
+        assert other.status_code == 200 and other.context["progress"].pk == change.pk  # the open one still shows
+
     # once applied, the same page says so, with the change it followed
     from changes.apply import change_request_apply
 
