@@ -13,7 +13,7 @@ from core.params import int_param
 from . import approvals
 from .choices import BATCH_ACTIONS, OPEN_STATES, ChangeState, PENDING_STATES, ReviewDecision
 from . import kinds
-from .apply import is_stuck, lease_expired, waiting_for_worker
+from .worker import is_stuck, lease_expired, waiting_for_worker
 from .forms import CommentForm, ReasonForm
 from .kinds import ObjectConflict, SpecInvalid
 from .models import ChangeRequest
