@@ -239,7 +239,8 @@ def test_a_schedule_edit_shows_the_expression_in_words_and_the_next_runs_before_
 
 def test_the_schedule_page_prints_the_runs_in_the_schedules_own_zone(users, environment, client_for):
     change = schedule_edit(users, environment, "cron(0 23 * * ? *)", "cron(0 22 * * ? *)")
-    with mock.patch("django.utils.timezone.now", return_value=datetime(2025, 7, 1, 12, 0, tzinfo=UTC)):  # Django's clock
+    summer = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
+    with mock.patch("django.utils.timezone.now", return_value=summer):  # Django's clock, not our code
         shown = section(page_text(client_for("operator"), change))
     schedule = shown.split('data-testid="schedule-difference"')[1]
     assert "At 23:00, every day" in schedule and "At 22:00, every day" in schedule
@@ -256,6 +257,23 @@ def test_a_disabled_schedule_says_it_does_not_run(users, environment):
     assert difference.after.runs == [] and difference.after.runs_note == "Disabled: it does not run."
     assert [(row.label, row.before, row.after) for row in difference.settings if row.status] == [
         ("State", "ENABLED", "DISABLED")]
+
+
+def test_a_scheduled_rule_shows_its_expression_in_words_and_its_runs_in_utc(users, environment):
+    def scheduled(expression):
+        spec = rule_spec()
+        del spec["Rule"]["EventPattern"]
+        spec["Rule"]["ScheduleExpression"] = expression
+        return spec
+
+    change = edit(users, environment, existing_rule(environment, scheduled("rate(5 minutes)")),
+                  scheduled("cron(0 8 * * ? *)"))
+    difference = review_difference(change, now=NOW)  # Wednesday 15 January 2025, 12:00 UTC
+    assert not difference.has_pattern and difference.schedule_changed
+    assert (difference.before.expression_words, difference.after.expression_words) == (
+        "Every 5 minutes", "At 08:00, every day")
+    assert difference.before.runs == [datetime(2025, 1, 15, 12, m, tzinfo=UTC) for m in (5, 10, 15, 20, 25)]
+    assert difference.after.runs == [datetime(2025, 1, d, 8, 0, tzinfo=UTC) for d in (16, 17, 18, 19, 20)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,7 +296,8 @@ def test_a_delete_shows_everything_removed_and_disable_shows_the_state(users, pr
     assert difference.mode == "delete" and difference.after is None
     assert [t.status for t in difference.targets] == ["removed", "removed"]
     shown = section(page_text(client_for("reviewer"), delete))
-    assert "the rule is deleted: all of it is removed" in shown and 'detail.bucket.name is "processing-bucket-1"' in shown
+    assert "the rule is deleted: all of it is removed" in shown
+    assert 'detail.bucket.name is "processing-bucket-1"' in shown
 
 
 @pytest.mark.parametrize("pattern, problem, shown_as", [
