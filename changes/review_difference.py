@@ -52,6 +52,12 @@ class ReviewParts:
     def expression_words(self) -> str:
         return expression_in_words(self.expression)
 
+    def marked_words(self, other: ReviewParts | None, mark: str) -> list[list[tuple[str, str]]]:
+        """The sentences in words, each with `mark` when `other` (the other side of an edit) lacks it."""
+        theirs = {sentence for branch in other.pattern_words for sentence in branch} if other else None
+        return [[(sentence, mark if theirs is not None and sentence not in theirs else "") for sentence in branch]
+                for branch in self.pattern_words]
+
     @property
     def pattern_text(self) -> str:
         return "" if self.pattern is None else pretty(self.pattern)
@@ -141,6 +147,15 @@ class ReviewDifference:
         if self.mode == "create":
             return [("Proposed", self.after)]
         return [("Now (deleted by this change)", self.before)] if self.before else []
+
+    @property
+    def pattern_word_columns(self) -> list[tuple[str, ReviewParts, list[list[tuple[str, str]]]]]:
+        """(heading, parts, sentences with their mark): in an edit, a sentence only one side has is
+        marked "removed" (before) or "added" (after)."""
+        if self.mode == "edit":
+            return [("Before", self.before, self.before.marked_words(self.after, "removed")),
+                    ("After", self.after, self.after.marked_words(self.before, "added"))]
+        return [(label, parts, parts.marked_words(None, "")) for label, parts in self.columns]
 
     @property
     def has_pattern(self) -> bool:

@@ -139,6 +139,9 @@ def test_an_edit_shows_the_pattern_line_by_line_in_words_the_samples_and_the_rem
     assert '<td class="review-sign">-</td><td class="review-word small">removed</td>' in table
     assert '<td class="review-sign">+</td><td class="review-word small">added</td>' in table
     assert '"processing-bucket-1"' in table and '"processing-bucket-2"' in table
+    assert 'detail.bucket.name is "processing-bucket-1" <strong class="review-mark">(removed)</strong>' in shown
+    assert 'detail.bucket.name is "processing-bucket-2" <strong class="review-mark">(added)</strong>' in shown
+    assert 'source is "aws.s3"</li>' in shown  # the same on both sides: no mark
     assert "no longer matches" in shown
     assert 'data-status="removed"' in shown and TOPIC in shown
 

@@ -45,9 +45,11 @@ def test_the_reviewer_reads_the_pattern_difference_in_words_and_as_json_then_app
     pattern = page.get_by_test_id("pattern-difference")
     expect(pattern.get_by_role("heading", name="What it matches, in words")).to_be_visible()
     expect(pattern.get_by_test_id("pattern-words-1")).to_contain_text("Before")
-    expect(pattern.get_by_test_id("pattern-words-1")).to_contain_text('detail.bucket.name is "processing-bucket-1"')
+    expect(pattern.get_by_test_id("pattern-words-1")).to_contain_text(
+        'detail.bucket.name is "processing-bucket-1" (removed)')
     expect(pattern.get_by_test_id("pattern-words-2")).to_contain_text("After")
-    expect(pattern.get_by_test_id("pattern-words-2")).to_contain_text('detail.bucket.name is "processing-bucket-2"')
+    expect(pattern.get_by_test_id("pattern-words-2")).to_contain_text(
+        'detail.bucket.name is "processing-bucket-2" (added)')
     expect(pattern.get_by_test_id("pattern-words-2")).to_contain_text('source is "aws.s3"')
 
     # As structured JSON, line by line: the one line that goes and the one that comes, said in words.
