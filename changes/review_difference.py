@@ -195,6 +195,19 @@ def expression_in_words(expression: str) -> str:
         return ""
 
 
+def keyed(items: Any, key: str) -> dict[str, dict[str, Any]]:
+    """The objects of a list by their `key` ("Id", "Key"); a key seen again (a draft not yet valid)
+    gets "(again)" so that no item is hidden; anything that is not a list of objects: {}."""
+    found: dict[str, dict[str, Any]] = {}
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            name = str(item.get(key, ""))
+            while name in found:
+                name += " (again)"
+            found[name] = item
+    return found
+
+
 def pretty(value: Any) -> str:
     """Indented JSON (a text holding JSON is parsed first); other text as it is."""
     if isinstance(value, str):

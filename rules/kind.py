@@ -12,7 +12,7 @@ from awslang import expressions, patterns
 from changes import objects
 from changes.calls import ApiCall, PartialFailure
 from changes.choices import ChangeAction, SyncStatus
-from changes.review_difference import RUNS_SHOWN, ReviewParts
+from changes.review_difference import RUNS_SHOWN, ReviewParts, keyed
 from changes.search import compact_json, search_lines
 from core import safejson
 from delivery import policies, roles
@@ -287,12 +287,10 @@ def renamed(spec: dict[str, Any], name: str) -> dict[str, Any]:
 def review_parts(spec: dict[str, Any] | None, *, now) -> ReviewParts:
     """The rule as a reviewer reads it: its pattern (as JSON, in words, and the catalog samples it
     matches) or its schedule (in words, next runs in UTC), its targets by Id, its tags, the rest."""
-    spec = spec or {}
+    spec = spec if isinstance(spec, dict) else {}
     body = spec.get("Rule") if isinstance(spec.get("Rule"), dict) else {}
-    parts = ReviewParts(no_input="The matched event", samples=[],
-                        targets={str(t.get("Id", "")): t for t in spec.get("Targets") or [] if isinstance(t, dict)},
-                        tags={str(t.get("Key", "")): str(t.get("Value", "")) for t in spec.get("Tags") or []
-                              if isinstance(t, dict)},
+    parts = ReviewParts(no_input="The matched event", samples=[], targets=keyed(spec.get("Targets"), "Id"),
+                        tags={name: str(tag.get("Value", "")) for name, tag in keyed(spec.get("Tags"), "Key").items()},
                         settings={k: v for k, v in body.items() if k not in ("EventPattern", "ScheduleExpression")})
     if body.get("EventPattern"):
         _pattern_parts(parts, body["EventPattern"])

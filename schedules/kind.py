@@ -250,15 +250,16 @@ def polled_fields(schedule: Schedule, status: str, *, now: datetime) -> dict[str
 def review_parts(spec: dict[str, Any] | None, *, now: datetime) -> ReviewParts:
     """The schedule as a reviewer reads it: its expression (in words, with the next runs in its time
     zone), its one target, and its other settings."""
-    spec = spec or {}
+    spec = spec if isinstance(spec, dict) else {}
     target = spec.get("Target") if isinstance(spec.get("Target"), dict) else {}
-    runs = runs_of(spec, count=RUNS_SHOWN, now=now)
+    readable = all(isinstance(spec.get(k, ""), str) for k in ("ScheduleExpression", "ScheduleExpressionTimezone"))
+    runs = runs_of(spec, count=RUNS_SHOWN, now=now) if readable else []
     if spec.get("State", "ENABLED") != "ENABLED":
         note = "Disabled: it does not run."
     else:
         note = "" if runs else "No run ahead: it never fires, or its time or end date has passed."
     return ReviewParts(expression=str(spec.get("ScheduleExpression") or ""),
-                       timezone=spec.get("ScheduleExpressionTimezone") or "UTC", runs=runs, runs_note=note,
+                       timezone=str(spec.get("ScheduleExpressionTimezone") or "UTC"), runs=runs, runs_note=note,
                        targets={"Target": target} if target else {},
                        settings={k: v for k, v in spec.items()
                                  if k not in ("Target", "ScheduleExpression", "ScheduleExpressionTimezone")})

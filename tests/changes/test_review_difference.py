@@ -316,3 +316,19 @@ def test_a_draft_whose_pattern_cannot_be_read_still_shows_its_page(users, enviro
                                                   author=users["operator"], spec=spec)
     shown = section(page_text(client_for("operator"), change))
     assert problem in shown and shown_as in shown and "Proposed: not checked" in shown
+
+
+@pytest.mark.parametrize("kind, spec", [
+    ("rule", {"Rule": {"Name": NAME, "EventPattern": 5, "ScheduleExpression": ["x"]}, "Targets": 5, "Tags": "x"}),
+    ("rule", {"Rule": "x", "Targets": [{"Id": "A", "Arn": LAMBDA}, {"Id": "A", "Arn": TOPIC}, "junk"],
+              "Tags": [{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}]}),
+    ("schedule", {"Name": "s", "ScheduleExpression": 5, "ScheduleExpressionTimezone": ["UTC"], "Target": "y"}),
+    ("schedule", {"Name": "s", "ScheduleExpression": "cron(0 25 * * ? *)", "ScheduleExpressionTimezone": "Mars/Base",
+                  "Target": {"Arn": 7, "RetryPolicy": "often", "DeadLetterConfig": "q"}}),
+])
+def test_a_draft_of_any_shape_shows_its_page_and_hides_no_item(users, environment, client_for, kind, spec):
+    change = services.change_request_draft_create(kind=kind, action="create", environment=environment,
+                                                  author=users["operator"], spec=spec)
+    shown = section(page_text(client_for("operator"), change))
+    if spec.get("Targets") and isinstance(spec["Targets"], list):  # two targets named A: both are shown
+        assert LAMBDA in shown and TOPIC in shown and "A (again)" in shown and "k (again)" in shown
