@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import time
 from datetime import timedelta
 
@@ -21,16 +20,17 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.choices import AuditAction
-from environments import aws
 
-from . import kinds
+from .batch import batch_apply
 from .calls import RETRYABLE_CODES, PartialFailure
-from .choices import BATCH_ACTIONS, AttemptStatus, ChangeAction, ChangeState as S, ReviewDecision
-from .dispatch import enqueue_apply, send_apply
+from .choices import BATCH_ACTIONS, AttemptStatus, ChangeAction, ChangeState as S
+from .dispatch import send_apply
 from .kinds import handler_for
 from .models import ApplyAttempt, ChangeRequest
-from .objects import locked_target, mark_failed, record_applied, set_target, target_id_of
+from .objects import locked_target, mark_failed, record_applied, set_target
 from .states import LeaseLost, audit_change, changes_mark_stale, transition
+from .worker import (Lease, approver_of, call_run, error_words, hand_back, lease_expired, lease_seconds, lost_message,
+                     send_waiting, stop_requested)
 
 log = logging.getLogger(__name__)
 
@@ -53,99 +53,14 @@ class RetryLater(Exception):
 #   the change back to Approved and sends it again; the next worker re-plans against live AWS, so a
 #   half-applied change is finished with only the calls still needed.
 # ---------------------------------------------------------------------------------------------
-def _approver(change: ChangeRequest):
-    review = change.reviews.filter(decision=ReviewDecision.APPROVE).select_related("reviewer").last()
-    return review.reviewer if review else change.author
-
-
 def _is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, ClientError):
         return exc.response.get("Error", {}).get("Code") in RETRYABLE_CODES
     return isinstance(exc, (BotoConnectionError, ReadTimeoutError))
 
 
-def _trim(response: dict) -> dict:
-    return {k: v for k, v in response.items() if k != "ResponseMetadata"}
-
-
-def _lease_seconds() -> int:
-    return max(1, int(settings.APPLY_LEASE_SECONDS))
-
-
-def lease_expired(change: ChangeRequest, *, now=None) -> bool:
-    """An Applying change whose worker stopped renewing its lease (a change from before leases has none)."""
-    return change.state == S.APPLYING and (change.lease_expires is None or change.lease_expires <= (now or timezone.now()))
-
-
-def waiting_for_worker(change: ChangeRequest, *, now=None) -> bool:
-    """An Approved change that no worker has taken: never sent (broker down), or sent long ago."""
-    if change.state != S.APPROVED:
-        return False
-    if change.dispatched_at is None:
-        return True
-    return (now or timezone.now()) - change.dispatched_at > timedelta(seconds=settings.APPLY_REDISPATCH_SECONDS)
-
-
-def is_stuck(change: ChangeRequest, *, now=None) -> bool:
-    """What a reviewer may resolve by hand: a lost worker's change, or one no worker takes."""
-    return lease_expired(change, now=now) or waiting_for_worker(change, now=now)
-
-
 def _owner(task_id: str) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{task_id or 'inline'}"[:200]
-
-
-class _Lease:
-    """Keeps an Applying change's lease alive from a small thread while the worker works, including
-    while one AWS call is slow (botocore's retries can take minutes). If renewal finds the lease
-    taken, `lost` is set and the apply stops before its next call and records nothing."""
-
-    def __init__(self, change_id: int, owner: str):
-        self.change_id, self.owner = change_id, owner
-        self.lost = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{change_id}", daemon=True)
-
-    def __enter__(self) -> "_Lease":
-        from django.db import connection
-
-        # Inside an outer transaction (never so in a worker) the claim is not committed: no other
-        # connection could see the lease, let alone renew it.
-        if not connection.in_atomic_block:
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        if self._thread.ident is not None:
-            self._thread.join()
-
-    def renew(self) -> bool:
-        seconds = _lease_seconds()
-        return bool(ChangeRequest.objects.filter(pk=self.change_id, state=S.APPLYING, lease_owner=self.owner)
-                    .update(lease_expires=timezone.now() + timedelta(seconds=seconds)))
-
-    def _run(self) -> None:
-        from django.db import connection
-
-        try:
-            while not self._stop.wait(_lease_seconds() / 3):
-                try:
-                    renewed = self.renew()
-                except Exception:  # a database hiccup: try again next time; the lease's expiry is the judge
-                    log.exception("Renewing the lease of change #%s failed", self.change_id)
-                    connection.close()
-                    continue
-                if not renewed:
-                    self.lost.set()
-                    return
-        finally:
-            connection.close()
-
-
-# Set in a worker's pool process when it is told to stop (SIGTERM, see changes.tasks) while it
-# applies: the apply hands its change back before its next AWS call instead of dying half-way.
-stop_requested = threading.Event()
 
 
 class WorkerStopping(Exception):
@@ -154,38 +69,6 @@ class WorkerStopping(Exception):
 
 class ObjectBusy(Exception):
     """Another change to the same object is being applied right now."""
-
-
-def hand_back(change: ChangeRequest, *, message: str, actor=None, code: str = "WorkerLost",
-               holder: str | None = None) -> bool:
-    """Applying → Approved for a change whose worker is lost (lease expired), or whose worker
-    (`holder`, still holding the lease) is stopping; then send it again (a stopping worker leaves
-    that to the recovery sweep, so that it does not take the change back itself on its way out).
-
-    The running attempt ends as failed; the next worker re-plans against live AWS."""
-    with transaction.atomic():
-        locked = ChangeRequest.objects.select_for_update().get(pk=change.pk)
-        if holder is not None:
-            if locked.state != S.APPLYING or locked.lease_owner != holder:
-                return False
-        elif not lease_expired(locked):
-            return False
-        data = {"lease_owner": locked.lease_owner,
-                "lease_expired_at": locked.lease_expires.isoformat() if locked.lease_expires else None}
-        ApplyAttempt.objects.filter(change=locked, status=AttemptStatus.RUNNING).update(
-            status=AttemptStatus.FAILED, finished=timezone.now(), error_code=code, error_message=message)
-        transition(locked, S.APPROVED, actor=actor, on_behalf_of=None if actor else _approver(locked),
-                   audit_action=AuditAction.APPLY_FAILED, message=message, audit_data=data)
-        if holder is None:
-            enqueue_apply(locked)
-    change.refresh_from_db()
-    return True
-
-
-def lost_message(change: ChangeRequest) -> str:
-    owner = change.lease_owner or "a worker"
-    return (f"The worker applying this change ({owner}) was lost: its lease expired. The change will be "
-            "re-planned against live AWS and applied again (only the calls still needed).")
 
 
 def _claim(change_id: int, *, owner: str) -> ChangeRequest | None:
@@ -206,9 +89,9 @@ def _claim(change_id: int, *, owner: str) -> ChangeRequest | None:
         if change.state != S.APPROVED:
             return None  # another worker claimed it first
         if change.action in BATCH_ACTIONS:  # its objects are its items (changes.batch), each checked as applied
-            transition(change, S.APPLYING, expect=(S.APPROVED,), on_behalf_of=_approver(change),
+            transition(change, S.APPLYING, expect=(S.APPROVED,), on_behalf_of=approver_of(change),
                        attempts=change.attempts + 1, message=f"Attempt {change.attempts + 1} by {owner}",
-                       lease_owner=owner, lease_expires=timezone.now() + timedelta(seconds=_lease_seconds()))
+                       lease_owner=owner, lease_expires=timezone.now() + timedelta(seconds=lease_seconds()))
             return change
         if target is not None:
             busy = target.changes.filter(state=S.APPLYING).exclude(pk=change.pk).first()
@@ -218,50 +101,14 @@ def _claim(change_id: int, *, owner: str) -> ChangeRequest | None:
         current = getattr(target, "version", None)
         if (target is None and change.action != ChangeAction.CREATE) or (target is not None and current != expected):
             now_at = "it no longer exists" if target is None else f"it is now at version {current}"
-            transition(change, S.STALE, on_behalf_of=_approver(change),
+            transition(change, S.STALE, on_behalf_of=approver_of(change),
                        message=f"Not applied: planned on version {expected} of {change.object_name}, but {now_at}. "
                                "Take it back to a draft to rebase it.")
             return None
-        transition(change, S.APPLYING, expect=(S.APPROVED,), on_behalf_of=_approver(change),
+        transition(change, S.APPLYING, expect=(S.APPROVED,), on_behalf_of=approver_of(change),
                    attempts=change.attempts + 1, message=f"Attempt {change.attempts + 1} by {owner}",
-                   lease_owner=owner, lease_expires=timezone.now() + timedelta(seconds=_lease_seconds()))
+                   lease_owner=owner, lease_expires=timezone.now() + timedelta(seconds=lease_seconds()))
     return change
-
-
-def send_waiting(change: ChangeRequest) -> None:
-    """An apply to an object ended: the changes to it that waited (ObjectBusy) are sent now."""
-    target_id = target_id_of(change)
-    if target_id is None:
-        return
-    field = kinds.get(change.kind).change_field
-    for waiting in ChangeRequest.objects.filter(**{f"{field}_id": target_id}, state=S.APPROVED).exclude(
-            pk=change.pk).values_list("pk", flat=True):
-        transaction.on_commit(lambda pk=waiting: send_apply(pk))
-
-
-def _execute_waiting_for_iam(call, client, lease: _Lease, entry: dict):
-    """call.execute(client), tried again while the call says AWS has not yet seen a fresh IAM change
-    (IAM is eventually consistent: a role created a moment ago may not be assumable yet). A call
-    that knows such an answer has `propagation_delay(exc, attempt)`: the seconds to wait, or None to
-    give up (its bound). The wait stops early when the lease is lost or the worker is told to stop."""
-    delay_for = getattr(call, "propagation_delay", None)
-    attempt = 0
-    while True:
-        try:
-            return call.execute(client)
-        except ClientError as exc:
-            delay = delay_for(exc, attempt) if delay_for else None
-            if delay is None:
-                raise
-            attempt += 1
-            entry["iam_propagation_retries"] = attempt
-            log.info("%s: %s; trying again in %s s (IAM propagation, attempt %s)", call.operation,
-                     aws.describe_error(exc), delay, attempt)
-            deadline = time.monotonic() + delay
-            while time.monotonic() < deadline:
-                if lease.lost.is_set() or stop_requested.is_set():
-                    raise
-                time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
 
 
 def change_request_apply(change_id: int, *, task_id: str = "", final_attempt: bool = True) -> ChangeRequest | None:
@@ -278,10 +125,8 @@ def change_request_apply(change_id: int, *, task_id: str = "", final_attempt: bo
     if change is None:
         return ChangeRequest.objects.filter(pk=change_id).first()
     if change.action in BATCH_ACTIONS:  # adopt, release, re-apply, accept: item by item
-        from .batch import batch_apply
-
         return batch_apply(change, owner=owner)
-    approver = _approver(change)
+    approver = approver_of(change)
     attempt = ApplyAttempt.objects.create(change=change, number=change.attempts, task_id=task_id or "")
     handler = handler_for(change.kind)
     environment = change.environment
@@ -293,7 +138,7 @@ def change_request_apply(change_id: int, *, task_id: str = "", final_attempt: bo
             status=status, finished=timezone.now(), duration_ms=int((time.monotonic() - started) * 1000),
             calls=log_calls, **fields)
 
-    with _Lease(change.pk, owner) as lease:
+    with Lease(change.pk, owner) as lease:
         try:
             live = handler.read_live(environment, change)
             desired = None if change.action == ChangeAction.DELETE else change.spec
@@ -302,22 +147,13 @@ def change_request_apply(change_id: int, *, task_id: str = "", final_attempt: bo
                     raise LeaseLost(change, S.APPLIED, owner)
                 if stop_requested.is_set():
                     raise WorkerStopping()
-                entry = {**call.as_dict(), "started": timezone.now().isoformat()}
                 try:
-                    response = _execute_waiting_for_iam(call, aws.client(environment, call.service), lease, entry)
-                    handler.check_response(call, response)
-                    record = getattr(handler, "record_call", None)  # optional: a kind that remembers what it made
-                    if record is not None:
-                        record(change, call, response)
-                except Exception as exc:
-                    entry.update(ok=False,
-                                 error=aws.describe_error(exc) if not isinstance(exc, PartialFailure) else str(exc))
-                    log_calls.append(entry)
+                    entry = call_run(call, handler=handler, change=change, environment=environment, lease=lease,
+                                     calls_log=log_calls)
+                except Exception:
                     audit_change(change, AuditAction.API_CALL, on_behalf_of=approver,
-                                 message=f"{call.operation} failed", data=entry)
+                                 message=f"{call.operation} failed", data=log_calls[-1])
                     raise
-                entry.update(ok=True, response=_trim(response))
-                log_calls.append(entry)
                 audit_change(change, AuditAction.API_CALL, on_behalf_of=approver,
                              message=call.summary or call.operation, data=entry)
             live_after = handler.read_live(environment, change)
@@ -333,7 +169,7 @@ def change_request_apply(change_id: int, *, task_id: str = "", final_attempt: bo
             return ChangeRequest.objects.filter(pk=change_id).first()
         except (BotoCoreError, ClientError, PartialFailure) as exc:
             retry = _is_retryable(exc) and not final_attempt
-            message = aws.describe_error(exc) if not isinstance(exc, PartialFailure) else str(exc)
+            message = error_words(exc)
             code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else type(exc).__name__
             try:
                 with transaction.atomic():

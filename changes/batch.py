@@ -26,19 +26,21 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.db import transaction
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.permissions import SUBMIT, user_can
 from audit.choices import AuditAction
 from audit.services import audit_record
-from environments import aws
 
 from . import kinds
 from .calls import PartialFailure
 from .choices import BATCH_ACTIONS, OPEN_STATES, AttemptStatus, ChangeAction, ChangeState as S, ItemState, SyncStatus
 from .models import ApplyAttempt, ChangeItem, ChangeRequest
+from .objects import record_applied
+from .services import NotAllowed, change_request_submit
 from .states import LeaseLost, audit_change, changes_mark_stale, transition
+from .worker import Lease, approver_of, call_run, error_words, hand_back, stop_requested
 
 log = logging.getLogger(__name__)
 
@@ -229,8 +231,6 @@ def batch_create(*, kind: str, action: str, environment, author, objects, confir
     Missing. An object another open change holds is left out. Objects of another environment are
     refused (ValueError). No AWS call.
     """
-    from .services import NotAllowed, change_request_submit
-
     if author is None or not user_can(author, SUBMIT, environment):
         raise NotAllowed(f"You may not submit changes in {getattr(environment, 'name', environment)}.")
     preview = batch_preview(kind=kind, action=action, environment=environment, objects=objects,
@@ -271,8 +271,6 @@ def batch_create(*, kind: str, action: str, environment, author, objects, confir
 
 def batch_counts(change: ChangeRequest) -> dict[str, int]:
     """Items by state: {"pending": n, "applied": n, "failed": n, "skipped": n, "total": n}."""
-    from django.db.models import Count
-
     counts = {state: 0 for state in ItemState.values}
     for row in change.items.order_by().values("state").annotate(n=Count("id")):
         counts[row["state"]] = row["n"]
@@ -434,8 +432,6 @@ def _client_token(call, change: ChangeRequest, item: ChangeItem):
 
 
 def _reapply_one(change: ChangeRequest, item: ChangeItem, *, lease, stop_requested, approver) -> None:
-    from .apply import _execute_waiting_for_iam, _trim
-
     kind = kinds.get(change.kind)
     handler, model, environment = kind.handler, kind.model_class, change.environment
     obj = model.objects.filter(pk=item.object_id).first()
@@ -460,25 +456,13 @@ def _reapply_one(change: ChangeRequest, item: ChangeItem, *, lease, stop_request
         live = handler.read_live(environment, fake)
         for call in handler.plan(obj.desired_spec, live, change=fake):
             _check(lease, stop_requested)
-            call = _client_token(call, change, item)
-            entry = {**call.as_dict(), "started": timezone.now().isoformat()}
-            try:
-                response = _execute_waiting_for_iam(call, aws.client(environment, call.service), lease, entry)
-                handler.check_response(call, response)
-                record = getattr(handler, "record_call", None)
-                if record is not None:
-                    record(fake, call, response)
-            except Exception as exc:
-                entry.update(ok=False, error=str(exc) if isinstance(exc, PartialFailure) else aws.describe_error(exc))
-                calls_log.append(entry)
-                raise
-            entry.update(ok=True, response=_trim(response))
-            calls_log.append(entry)
+            call_run(_client_token(call, change, item), handler=handler, change=fake, environment=environment,
+                     lease=lease, calls_log=calls_log)
         live_after = handler.read_live(environment, fake)
     except _Stop:
         raise
     except (BotoCoreError, ClientError, PartialFailure) as exc:
-        message = str(exc) if isinstance(exc, PartialFailure) else aws.describe_error(exc)
+        message = error_words(exc)
         with transaction.atomic():
             model.objects.filter(pk=obj.pk).update(sync_status=SyncStatus.FAILED)
             finish(ItemState.FAILED, f"Failed: {message}")
@@ -487,8 +471,6 @@ def _reapply_one(change: ChangeRequest, item: ChangeItem, *, lease, stop_request
                          environment=environment, on_behalf_of=approver, message=f"Re-apply failed: {message}",
                          data={"calls": calls_log})
         return
-    from .objects import record_applied
-
     with transaction.atomic():
         locked = model.objects.select_for_update().filter(pk=obj.pk).first()
         if locked is None or locked.version != item.base_version:
@@ -530,9 +512,7 @@ def batch_apply(change: ChangeRequest, *, owner: str) -> ChangeRequest:
 
     Stops cleanly (the change handed back, or left to whoever holds its lease now) when the lease is
     lost or the worker is told to stop; the next worker resumes with the items still pending."""
-    from .apply import _approver, _Lease, hand_back, stop_requested
-
-    approver = _approver(change)
+    approver = approver_of(change)
     attempt = ApplyAttempt.objects.create(change=change, number=change.attempts)
     started = time.monotonic()
 
@@ -543,7 +523,7 @@ def batch_apply(change: ChangeRequest, *, owner: str) -> ChangeRequest:
     counts = batch_counts(change)
     if not counts[ItemState.PENDING] and counts[ItemState.FAILED]:
         batch_items_reset_failed(change)  # a failed batch retried: its failed objects are tried again
-    with _Lease(change.pk, owner) as lease:
+    with Lease(change.pk, owner) as lease:
         try:
             if change.action == ChangeAction.REAPPLY:
                 _apply_reapply(change, lease=lease, stop_requested=stop_requested, approver=approver)

@@ -6,10 +6,11 @@ from typing import Any
 
 from botocore import xform_name
 
+from environments import aws
+
 # Error codes worth retrying after botocore's own retries gave up: the call may succeed later.
-RETRYABLE_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
-                   "ConcurrentModificationException", "InternalException", "ServiceUnavailable",
-                   "InternalServerException"}
+RETRYABLE_CODES = aws.THROTTLE_CODES | {"ConcurrentModificationException", "InternalException", "ServiceUnavailable",
+                                        "InternalServerException"}
 
 
 @dataclass(frozen=True)

@@ -163,8 +163,9 @@ class KindHandler(Protocol):
 
     # Optional: record_call(change, call, response), called after each call AWS accepted during an
     # apply (rules remember the policy statements they added, to remove exactly those later).
-    # Optional: upcoming_runs(spec, *, now, count) -> list[datetime], for a kind that runs on a
-    # schedule: the change's page shows reviewers when the proposed spec would fire.
+    # Optional: review_parts(spec, *, now) -> changes.review_difference.ReviewParts: one spec as a
+    # reviewer reads it (pattern, expression and next runs, targets by Id, tags, other settings); the
+    # change's page compares the parts before and after (a kind without it shows no difference).
     #
     # Optional, for discovery (inventory.discovery; a kind without `discover` is not discovered):
     # discover(environment, *, known) -> Iterator[DiscoveryPage]: every object of the kind in the

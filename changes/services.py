@@ -1,7 +1,8 @@
 """Change request actions by people: drafts, submit, review, withdraw, retry, restore, comment, and
 resolving a stuck change. Every action writes its audit event in the same transaction.
 
-What the workers do with an approved change (claim, lease, apply, recovery) is changes.apply;
+What the workers do with an approved change (claim, apply, recovery) is changes.apply, with the
+lease and hand-back in changes.worker;
 sending it to them is changes.dispatch.
 """
 from __future__ import annotations
@@ -21,7 +22,6 @@ from audit.choices import AuditAction
 from environments import aws
 
 from . import approvals, kinds
-from .apply import hand_back, is_stuck, lost_message, send_waiting
 from .calls import ApiCall
 from .choices import BATCH_ACTIONS, AttemptStatus, ChangeAction, ChangeState as S, ReviewDecision
 from .dispatch import enqueue_apply
@@ -29,6 +29,7 @@ from .kinds import SpecInvalid, handler_for
 from .models import ApplyAttempt, ChangeRequest, Comment, Review
 from .objects import discard_unapplied, locked_target, mark_failed
 from .states import IllegalTransition, audit_change, transition
+from .worker import hand_back, is_stuck, lost_message, send_waiting
 
 
 class NotAllowed(PermissionError):

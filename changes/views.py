@@ -4,6 +4,7 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView
 from django_filters.views import FilterView
@@ -17,11 +18,12 @@ from environments.models import Environment
 from . import approvals
 from .choices import BATCH_ACTIONS, OPEN_STATES, ChangeAction, ChangeState, ReviewDecision
 from . import kinds
-from .apply import is_stuck, lease_expired, waiting_for_worker
 from .filtersets import ChangeRequestFilterSet
+from .worker import is_stuck, lease_expired, waiting_for_worker
 from .forms import CommentForm, ReasonForm
 from .kinds import ObjectConflict, SpecInvalid
 from .models import ChangeRequest
+from .review_difference import review_difference
 from .selectors import change_request_list
 from .tables import ChangeRequestTable
 from .services import (
@@ -102,7 +104,7 @@ class ChangeDetailView(PermissionRequiredMixin, DetailView):
 
             kwargs.update(batch_page_context(change, self.request))
         return super().get_context_data(
-            next_runs=_next_runs(change), three_way=three_way,
+            difference=review_difference(change, now=timezone.now()), three_way=three_way,
             approvals=sum(r.decision == ReviewDecision.APPROVE for r in reviews),
             approval_progress=approvals.progress_words(requirements),
             requirements=[(row, approvals.explain(row)) for row in requirements],
@@ -114,7 +116,6 @@ class ChangeDetailView(PermissionRequiredMixin, DetailView):
                 (user.pk == change.author_id and may_submit) or user_can(user, REVIEW, change.environment)),
             waiting_for_worker=waiting_for_worker(change), worker_lost=lease_expired(change),
             can_resolve=is_stuck(change) and user_can(user, REVIEW, change.environment),
-            difference=diff({k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy", "Delivery")}, proposed or {}),
             attempts=change.apply_attempts.all(), reviews=reviews,
             comments=change.comments.select_related("author"), **kwargs)
 
@@ -125,17 +126,6 @@ def _sent_or_waiting(change: ChangeRequest) -> str:
         return ("no worker could be reached yet. It waits for a worker and is sent again automatically "
                 "when the queue is back.")
     return "a worker is applying it."
-
-
-def _next_runs(change: ChangeRequest) -> list:
-    """For a kind that runs on a schedule (its module has `upcoming_runs`): when the proposed spec
-    would fire, in its time zone (the reviewer sees what goes live)."""
-    upcoming_runs = getattr(kinds.handler_for(change.kind), "upcoming_runs", None)
-    if upcoming_runs is None or change.action == "delete" or change.action in BATCH_ACTIONS:
-        return []
-    from django.utils import timezone
-
-    return upcoming_runs(change.spec, now=timezone.now(), count=10)
 
 
 class ChangeActionView(PermissionRequiredMixin, View):

@@ -54,6 +54,12 @@ __all__ = ["client", "describe_error", "clear_cache", "add_client_hook", "remove
 
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 USER_AGENT = "EventConsole"
+# The error codes botocore's standard retry mode treats as throttling (botocore.retries.standard), and so do we.
+THROTTLE_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+    "ProvisionedThroughputExceededException", "TransactionInProgressException", "RequestLimitExceeded",
+    "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+    "EC2ThrottledException"})
 
 _lock = threading.Lock()
 _sessions: dict[tuple, boto3.Session] = {}

@@ -50,12 +50,6 @@ from .models import DiscoveryRun, RunState
 log = logging.getLogger(__name__)
 
 CHUNK = 500  # rows per bulk write, ids per UPDATE/DELETE
-# The error codes botocore's standard retry mode treats as throttling (botocore.retries.standard), and HTTP 429.
-THROTTLES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
-    "ProvisionedThroughputExceededException", "TransactionInProgressException", "RequestLimitExceeded",
-    "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-    "EC2ThrottledException"})
 
 
 class DiscoveryBusy(Exception):
@@ -137,7 +131,7 @@ class _Counter:
             return None
         http, parsed = response
         code = (parsed or {}).get("Error", {}).get("Code", "")
-        if code in THROTTLES or getattr(http, "status_code", 0) == 429:
+        if code in aws.THROTTLE_CODES or getattr(http, "status_code", 0) == 429:
             self.throttles.append(code or "429")
         return None  # never a retry delay: botocore's own handler decides
 

@@ -6,15 +6,19 @@ import re
 from typing import Any
 
 from botocore.exceptions import ClientError
+from django.conf import settings
 
+from awslang import expressions, patterns
 from changes import objects
 from changes.calls import ApiCall, PartialFailure
 from changes.choices import ChangeAction, SyncStatus
+from changes.review_difference import RUNS_SHOWN, ReviewParts, keyed
 from changes.search import compact_json, search_lines
+from core import safejson
 from delivery import policies, roles
 from environments import aws
 
-from . import aws_reader
+from . import aws_reader, catalog
 from .models import Rule
 from .plan import ROLES, new_role_for
 from .plan import plan as rule_plan
@@ -275,6 +279,54 @@ def with_state(spec: dict[str, Any], state: str) -> dict[str, Any]:
 
 def renamed(spec: dict[str, Any], name: str) -> dict[str, Any]:
     return {**spec, "Rule": {**spec.get("Rule", {}), "Name": name}}
+
+
+# ---------------------------------------------------------------------------------------------
+# What a reviewer reads (changes.review_difference)
+# ---------------------------------------------------------------------------------------------
+def review_parts(spec: dict[str, Any] | None, *, now) -> ReviewParts:
+    """The rule as a reviewer reads it: its pattern (as JSON, in words, and the catalog samples it
+    matches) or its schedule (in words, next runs in UTC), its targets by Id, its tags, the rest."""
+    spec = spec if isinstance(spec, dict) else {}
+    body = spec.get("Rule") if isinstance(spec.get("Rule"), dict) else {}
+    parts = ReviewParts(no_input="The matched event", samples=[], targets=keyed(spec.get("Targets"), "Id"),
+                        tags={name: str(tag.get("Value", "")) for name, tag in keyed(spec.get("Tags"), "Key").items()},
+                        settings={k: v for k, v in body.items() if k not in ("EventPattern", "ScheduleExpression")})
+    if body.get("EventPattern"):
+        _pattern_parts(parts, body["EventPattern"])
+    if body.get("ScheduleExpression"):
+        parts.expression = str(body["ScheduleExpression"])
+        parts.runs, parts.runs_note = _runs(parts.expression, body.get("State", "ENABLED"), now=now)
+    return parts
+
+
+def _pattern_parts(parts: ReviewParts, text: Any) -> None:
+    """The pattern as JSON, in words and by the samples it matches (within the Sandbox's time budget)."""
+    try:
+        parts.pattern = safejson.loads(text) if isinstance(text, str) else text
+    except safejson.InvalidJSON as exc:
+        parts.pattern, parts.samples, parts.pattern_problem = text, None, f"The pattern is not JSON: {exc}"
+        return
+    try:
+        with patterns.match_budget(settings.SANDBOX_TIME_BUDGET_SECONDS):
+            parts.pattern_words = patterns.describe(parts.pattern)
+            parts.samples = catalog.samples_matching(parts.pattern)
+    except patterns.PatternError as exc:
+        parts.pattern_problem, parts.samples = f"The pattern is not valid: {exc}", None
+    except patterns.MatchBudgetExceeded:
+        parts.samples = None
+        parts.pattern_problem = "The catalog's samples could not be checked in the time allowed."
+
+
+def _runs(expression: str, state: str, *, now) -> tuple[list, str]:
+    """A scheduled rule's next runs (EventBridge rules run in UTC), or why there are none."""
+    if state != "ENABLED":
+        return [], "Disabled: it does not run."
+    try:
+        runs = expressions.next_runs(expression, "UTC", now, RUNS_SHOWN)
+    except (expressions.ExpressionError, ValueError):
+        return [], "The expression is not valid."
+    return runs, "" if runs else "No run ahead."
 
 
 # ---------------------------------------------------------------------------------------------

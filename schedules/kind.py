@@ -12,6 +12,7 @@ from awslang import expressions
 from changes import objects
 from changes.calls import ApiCall
 from changes.choices import ChangeAction, SyncStatus
+from changes.review_difference import RUNS_SHOWN, ReviewParts
 from changes.search import search_lines
 from delivery import roles
 from environments import aws
@@ -20,7 +21,7 @@ from . import aws_reader
 from .models import Schedule
 from .plan import MISSING_GROUP, in_sync
 from .plan import plan as schedule_plan
-from .runs import next_run_of
+from .runs import next_run_of, runs_of
 from .spec import canonical_schedule_spec, comparable, is_one_time, parse_date, validate_schedule_spec
 
 log = logging.getLogger(__name__)
@@ -246,14 +247,22 @@ def polled_fields(schedule: Schedule, status: str, *, now: datetime) -> dict[str
 # ---------------------------------------------------------------------------------------------
 # What the flow needs
 # ---------------------------------------------------------------------------------------------
-def upcoming_runs(spec: dict[str, Any] | None, *, now: datetime, count: int) -> list[datetime]:
-    """When the proposed spec would fire, in its time zone: shown to reviewers on the change's page."""
-    spec = spec or {}
-    try:
-        return expressions.next_runs(spec.get("ScheduleExpression", ""), spec.get("ScheduleExpressionTimezone") or "UTC",
-                                     now, count)
-    except (expressions.ExpressionError, ValueError):
-        return []
+def review_parts(spec: dict[str, Any] | None, *, now: datetime) -> ReviewParts:
+    """The schedule as a reviewer reads it: its expression (in words, with the next runs in its time
+    zone), its one target, and its other settings."""
+    spec = spec if isinstance(spec, dict) else {}
+    target = spec.get("Target") if isinstance(spec.get("Target"), dict) else {}
+    readable = all(isinstance(spec.get(k, ""), str) for k in ("ScheduleExpression", "ScheduleExpressionTimezone"))
+    runs = runs_of(spec, count=RUNS_SHOWN, now=now) if readable else []
+    if spec.get("State", "ENABLED") != "ENABLED":
+        note = "Disabled: it does not run."
+    else:
+        note = "" if runs else "No run ahead: it never fires, or its time or end date has passed."
+    return ReviewParts(expression=str(spec.get("ScheduleExpression") or ""),
+                       timezone=str(spec.get("ScheduleExpressionTimezone") or "UTC"), runs=runs, runs_note=note,
+                       targets={"Target": target} if target else {},
+                       settings={k: v for k, v in spec.items()
+                                 if k not in ("Target", "ScheduleExpression", "ScheduleExpressionTimezone")})
 
 
 def wizard_from_spec(spec: dict[str, Any], *, environment) -> dict[str, Any]:

@@ -9,6 +9,8 @@ Pure Python, importable without Django.  Public API (import it from this package
     Validate once and build a fast matcher; ``.matches(event)`` accepts a dict or JSON text.
 ``matches(pattern, event)``
     One-shot convenience (compiled patterns are cached by their text).
+``describe(pattern)`` -> ``list[list[str]]``
+    What the pattern matches, in words: one sentence per field, one list per ``$or`` alternative.
 ``explain(pattern, event)`` -> :class:`Mismatch` or ``None``
     ``None`` exactly when the pattern matches; otherwise the first failing field, what the
     pattern wanted and what the event had.
@@ -57,7 +59,7 @@ The package, bottom to top: ``operators`` (each operator parsed into a value tes
 ``explain`` and ``index`` (:class:`RuleIndex`).
 """
 from .compiled import CompiledPattern, compile, matches
-from .explain import Mismatch, explain
+from .explain import Mismatch, describe, explain
 from .index import RuleIndex
 from .match import MatchBudgetExceeded, check_budget, match_budget
 from .operators import PatternError
@@ -75,6 +77,7 @@ __all__ = [
     "canonical",
     "compile",
     "check_budget",
+    "describe",
     "explain",
     "match_budget",
     "matches",

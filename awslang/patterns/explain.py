@@ -98,3 +98,40 @@ def explain(pattern: str | Mapping | CompiledPattern, event: Mapping | str | byt
     if len(compiled.branches) > 1:
         mismatch = Mismatch(mismatch.path, mismatch.wanted, mismatch.got, len(compiled.branches))
     return mismatch
+
+
+_OPTION_WORDS = {"the field to exist": "present", "the field to be absent": "absent"}
+
+
+def _option_phrase(description: str) -> str:
+    """One accepted value, as the object of "<field> is …"."""
+    if description in _OPTION_WORDS:
+        return _OPTION_WORDS[description]
+    if description.startswith(("prefix ", "suffix ")):
+        return f"a text with {description}"
+    if description.startswith("wildcard "):
+        return f"a text matching {description}"
+    return description
+
+
+def _condition_sentence(cond: Condition) -> str:
+    options = [_option_phrase(m.description) for m in cond.matchers]
+    if cond.absent_ok:
+        options.append("absent")
+    return f"{cond.display} is {' or '.join(options)}"
+
+
+_FIRST = {"source": 0, "detail-type": 1}  # what kind of event: read first, whatever the key order
+
+
+def describe(pattern: str | Mapping | CompiledPattern) -> list[list[str]]:
+    """What a pattern matches, in words: one list of sentences per ``$or`` alternative, one sentence
+    per field (``source is "aws.s3"``): ``source`` and ``detail-type`` first, then the other fields in
+    the order the pattern names them.
+
+    The same phrases :func:`explain` uses for "wanted", so a reviewer reads a pattern the way the
+    Sandbox explains a mismatch.  Raises :class:`PatternError` for an invalid pattern.
+    """
+    compiled = as_compiled(pattern)
+    return [[_condition_sentence(cond) for cond in sorted(branch, key=lambda c: (_FIRST.get(c.name, 2), c.order))]
+            for branch in compiled.branches]

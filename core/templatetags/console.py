@@ -24,6 +24,14 @@ def pretty_json(value):
 
 
 @register.filter
+def full_json(value):
+    """A value whole, as short_json shows it but never cut (the page wraps it)."""
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+@register.filter
 def short_json(value):
     if value is None:
         return "—"

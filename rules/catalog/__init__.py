@@ -51,6 +51,7 @@ __all__ = [
     "samples",
     "service",
     "services",
+    "samples_matching",
 ]
 
 ALL_EVENTS = "all-events"
@@ -169,6 +170,15 @@ def sample(key: str) -> Tree:
     except KeyError:
         raise KeyError(f"no sample event {key!r}") from None
     return copy.deepcopy(smp["event"])
+
+
+def samples_matching(pattern: Tree | str) -> list[str]:
+    """The labels of the sample events ``pattern`` matches, in catalog order (what a reviewer reads to
+    see what a rule will catch). Raises ``awslang.patterns.PatternError`` for an invalid pattern."""
+    from awslang import patterns
+
+    compiled = patterns.compile(pattern)
+    return [smp["label"] for _, _, smp in _samples_by_key().values() if compiled.matches(smp["event"])]
 
 
 #

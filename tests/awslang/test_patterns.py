@@ -733,3 +733,32 @@ def test_rule_index_removal_leaves_no_structure_behind():
     assert len(index) == 0
     assert index._root.fields == {} and index._root.rules == {} and index._names == {}
     assert index.match(D({"n": 5})) == set()
+
+
+# ---------------------------------------------------------------------------------------------
+# describe: what a pattern matches, in words (the change page shows it to reviewers)
+# ---------------------------------------------------------------------------------------------
+def test_describe_puts_the_worked_example_in_words_source_first():
+    pattern = '{"detail":{"bucket":{"name":["processing-bucket-1"]}},"detail-type":["Object Created"],"source":["aws.s3"]}'
+    assert patterns.describe(pattern) == [['source is "aws.s3"', 'detail-type is "Object Created"',
+                                           'detail.bucket.name is "processing-bucket-1"']]
+
+
+def test_describe_names_each_operator_and_each_or_alternative():
+    pattern = {"source": ["aws.ec2"],
+               "detail": {"state": ["running", "stopped"], "size": [{"numeric": [">", 5]}],
+                          "key": [{"prefix": "logs/"}, {"exists": False}], "ip": [{"cidr": "10.0.0.0/8"}],
+                          "$or": [{"a": [{"wildcard": "*.csv"}]}, {"b": [{"anything-but": "z"}]}]},
+               "resources": [{"exists": True}]}
+    assert patterns.describe(pattern) == [
+        ['source is "aws.ec2"', 'detail.state is "running" or "stopped"', "detail.size is a number > 5",
+         'detail.key is a text with prefix "logs/" or absent', "detail.ip is an IP address in 10.0.0.0/8",
+         'detail.$or[0].a is a text matching wildcard "*.csv"', "resources is present"],
+        ['source is "aws.ec2"', 'detail.state is "running" or "stopped"', "detail.size is a number > 5",
+         'detail.key is a text with prefix "logs/" or absent', "detail.ip is an IP address in 10.0.0.0/8",
+         'detail.$or[1].b is anything but "z"', "resources is present"]]
+
+
+def test_describe_refuses_an_invalid_pattern():
+    with pytest.raises(PatternError, match="must be an object or an array"):
+        patterns.describe({"source": "aws.s3"})

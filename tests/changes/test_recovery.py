@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from audit.choices import AuditAction
 from audit.models import AuditEvent
-from changes import apply, services
+from changes import apply, services, worker
 from changes.choices import AttemptStatus, ChangeState as S, SyncStatus
 from changes.models import ChangeRequest
 from rules.models import Rule
@@ -129,7 +129,7 @@ def test_workers_told_to_stop_mid_apply_never_leave_a_change_applying(users, san
     change.refresh_from_db()
     assert change.state == S.APPROVED, first.log()
     assert change.lease_owner == "" and change.lease_expires is None
-    assert change.dispatched_at is None and apply.waiting_for_worker(change)
+    assert change.dispatched_at is None and worker.waiting_for_worker(change)
     stopped = change.apply_attempts.get()
     assert (stopped.status, stopped.error_code) == (AttemptStatus.FAILED, "WorkerStopped")
     assert [c["operation"] for c in stopped.calls] == ["PutRule", "PutTargets"]  # the call in flight completed

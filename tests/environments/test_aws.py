@@ -88,3 +88,10 @@ def test_test_connection_reports_a_dead_endpoint_in_words(client_for, db):
     response = client_for("operator").post(reverse("environments:environment_test", args=[dead.pk]), follow=True)
     assert response.status_code == 200
     assert b"Could not connect to the AWS endpoint http://127.0.0.1:9" in response.content
+
+
+def test_throttle_codes_are_the_ones_botocore_retries_as_throttling():
+    """Discovery counts, and apply retries, exactly the answers botocore's standard retry mode treats as throttling."""
+    from botocore.retries.standard import ThrottledRetryableChecker
+
+    assert aws.THROTTLE_CODES == frozenset(ThrottledRetryableChecker._THROTTLED_ERROR_CODES)
