@@ -59,12 +59,13 @@ def shape(seeded: dict) -> dict:
     return {"operator": seeded["operators"][0], "reviewer": seeded["reviewers"][0]}
 
 
-def measure(client) -> tuple[float, int, int]:
-    """(median ms, queries, status) of GET /."""
-    from django.db import connection
+def measure(client) -> tuple[float, float, int, int]:
+    """(median ms, fastest ms, queries, status) of GET /."""
+    from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
     client.get("/")  # warm-up
+    reset_queries()  # the seed filled the query log to its limit: a full log counts nothing more
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/")
     times = []
@@ -72,7 +73,7 @@ def measure(client) -> tuple[float, int, int]:
         started = time.perf_counter()
         client.get("/")
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), len(queries.captured_queries), response.status_code
+    return statistics.median(times), min(times), len(queries.captured_queries), response.status_code
 
 
 def main() -> int:
@@ -96,15 +97,15 @@ def main() -> int:
         print(f"{objects:,} objects, {AuditEvent.objects.count():,} audit events, seeded in "
               f"{time.perf_counter() - started:.0f} s; throwaway database under {workdir}; median of {REPEAT} "
               "requests after one warm-up")
-        print(f"\n{'dashboard as':<16}{'median ms':>10}{'queries':>9}")
+        print(f"\n{'dashboard as':<16}{'median ms':>10}{'fastest ms':>11}{'queries':>9}")
         missed, counts = [], {}
         for role, user in people.items():
             client = Client()
             client.force_login(user)
-            median, queries, status = measure(client)
+            median, fastest, queries, status = measure(client)
             assert status == 200, (role, status)
             counts[role] = queries
-            print(f"{role:<16}{median:>10.1f}{queries:>9}", flush=True)
+            print(f"{role:<16}{median:>10.1f}{fastest:>11.1f}{queries:>9}", flush=True)
             if median >= 50:
                 missed.append(role)
         # the same queries with a tenth of the open changes and drift: the count does not follow the data
@@ -119,7 +120,7 @@ def main() -> int:
         for role, user in people.items():
             client = Client()
             client.force_login(user)
-            _, queries, _ = measure(client)
+            queries = measure(client)[2]
             constant &= queries == counts[role]
         print(f"\nroles at or over 50 ms: {', '.join(missed) if missed else 'none'}")
         print(f"queries per page {'constant' if constant else 'NOT constant'} when the data shrinks tenfold")
