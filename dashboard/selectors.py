@@ -86,7 +86,8 @@ def _section(queryset, see_all: str) -> Section:
 
 
 def _changes():
-    return ChangeRequest.objects.select_related("environment", "author")
+    """Change requests as the lists show them: their JSON (spec, plan, form inputs) is never read here."""
+    return ChangeRequest.objects.select_related("environment", "author").defer("spec", "base_spec", "wizard", "plan")
 
 
 def _list_url(kind: kinds.Kind) -> str:
