@@ -11,16 +11,13 @@ from .models import ChangeRequest
 DRAFTS_SHOWN = 20  # the newest drafts a list page offers to continue
 
 
-def change_request_list(*, user=None, waiting_for_me: bool = False, production_only: bool = False, states=None):
-    qs = (ChangeRequest.objects.select_related("environment", "author")
-          .annotate(approvals=Count("reviews", filter=Q(reviews__decision=ReviewDecision.APPROVE))))
-    if states:
-        qs = qs.filter(state__in=states)
-    if production_only:
-        qs = qs.filter(environment__is_production=True)
-    if waiting_for_me and user is not None:
-        qs = qs.filter(state=ChangeState.SUBMITTED).exclude(author=user).exclude(reviews__reviewer=user)
-    return qs.order_by("-id")
+def change_request_list():
+    """Every change request with its environment, author and approvals counted (one query per page); the
+    Reviews list filters it (changes.filtersets.ChangeRequestFilterSet: "waiting for me" is
+    changes.approvals.waiting_for_review)."""
+    return (ChangeRequest.objects.select_related("environment", "author")
+            .annotate(approvals=Count("reviews", filter=Q(reviews__decision=ReviewDecision.APPROVE)))
+            .order_by("-id"))
 
 
 def drafts_of(user, kind_name: str):
