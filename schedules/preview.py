@@ -37,7 +37,8 @@ def timeframe_text(expression: str, zone: str, start=None, end=None) -> str:
     return begins + ends
 
 
-def preview_context(expression: str, zone: str, *, start=None, end=None, anchor=None, count: int = 10) -> dict:
+def preview_context(expression: str, zone: str, *, start=None, end=None, anchor=None, count: int = 10,
+                    now: datetime | None = None) -> dict:
     """The expression in words, the timeframe and the next runs in `zone` (with UTC beside unless the zone is
     UTC), for the form preview, the review step and the detail page."""
     timeframe = {"preview_timeframe": timeframe_text(expression, zone, start, end)}
@@ -48,7 +49,7 @@ def preview_context(expression: str, zone: str, *, start=None, end=None, anchor=
     except expressions.ExpressionError as exc:
         return {"preview_runs": [], "preview_expression": expression, "preview_error": str(exc), **timeframe}
     spec = {"ScheduleExpression": expression, "ScheduleExpressionTimezone": zone, "StartDate": start, "EndDate": end}
-    runs = runs_of(spec, count=count, anchor=anchor)
+    runs = runs_of(spec, count=count, anchor=anchor, now=now)
     offsets = {run.utcoffset() for run in runs}
     return {"preview_expression": expression, "preview_description": description, "preview_zone": zone,
             "preview_runs": [(run, run.astimezone(UTC)) for run in runs],
