@@ -13,8 +13,8 @@ from core.timezones import DisplayZoneForm, is_time_zone
 
 from .models import Preference
 
-__all__ = ["BROWSER_ZONE_COOKIE", "display_zone_form", "time_zone_default", "time_zone_from_browser", "time_zone_remember",
-           "time_zone_saved"]
+__all__ = ["BROWSER_ZONE_COOKIE", "display_zone_form", "time_zone_default", "time_zone_from_browser",
+           "time_zone_remember", "time_zone_saved"]
 
 BROWSER_ZONE_COOKIE = "browser_time_zone"  # the name static/js/timezone.js writes
 

@@ -57,9 +57,9 @@ class ScheduleDetailForm(EnvironmentStepMixin, forms.Form):
     at_time = forms.CharField(label="Time", required=False, max_length=8, widget=_text(placeholder="hh:mm"),
                               help_text="Use 24-hour format timestamp.")
     timezone = TimeZoneField(label="Time zone", initial="UTC",
-                             help_text="Type part of a place or an offset (New York, London, UTC+05:30) and pick "
-                                       "the zone from the list. Starts at the zone you last picked, else your "
-                                       "browser's.")
+                             help_text="Type part of a place (New York, London, Kolkata) and pick the zone from "
+                                       "the list; each shows its offset from UTC today. Starts at the zone you "
+                                       "last picked, else your browser's.")
     schedule_type = forms.ChoiceField(label="Schedule type", widget=forms.RadioSelect, initial=CRON, required=False,
                                       choices=[
         (CRON, "Cron-based schedule — a schedule set using a cron expression that runs at a specific time, such as "

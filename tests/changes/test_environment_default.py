@@ -12,7 +12,8 @@ from environments.models import Environment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.aws]
 
-LISTS = [("rules:rule_list", "rules:rule_add", "rule"), ("schedules:schedule_list", "schedules:schedule_add", "schedule")]
+LISTS = [("rules:rule_list", "rules:rule_add", "rule"),
+         ("schedules:schedule_list", "schedules:schedule_add", "schedule")]
 
 
 @pytest.fixture
