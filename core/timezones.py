@@ -64,8 +64,7 @@ def zone_labels(at: datetime | None = None) -> tuple[tuple[str, str], ...]:
 
 
 def time_zone_error(value: str) -> str:
-    return (f'"{value[:60]}" is not a time zone name. Type part of a city or region (e.g. "New York" or '
-            f'"London") and pick a zone from the list, e.g. America/New_York.')
+    return f'"{value[:60]}" is not a time zone name: type part of a place (e.g. New York) and pick from the list.'
 
 
 class TimeZoneInput(forms.TextInput):
