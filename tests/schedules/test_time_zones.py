@@ -131,3 +131,25 @@ def test_the_change_page_shows_the_runs_in_the_zone_its_heading_names(client_for
         found = re.fullmatch(r"\w{3}, \d\d \w{3} \d{4} 23:00 (BST|GMT) <span[^>]*>\((\d\d):00 UTC\)</span>", item)
         assert found, item
         assert (found.group(1), found.group(2)) in {("BST", "22"), ("GMT", "23")}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.aws
+def test_an_edit_that_keeps_its_zone_picks_none_and_one_that_changes_it_does(client_for, users, environment,
+                                                                              apply_inline):
+    client = client_for("operator")
+    draft = flow.create(client, environment, detail_data=flow.detail(environment, zone="Europe/London"),
+                        target_data=flow.universal(input_text=EC2_INPUT),
+                        settings_data=flow.settings(flow.role_arn(), retry=False))
+    schedule = ChangeRequest.objects.get(pk=draft).schedule
+    Preference.objects.filter(user=users["operator"]).update(time_zone="Asia/Tokyo")  # picked since, elsewhere
+
+    def edit_with(zone):
+        response = client.post(reverse("schedules:schedule_action", args=[schedule.pk, "edit"]))
+        edit = int(response["Location"].rstrip("/").split("/")[-2])
+        assert detail_zone(client, edit) == "Europe/London"  # an edit opens in the schedule's own zone
+        flow.post(client, edit, "detail", flow.detail(environment, zone=zone), go="save")
+        return Preference.objects.get(user=users["operator"]).time_zone
+
+    assert edit_with("Europe/London") == "Asia/Tokyo"
+    assert edit_with("America/Chicago") == "America/Chicago"
