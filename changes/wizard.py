@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.forms import BaseFormSet
 from django.views import View
 
-from accounts.permissions import SUBMIT, restrict, user_can
+from accounts.permissions import SUBMIT, user_can
 
 from . import kinds
 from .choices import ChangeAction, ChangeState
@@ -67,13 +67,6 @@ def querydict(data: dict[str, list[str]] | None) -> QueryDict:
     for key, values in (data or {}).items():
         result.setlist(key, values)
     return result
-
-
-def submittable_environments(user):
-    """The environment picker of a flow's first step: only where this user may submit."""
-    from environments.models import Environment
-
-    return restrict(Environment.objects.order_by("name"), user, SUBMIT, field="pk")
 
 
 class DraftWizardView(PermissionRequiredMixin, View):

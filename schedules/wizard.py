@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 
 from django.http import JsonResponse
 
+from accounts.preferences import time_zone_remember
 from awslang import expressions
+from changes.choices import ChangeAction
 from changes.wizard import REVIEW, DraftWizardView, Step
 
 from . import targets
@@ -208,6 +210,15 @@ class ScheduleWizardView(DraftWizardView):
         if self.step.slug == TARGET and "skeleton" in request.GET:
             return universal_skeleton(request.GET.get("service", ""), request.GET.get("action", ""))
         return super().get(request, pk, step)
+
+    def post(self, request, pk, step):
+        response = super().post(request, pk, step)
+        if self.step.slug == DETAIL:  # the zone picked here is where the next schedule starts
+            zone = request.POST.get(f"{DETAIL}-timezone", "").strip()
+            kept = (self.change.base_spec or {}).get("ScheduleExpressionTimezone") or "UTC"
+            if self.change.action == ChangeAction.CREATE or zone != kept:  # an edit that keeps its zone picks none
+                time_zone_remember(request.user, zone)
+        return response
 
     def spec_error_step(self, field_path: str) -> str:
         for prefix, step in STEP_OF_PATH.items():
