@@ -1,0 +1,184 @@
+"""Every page a person reaches, checked with axe-core in a real browser: no "serious" or "critical" violation.
+
+The worked examples are present (rule 1 and schedule 2 applied in Sandbox, rule 1 waiting for review in
+Production, drafts standing at every step of both flows), so the pages show what people really see: tables
+with rows, badges, diffs, plans, forms with values. axe-core is vendored under tests/support/axe/ (test
+tooling; the console never serves it) and injected through the DevTools protocol (`page.evaluate`), which
+the page's Content-Security-Policy does not govern, so the pages are audited under their real policy.
+"""
+import json
+from pathlib import Path
+
+import pytest
+
+from changes import services
+from changes.choices import ChangeAction
+from environments.demo import demo_resources_seed
+from tests.conftest import PASSWORD
+from tests.rules import flow as rule_flow
+from tests.rules.test_apply import worked_example_spec
+from tests.schedules import flow as schedule_flow
+
+pytestmark = [pytest.mark.e2e, pytest.mark.aws, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).resolve().parents[1] / "support" / "axe" / "axe.min.js"
+BLOCKING = {"serious", "critical"}
+# WCAG 2.x A and AA rules plus axe's best practices (landmarks, one main, heading order, …).
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa",
+                                                     "best-practice"]},
+               "resultTypes": ["violations"]}
+BATCH_SERVER = "i-0123456789abcdef0"
+
+
+def axe_violations(page) -> list[str]:
+    """The page's serious and critical axe violations, one line each: id, help, impact and the elements."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    results = page.evaluate("options => window.axe.run(document, options)", AXE_OPTIONS)
+    return [f"{v['id']} ({v['impact']}): {v['help']}\n" + "\n".join(f"        {node_line(n)}" for n in v["nodes"][:8])
+            for v in results["violations"] if v["impact"] in BLOCKING]
+
+
+def node_line(node: dict) -> str:
+    """One offending element: its selector and what axe says of it (e.g. the two colours and their ratio)."""
+    says = next((check["message"] for check in node.get("any", []) + node.get("all", []) if check.get("message")), "")
+    return f"{' '.join(node['target'])}: {says}"
+
+
+def audit(page, path: str, found: dict[str, list[str]]) -> None:
+    """Open `path`, let its htmx fragments load, and record what axe finds there."""
+    response = page.goto(path)
+    assert response is not None
+    page.wait_for_load_state("networkidle")
+    problems = axe_violations(page)
+    if problems:
+        found[path] = problems
+
+
+def report(found: dict[str, list[str]]) -> str:
+    return "\n".join(f"{path}\n" + "\n".join(f"    {line}" for line in lines) for path, lines in found.items())
+
+
+@pytest.fixture
+def worked_examples(users, environment, production, demo_resources, client_for, apply_inline):
+    """The objects of both worked examples, a change waiting for review, and drafts at every flow step."""
+    admin = client_for("admin")
+
+    # Worked example 1 through the flow, applied in Sandbox (no approval needed).
+    rule_draft = rule_flow.start(admin, environment)
+    rule_flow.post(admin, rule_draft, "detail", rule_flow.detail(environment))
+    rule_flow.post(admin, rule_draft, "pattern", rule_flow.worked_example_pattern_form())
+    rule_flow.post(admin, rule_draft, "targets", rule_flow.targets(
+        rule_flow.target(0, demo_resources["lambda"]), rule_flow.target(1, demo_resources["topic"], kind="sns")))
+    rule_flow.post(admin, rule_draft, "tags", rule_flow.tags(team="data"))
+    admin.post(rule_flow.step_url(rule_draft, "review"), {"_go": "submit"})
+
+    # Worked example 2, applied in Sandbox.
+    schedule_draft = schedule_flow.create(
+        admin, environment, detail_data=schedule_flow.detail(environment),
+        target_data=schedule_flow.universal(input_text=json.dumps({"InstanceIds": [BATCH_SERVER]})),
+        settings_data=schedule_flow.settings(schedule_flow.role_arn(), retry=False))
+
+    # Worked example 1 in Production, submitted by the operator: waiting for a review the admin may give.
+    demo_resources_seed(production)
+    lambda_arn = demo_resources["lambda"].replace("us-east-1", production.region)
+    topic_arn = demo_resources["topic"].replace("us-east-1", production.region)
+    waiting = services.change_request_draft_create(
+        kind="rule", action=ChangeAction.CREATE, environment=production, author=users["operator"],
+        spec=worked_example_spec({"lambda": lambda_arn, "topic": topic_arn}))
+    services.change_request_submit(waiting, actor=users["operator"])
+
+    # Drafts: a pattern rule at every step, a scheduled rule, a schedule at every step.
+    open_rule = rule_flow.start(admin, environment)
+    rule_flow.post(admin, open_rule, "detail", rule_flow.detail(environment, name="draft-rule"))
+    rule_flow.post(admin, open_rule, "pattern", rule_flow.worked_example_pattern_form())
+    rule_flow.post(admin, open_rule, "targets", rule_flow.targets(rule_flow.target(0, demo_resources["lambda"])))
+    rule_flow.post(admin, open_rule, "tags", rule_flow.tags())
+    timed_rule = rule_flow.start(admin, environment)
+    rule_flow.post(admin, timed_rule, "detail", rule_flow.detail(environment, name="timed-rule", rule_type="schedule"))
+    open_schedule = schedule_flow.start(admin, environment)
+    schedule_flow.post(admin, open_schedule, "detail", schedule_flow.detail(environment, name="draft-schedule"))
+    schedule_flow.post(admin, open_schedule, "target", schedule_flow.universal(
+        input_text=json.dumps({"InstanceIds": [BATCH_SERVER]})))
+    schedule_flow.post(admin, open_schedule, "settings", schedule_flow.settings(schedule_flow.role_arn()))
+
+    from audit.models import AuditEvent
+    from changes.models import ChangeRequest
+
+    applied_rule = ChangeRequest.objects.get(pk=rule_draft)
+    applied_schedule = ChangeRequest.objects.get(pk=schedule_draft)
+    assert applied_rule.rule_id and applied_schedule.schedule_id, (applied_rule.last_error,
+                                                                   applied_schedule.last_error)
+    return {"rule": applied_rule.rule_id, "schedule": applied_schedule.schedule_id, "applied": rule_draft,
+            "waiting": waiting.pk, "open_rule": open_rule, "timed_rule": timed_rule,
+            "open_schedule": open_schedule, "environment": environment.pk,
+            "event": AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()}
+
+
+def pages_of(w: dict) -> list[str]:
+    """Every page a signed-in person reaches, with the worked examples' objects in it."""
+    rule, schedule, env = w["rule"], w["schedule"], w["environment"]
+    return [
+        "/", "/health/",
+        # rules: list, detail (both tabs), delete confirmation, every step of the flow, sandbox pages
+        "/rules/", "/rules/?q=process", f"/rules/{rule}/", f"/rules/{rule}/?tab=history", f"/rules/{rule}/delete/",
+        *(f"/rules/drafts/{w['open_rule']}/{step}/" for step in ("detail", "pattern", "targets", "tags", "review")),
+        f"/rules/drafts/{w['timed_rule']}/schedule/",
+        "/rules/sandbox/", "/rules/match/",
+        # schedules: list, detail, delete confirmation, every step of the flow, upcoming runs
+        "/schedules/", f"/schedules/{schedule}/", f"/schedules/{schedule}/?tab=history",
+        f"/schedules/{schedule}/delete/",
+        *(f"/schedules/drafts/{w['open_schedule']}/{step}/" for step in ("detail", "target", "settings", "review")),
+        "/schedules/upcoming/",
+        # change requests: the list, an applied change, a change waiting for review
+        "/reviews/", "/reviews/?mine=1", f"/reviews/{w['applied']}/", f"/reviews/{w['waiting']}/",
+        # audit: list, one event, one object's history
+        "/audit/", f"/audit/{w['event']}/", f"/audit/history/rule/{rule}/", f"/audit/history/schedule/{schedule}/",
+        # environments: list, detail (with its discovery panel), forms
+        "/environments/", f"/environments/{env}/", "/environments/add/", f"/environments/{env}/edit/",
+        f"/environments/{env}/delete/",
+        # inventory search, empty and with results
+        "/inventory/", "/inventory/?q=batch",
+        # refusals
+        "/admin/login/", "/rules/999999/",
+    ]
+
+
+def test_sign_in_page_has_no_serious_violation(page, live_server, users):
+    found: dict[str, list[str]] = {}
+    audit(page, "/accounts/login/", found)
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    problems = axe_violations(page)  # the page again, with its error message
+    if problems:
+        found["/accounts/login/ (wrong password)"] = problems
+    assert not found, report(found)
+
+
+def test_every_page_has_no_serious_violation(page, sign_in, worked_examples):
+    sign_in("admin", PASSWORD)
+    found: dict[str, list[str]] = {}
+    for path in pages_of(worked_examples):
+        audit(page, path, found)
+
+    # Pages after a person's actions: a step's errors at the field, the sandbox's and the matcher's results.
+    page.goto(f"/rules/drafts/{worked_examples['timed_rule']}/detail/")
+    page.get_by_role("textbox", name="Name").fill("")
+    page.get_by_role("button", name="Next", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    if problems := axe_violations(page):
+        found["rule detail step with errors"] = problems
+    page.goto("/rules/sandbox/")
+    page.get_by_role("button", name="Test pattern").click()
+    page.wait_for_load_state("networkidle")
+    if problems := axe_violations(page):
+        found["sandbox result"] = problems
+    page.goto("/rules/match/")
+    page.get_by_role("button", name="Find matching rules").click()
+    page.wait_for_load_state("networkidle")
+    if problems := axe_violations(page):
+        found["which rules match result"] = problems
+
+    assert not found, report(found)
