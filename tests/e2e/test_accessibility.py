@@ -30,8 +30,18 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag2
 BATCH_SERVER = "i-0123456789abcdef0"
 
 
+# Every optional part of a page shown: <details> opened, the parts a radio or select reveals (data-show-if)
+# unhidden. axe skips what is hidden, and a person reaches each of these parts by a click.
+REVEAL = """() => {
+  document.querySelectorAll("details").forEach(d => { d.open = true; });
+  document.querySelectorAll("[data-show-if].d-none").forEach(e => e.classList.remove("d-none"));
+}"""
+
+
 def axe_violations(page) -> list[str]:
-    """The page's serious and critical axe violations, one line each: id, help, impact and the elements."""
+    """The page's serious and critical axe violations, with every optional part shown: one line for each rule
+    broken (id, impact, help), then one for each element (its selector and what axe says of it)."""
+    page.evaluate(REVEAL)
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
     results = page.evaluate("options => window.axe.run(document, options)", AXE_OPTIONS)
@@ -45,12 +55,18 @@ def node_line(node: dict) -> str:
     return f"{' '.join(node['target'])}: {says}"
 
 
+# Badges carry words: a state is never told by its colour alone.
+WORDLESS_BADGES = """() => [...document.querySelectorAll(".badge")]
+  .filter(b => !b.textContent.trim() && !b.getAttribute("aria-label")).map(b => b.outerHTML)"""
+
+
 def audit(page, path: str, found: dict[str, list[str]]) -> None:
-    """Open `path`, let its htmx fragments load, and record what axe finds there."""
+    """Open `path`, let its htmx fragments load, and record what axe finds there and any badge without words."""
     response = page.goto(path)
     assert response is not None
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=30_000)
     problems = axe_violations(page)
+    problems += [f"a badge without words: {html}" for html in page.evaluate(WORDLESS_BADGES)]
     if problems:
         found[path] = problems
 
@@ -142,6 +158,48 @@ def pages_of(w: dict) -> list[str]:
         # refusals
         "/admin/login/", "/rules/999999/",
     ]
+
+
+# What the element that has the keyboard focus looks like: an outline or a focus ring (a box shadow). When the
+# focus is inside the browser's own part of a control (a date input's calendar button), the element itself no
+# longer matches :focus and the browser draws that part's focus itself.
+FOCUS_STYLE = """() => {
+  const el = document.activeElement, style = getComputedStyle(el);
+  const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+  const ringed = style.boxShadow && style.boxShadow !== "none";
+  const browsers = !el.matches(":focus");
+  const name = (el.getAttribute("aria-label") || el.textContent || el.name || el.id || "").trim().slice(0, 40);
+  return {what: el.tagName.toLowerCase() + (el.type ? "[" + el.type + "]" : "") + " " + name,
+          visible: outlined || ringed || browsers, body: el === document.body};
+}"""
+TABS = 80  # enough to walk a whole page: the navigation bar, the filters, the table, the form
+
+
+def unmarked_focus(page) -> list[str]:
+    """Tab through the page from its start; the elements that take the focus without showing it."""
+    unmarked = []
+    for _ in range(TABS):
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUS_STYLE)
+        if focus["body"]:
+            break
+        if not focus["visible"]:
+            unmarked.append(focus["what"])
+    return unmarked
+
+
+def test_focus_is_visible_on_everything_the_keyboard_reaches(page, sign_in, users, environment, client_for):
+    draft = rule_flow.start(client_for("admin"), environment)
+    sign_in("admin", PASSWORD)
+    page.emulate_media(reduced_motion="reduce")  # focus rings appear at once, not through a transition
+    found = {}
+    for path in ("/rules/", f"/rules/drafts/{draft}/detail/", f"/rules/drafts/{draft}/pattern/", "/reviews/",
+                 "/audit/"):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        if unmarked := unmarked_focus(page):
+            found[path] = unmarked
+    assert not found, found
 
 
 def test_sign_in_page_has_no_serious_violation(page, live_server, users):
