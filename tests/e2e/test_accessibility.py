@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from audit.models import AuditEvent
 from changes import services
 from changes.choices import ChangeAction
+from changes.models import ChangeRequest
 from environments.demo import demo_resources_seed
 from tests.conftest import PASSWORD
 from tests.rules import flow as rule_flow
@@ -60,15 +62,19 @@ WORDLESS_BADGES = """() => [...document.querySelectorAll(".badge")]
   .filter(b => !b.textContent.trim() && !b.getAttribute("aria-label")).map(b => b.outerHTML)"""
 
 
-def audit(page, path: str, found: dict[str, list[str]]) -> None:
-    """Open `path`, let its htmx fragments load, and record what axe finds there and any badge without words."""
-    response = page.goto(path)
-    assert response is not None
+def check(page, where: str, found: dict[str, list[str]]) -> None:
+    """Let the page's htmx fragments load, then record what axe finds there and any badge without words."""
     page.wait_for_load_state("networkidle", timeout=30_000)
     problems = axe_violations(page)
     problems += [f"a badge without words: {html}" for html in page.evaluate(WORDLESS_BADGES)]
     if problems:
-        found[path] = problems
+        found[where] = problems
+
+
+def audit(page, path: str, found: dict[str, list[str]]) -> None:
+    """Open `path` and check it."""
+    assert page.goto(path) is not None
+    check(page, path, found)
 
 
 def report(found: dict[str, list[str]]) -> str:
@@ -77,7 +83,8 @@ def report(found: dict[str, list[str]]) -> str:
 
 @pytest.fixture
 def worked_examples(users, environment, production, demo_resources, client_for, apply_inline):
-    """The objects of both worked examples, a change waiting for review, and drafts at every flow step."""
+    """The objects of both worked examples, a change waiting for review, and drafts at every flow step (and in
+    the steps' other modes: a scheduled rule, a pattern in the JSON editor, a schedule with a Lambda target)."""
     admin = client_for("admin")
 
     # Worked example 1 through the flow, applied in Sandbox (no approval needed).
@@ -112,40 +119,45 @@ def worked_examples(users, environment, production, demo_resources, client_for, 
     rule_flow.post(admin, open_rule, "tags", rule_flow.tags())
     timed_rule = rule_flow.start(admin, environment)
     rule_flow.post(admin, timed_rule, "detail", rule_flow.detail(environment, name="timed-rule", rule_type="schedule"))
+    json_rule = rule_flow.start(admin, environment)  # the pattern typed in the JSON editor, with a mistake
+    rule_flow.post(admin, json_rule, "detail", rule_flow.detail(environment, name="json-rule"))
+    rule_flow.post(admin, json_rule, "pattern", {**rule_flow.worked_example_pattern_form(),
+                                                 "pattern-creation_method": "json", "pattern-pattern_json": "{oops"})
+    lambda_schedule = schedule_flow.start(admin, environment)  # a templated target (Lambda) instead of All APIs
+    schedule_flow.post(admin, lambda_schedule, "detail", schedule_flow.detail(environment, name="lambda-schedule"))
+    schedule_flow.post(admin, lambda_schedule, "target", schedule_flow.templated("lambda", demo_resources["lambda"]))
     open_schedule = schedule_flow.start(admin, environment)
     schedule_flow.post(admin, open_schedule, "detail", schedule_flow.detail(environment, name="draft-schedule"))
     schedule_flow.post(admin, open_schedule, "target", schedule_flow.universal(
         input_text=json.dumps({"InstanceIds": [BATCH_SERVER]})))
     schedule_flow.post(admin, open_schedule, "settings", schedule_flow.settings(schedule_flow.role_arn()))
 
-    from audit.models import AuditEvent
-    from changes.models import ChangeRequest
-
     applied_rule = ChangeRequest.objects.get(pk=rule_draft)
     applied_schedule = ChangeRequest.objects.get(pk=schedule_draft)
     assert applied_rule.rule_id and applied_schedule.schedule_id, (applied_rule.last_error,
                                                                    applied_schedule.last_error)
     return {"rule": applied_rule.rule_id, "schedule": applied_schedule.schedule_id, "applied": rule_draft,
-            "waiting": waiting.pk, "open_rule": open_rule, "timed_rule": timed_rule,
-            "open_schedule": open_schedule, "environment": environment.pk,
+            "waiting": waiting.pk, "open_rule": open_rule, "timed_rule": timed_rule, "json_rule": json_rule,
+            "open_schedule": open_schedule, "lambda_schedule": lambda_schedule, "environment": environment.pk,
             "event": AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()}
 
 
 def pages_of(w: dict) -> list[str]:
-    """Every page a signed-in person reaches, with the worked examples' objects in it."""
+    """Every page a signed-in person reaches, with the worked examples' objects in it (not Django's own admin
+    site, which Admins alone use to manage users)."""
     rule, schedule, env = w["rule"], w["schedule"], w["environment"]
     return [
         "/", "/health/",
         # rules: list, detail (both tabs), delete confirmation, every step of the flow, sandbox pages
         "/rules/", "/rules/?q=process", f"/rules/{rule}/", f"/rules/{rule}/?tab=history", f"/rules/{rule}/delete/",
         *(f"/rules/drafts/{w['open_rule']}/{step}/" for step in ("detail", "pattern", "targets", "tags", "review")),
-        f"/rules/drafts/{w['timed_rule']}/schedule/",
+        f"/rules/drafts/{w['timed_rule']}/schedule/", f"/rules/drafts/{w['json_rule']}/pattern/",
         "/rules/sandbox/", "/rules/match/",
         # schedules: list, detail, delete confirmation, every step of the flow, upcoming runs
         "/schedules/", f"/schedules/{schedule}/", f"/schedules/{schedule}/?tab=history",
         f"/schedules/{schedule}/delete/",
         *(f"/schedules/drafts/{w['open_schedule']}/{step}/" for step in ("detail", "target", "settings", "review")),
-        "/schedules/upcoming/",
+        f"/schedules/drafts/{w['lambda_schedule']}/target/", "/schedules/upcoming/",
         # change requests: the list, an applied change, a change waiting for review
         "/reviews/", "/reviews/?mine=1", f"/reviews/{w['applied']}/", f"/reviews/{w['waiting']}/",
         # audit: list, one event, one object's history
@@ -196,7 +208,7 @@ def test_focus_is_visible_on_everything_the_keyboard_reaches(page, sign_in, user
     for path in ("/rules/", f"/rules/drafts/{draft}/detail/", f"/rules/drafts/{draft}/pattern/", "/reviews/",
                  "/audit/"):
         page.goto(path)
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("networkidle", timeout=30_000)
         if unmarked := unmarked_focus(page):
             found[path] = unmarked
     assert not found, found
@@ -208,10 +220,7 @@ def test_sign_in_page_has_no_serious_violation(page, live_server, users):
     page.get_by_label("Username").fill("admin")
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    problems = axe_violations(page)  # the page again, with its error message
-    if problems:
-        found["/accounts/login/ (wrong password)"] = problems
+    check(page, "sign-in page after a wrong password", found)
     assert not found, report(found)
 
 
@@ -225,18 +234,12 @@ def test_every_page_has_no_serious_violation(page, sign_in, worked_examples):
     page.goto(f"/rules/drafts/{worked_examples['timed_rule']}/detail/")
     page.get_by_role("textbox", name="Name").fill("")
     page.get_by_role("button", name="Next", exact=True).click()
-    page.wait_for_load_state("networkidle")
-    if problems := axe_violations(page):
-        found["rule detail step with errors"] = problems
+    check(page, "rule detail step with an error at the field", found)
     page.goto("/rules/sandbox/")
     page.get_by_role("button", name="Test pattern").click()
-    page.wait_for_load_state("networkidle")
-    if problems := axe_violations(page):
-        found["sandbox result"] = problems
+    check(page, "Sandbox with its result", found)
     page.goto("/rules/match/")
     page.get_by_role("button", name="Find matching rules").click()
-    page.wait_for_load_state("networkidle")
-    if problems := axe_violations(page):
-        found["which rules match result"] = problems
+    check(page, "Which rules match? with its result", found)
 
     assert not found, report(found)
