@@ -1,7 +1,7 @@
 """Every page a person reaches, checked with axe-core in a real browser: no "serious" or "critical" violation.
 
-The worked examples are present (rule 1 and schedule 2 applied in Sandbox, rule 1 waiting for review in
-Production, drafts standing at every step of both flows), so the pages show what people really see: tables
+The worked examples are present (rule 1 and schedule 2 applied in Sandbox, the rule then disabled in AWS so
+its page shows drift, rule 1 waiting for review in Production, drafts standing at every step of both flows), so the pages show what people really see: tables
 with rows, badges, diffs, plans, forms with values. axe-core is vendored under tests/support/axe/ (test
 tooling; the console never serves it) and injected through the DevTools protocol (`page.evaluate`), which
 the page's Content-Security-Policy does not govern, so the pages are audited under their real policy.
@@ -13,10 +13,14 @@ import pytest
 
 from audit.models import AuditEvent
 from changes import services
-from changes.choices import ChangeAction
+from changes.choices import ChangeAction, SyncStatus
 from changes.models import ChangeRequest
+from changes.polling import objects_poll
+from environments import aws
 from environments.demo import demo_resources_seed
+from rules.models import Rule
 from tests.conftest import PASSWORD
+from tests.e2e.rule_steps import NAME as RULE_NAME
 from tests.rules import flow as rule_flow
 from tests.rules.test_apply import worked_example_spec
 from tests.schedules import flow as schedule_flow
@@ -136,6 +140,10 @@ def worked_examples(users, environment, production, demo_resources, client_for, 
     applied_schedule = ChangeRequest.objects.get(pk=schedule_draft)
     assert applied_rule.rule_id and applied_schedule.schedule_id, (applied_rule.last_error,
                                                                    applied_schedule.last_error)
+    # Someone disables the rule in AWS: its page shows the drift (the schedule's stays in sync).
+    aws.client(environment, "events").disable_rule(Name=RULE_NAME)
+    objects_poll(environment, "rule")
+    assert Rule.objects.get(pk=applied_rule.rule_id).sync_status == SyncStatus.DRIFTED
     return {"rule": applied_rule.rule_id, "schedule": applied_schedule.schedule_id, "applied": rule_draft,
             "waiting": waiting.pk, "open_rule": open_rule, "timed_rule": timed_rule, "json_rule": json_rule,
             "open_schedule": open_schedule, "lambda_schedule": lambda_schedule, "environment": environment.pk,
