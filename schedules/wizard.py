@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.http import JsonResponse
+from django.shortcuts import render
 
 from awslang import expressions
 from changes.wizard import REVIEW, DraftWizardView, Step
@@ -207,6 +208,10 @@ class ScheduleWizardView(DraftWizardView):
     def get(self, request, pk, step):
         if self.step.slug == TARGET and "skeleton" in request.GET:
             return universal_skeleton(request.GET.get("service", ""), request.GET.get("action", ""))
+        if self.step.slug == TARGET and "members" in request.GET:  # the All APIs picker's "… needs" line
+            summary = targets.request_summary(request.GET.get(f"{TARGET}-service", ""),
+                                              request.GET.get(f"{TARGET}-action", ""))
+            return render(request, "schedules/_api_members.html", summary)
         return super().get(request, pk, step)
 
     def spec_error_step(self, field_path: str) -> str:
