@@ -190,10 +190,10 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
         action = self._value("action")
         summary = targets.request_summary(service, action)
         self.operation, self.required, self.members = summary["operation"], summary["required"], summary["members"]
-        if self.wizard is not None and getattr(self.wizard, "change", None) is not None:
+        if getattr(self.wizard, "request", None) is not None and self.prefix:  # shown to a person
             # Picking an API shows what its request needs at once (htmx asks the step for that line).
             self.fields["action"].widget.attrs.update({
-                "hx-get": f"{self.wizard.step_url(self.wizard.step.slug)}?members=1", "hx-trigger": "change",
+                "hx-get": f"{self.wizard.step_url(self.prefix)}?members=1", "hx-trigger": "change",
                 "hx-target": "#api-members", "hx-include": f"#{self['service'].auto_id}"})
         if (not self.is_bound and self.operation and self._value("target_api") == UNIVERSAL
                 and not (self.initial.get("input") or "").strip()):
