@@ -205,9 +205,14 @@ class PatternPreviewView(_DraftHelper):
         form = EventPatternForm(data=request.POST, wizard=self.draft(pk), prefix=PATTERN)
         form.is_valid()
         pattern = form.cleaned_data.get("pattern") if hasattr(form, "cleaned_data") else None
-        errors = [e for errors in form.errors.values() for e in errors] if pattern is None else []
+        # A choice still to be made (Specific bucket(s) picked, no name typed yet) is not an error while
+        # the person works: the preview says what it waits for; Next shows the error at the field.
+        awaited = form.awaited() if pattern is None else {}
+        errors = [e for name, errors in form.errors.items() if name not in awaited for e in errors] \
+            if pattern is None else []
         sample = form.cleaned_data.get("sample") if hasattr(form, "cleaned_data") else None
-        return render(request, "rules/_pattern_preview.html", {"pattern": pattern, "errors": errors, "sample": sample})
+        return render(request, "rules/_pattern_preview.html",
+                      {"pattern": pattern, "errors": errors, "awaited": list(awaited.values()), "sample": sample})
 
 
 class PatternTestView(_DraftHelper):

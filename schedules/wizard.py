@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.http import JsonResponse
+from django.shortcuts import render
 
 from accounts.preferences import time_zone_remember
 from awslang import expressions
@@ -209,6 +210,10 @@ class ScheduleWizardView(DraftWizardView):
     def get(self, request, pk, step):
         if self.step.slug == TARGET and "skeleton" in request.GET:
             return universal_skeleton(request.GET.get("service", ""), request.GET.get("action", ""))
+        if self.step.slug == TARGET and "members" in request.GET:  # the All APIs picker's "… needs" line
+            summary = targets.request_summary(request.GET.get(f"{TARGET}-service", ""),
+                                              request.GET.get(f"{TARGET}-action", ""))
+            return render(request, "schedules/_api_members.html", summary)
         return super().get(request, pk, step)
 
     def post(self, request, pk, step):
