@@ -40,3 +40,23 @@ class RoleGrant(models.Model):
 
     def __str__(self):
         return f"{self.role} in {self.environment}"
+
+
+class Preference(models.Model):
+    """What the console remembers about how one person likes to see things (not a permission: no audit).
+
+    `time_zone` is the zone they last picked for a schedule; forms and pages that show times start
+    there (accounts.preferences.time_zone_default)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name="user", on_delete=models.CASCADE,
+                                primary_key=True, related_name="preference")
+    time_zone = models.CharField(verbose_name="time zone", max_length=50, blank=True,
+                                 help_text="The IANA time zone last picked, e.g. America/New_York.")
+    updated = models.DateTimeField(verbose_name="updated", auto_now=True)
+
+    class Meta:
+        verbose_name = "preference"
+        verbose_name_plural = "preferences"
+
+    def __str__(self):
+        return f"preferences of {self.user}"

@@ -27,9 +27,13 @@ def filter_managed(queryset, value: str):
 
 def status_choices(*, completed: bool = True) -> list[tuple[str, str]]:
     """The Status filter's choices: a pending change or a failed apply, then the sync statuses
-    (`completed` only for a kind whose objects can complete, as one-time schedules do)."""
+    (`completed` only for a kind whose objects can complete, as one-time schedules do).
+
+    "Apply failed" is offered once: its filter takes both a failed pending change and the sync status
+    Failed, so that status (whose label is the same words) is not listed again."""
+    skipped = {SyncStatus.FAILED} | (set() if completed else {SyncStatus.COMPLETED})
     return [("pending_change", "Pending change"), ("apply_failed", "Apply failed")] + [
-        (value, label) for value, label in SyncStatus.choices if completed or value != SyncStatus.COMPLETED]
+        (value, label) for value, label in SyncStatus.choices if value not in skipped]
 
 
 class ManagedObjectFilterSet(django_filters.FilterSet):

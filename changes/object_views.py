@@ -31,7 +31,7 @@ from core.tables import CheckedPaginationMixin, status_badge
 
 from . import kinds
 from .choices import ChangeAction, ChangeState, OPEN_STATES
-from .selectors import drafts_of, object_history
+from .selectors import drafts_of, environment_default, environments_for_new_changes, object_history
 from .services import change_request_draft_create
 from .views import environment_for_new_draft, object_readable, unmanaged_refused
 
@@ -110,18 +110,13 @@ class ManagedObjectListView(KindPagesMixin, PermissionRequiredMixin, CheckedPagi
         return drafts_of(self.request.user, self.kind)
 
     def get_context_data(self, **kwargs):
-        # Create offers only the environments where this user may submit (a sandbox first).
-        environments = restrict(self._environments().order_by("is_production", "name"), self.request.user, SUBMIT,
-                                field="pk")
+        # Create offers only the environments where this user may submit, starting at the default one.
+        environments = environments_for_new_changes(self.request.user)
+        default = environment_default(self.request.user)
         return super().get_context_data(drafts=self.drafts(), environments=environments,
+                                        default_environment_id=default.pk if default else None,
                                         filter_fields=self.filter_fields, search_placeholder=self.search_placeholder,
                                         table_id=f"{self.model._meta.model_name}-table", **kwargs)
-
-    @staticmethod
-    def _environments():
-        from environments.models import Environment
-
-        return Environment.objects
 
 
 class ManagedObjectCreateView(KindPagesMixin, PermissionRequiredMixin, View):

@@ -11,6 +11,21 @@ from .models import ChangeRequest
 DRAFTS_SHOWN = 20  # the newest drafts a list page offers to continue
 
 
+def environments_for_new_changes(user):
+    """The environments where `user` may start a change, in the order every picker lists them: those that are
+    not production first (a mistake there costs least), then by name."""
+    from accounts.permissions import SUBMIT, restrict
+    from environments.models import Environment
+
+    return restrict(Environment.objects.order_by("is_production", "name"), user, SUBMIT, field="pk")
+
+
+def environment_default(user):
+    """The environment every "Create rule" / "Create schedule" picker starts at: the first of
+    `environments_for_new_changes` (a non-production one when the user may use one); None when there is none."""
+    return environments_for_new_changes(user).first()
+
+
 def change_request_list():
     """Every change request with its environment, author and approvals counted (one query per page); the
     Reviews list filters it (changes.filtersets.ChangeRequestFilterSet: "waiting for me" is

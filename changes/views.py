@@ -24,7 +24,7 @@ from .forms import CommentForm, ReasonForm
 from .kinds import ObjectConflict, SpecInvalid
 from .models import ChangeRequest
 from .review_difference import review_difference
-from .selectors import change_request_list
+from .selectors import change_request_list, environment_default
 from .tables import ChangeRequestTable
 from .services import (
     NotAllowed, change_request_approve, change_request_back_to_draft, change_request_comment,
@@ -313,7 +313,7 @@ def landing_after_submit(change: ChangeRequest):
 
 def environment_for_new_draft(request):
     """The environment a new draft starts in: the one posted (403 if this user may not submit there), or
-    the first where they may (a sandbox before production); None when there is none at all."""
+    the default one (changes.selectors.environment_default); None when there is none at all."""
     posted = request.POST.get("environment", "")
     if posted:
         environment = _environments().filter(pk=int_param(posted)).first() if int_param(posted) else None
@@ -321,7 +321,7 @@ def environment_for_new_draft(request):
             if not user_can(request.user, SUBMIT, environment):
                 raise PermissionDenied(f"You may not start changes in {environment.name}.")
             return environment
-    return restrict(_environments().order_by("-is_production", "name"), request.user, SUBMIT, field="pk").last()
+    return environment_default(request.user)
 
 
 def unmanaged_refused(request, obj):

@@ -27,9 +27,10 @@ from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.forms import BaseFormSet
+from django.forms.utils import ErrorDict
 from django.views import View
 
-from accounts.permissions import SUBMIT, restrict, user_can
+from accounts.permissions import SUBMIT, user_can
 
 from . import kinds
 from .choices import ChangeAction, ChangeState
@@ -68,13 +69,6 @@ def querydict(data: dict[str, list[str]] | None) -> QueryDict:
     for key, values in (data or {}).items():
         result.setlist(key, values)
     return result
-
-
-def submittable_environments(user):
-    """The environment picker of a flow's first step: only where this user may submit."""
-    from environments.models import Environment
-
-    return restrict(Environment.objects.order_by("name"), user, SUBMIT, field="pk")
 
 
 class DraftWizardView(PermissionRequiredMixin, View):
@@ -171,10 +165,16 @@ class DraftWizardView(PermissionRequiredMixin, View):
     def render_quiet(self, raw: dict[str, list[str]], **extra):
         """Re-show a step from what was typed without error messages (after a refresh, not a Next).
 
-        A formset step (targets, tags) has no dict of initial values: it is re-shown bound, as typed.
+        A formset step (targets, tags) has no dict of initial values: it is re-shown bound, as typed, with
+        its checks run (they shape the lists shown) and their messages left for Next.
         """
         if issubclass(self.step.form_class, BaseFormSet):
-            return self.render_step(self.form_for(self.step, data=querydict(raw)), **extra)
+            formset = self.form_for(self.step, data=querydict(raw))
+            formset.is_valid()
+            for form in formset.forms:
+                form._errors = ErrorDict()  # Django keeps a form's messages there once it has been checked
+            formset._errors, formset._non_form_errors = [form.errors for form in formset.forms], formset.error_class()
+            return self.render_step(formset, **extra)
         form = self.step.form_class(wizard=self, prefix=self.step.slug, initial=initial_from(raw, self.step.slug))
         return self.render_step(form, **extra)
 

@@ -20,7 +20,7 @@ from django.utils.html import format_html
 
 from environments import aws
 
-from .wizard import submittable_environments
+from .selectors import environments_for_new_changes
 
 __all__ = ["WizardFormMixin", "EnvironmentStepMixin", "WizardFormSet", "check_name_free", "exists_in_aws"]
 
@@ -45,7 +45,7 @@ class EnvironmentStepMixin(WizardFormMixin):
         super().__init__(*args, **kwargs)
         request = getattr(self.wizard, "request", None)  # None: built by code, not for a person
         if request is not None:
-            self.fields["environment"].queryset = submittable_environments(request.user)
+            self.fields["environment"].queryset = environments_for_new_changes(request.user)
         self.fields["environment"].initial = self.wizard.change.environment_id
 
     def chosen_environment(self):

@@ -1,9 +1,11 @@
-"""URLs. Everything requires sign-in (LoginRequiredMiddleware) except sign-in itself and /healthz."""
+"""URLs. Everything requires sign-in (LoginRequiredMiddleware) except sign-in itself, /healthz and /favicon.ico."""
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
+from django.templatetags.static import static
 from django.urls import include, path, reverse
+from django.views.generic import RedirectView
 
 from core.signin import SignInForm
 from core.views import healthz
@@ -26,6 +28,9 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("core.urls")),
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page says: send them, signed in or not, to the static file.
+    path("favicon.ico", login_not_required(RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
+         name="favicon"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True,
                                                          authentication_form=SignInForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

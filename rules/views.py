@@ -3,6 +3,7 @@ helpers, the sandbox and "Which rules match this event?" (thin views; the frame 
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -13,7 +14,9 @@ from django.utils import timezone
 from django.views import View
 
 from accounts.permissions import user_can
+from accounts.preferences import time_zone_default
 from awslang import expressions, patterns
+from core.timezones import is_utc
 from changes import kinds, services
 from changes import views as changes_views
 from changes.choices import PENDING_STATES, ChangeAction, ChangeKind, ChangeState
@@ -202,9 +205,14 @@ class PatternPreviewView(_DraftHelper):
         form = EventPatternForm(data=request.POST, wizard=self.draft(pk), prefix=PATTERN)
         form.is_valid()
         pattern = form.cleaned_data.get("pattern") if hasattr(form, "cleaned_data") else None
-        errors = [e for errors in form.errors.values() for e in errors] if pattern is None else []
+        # A choice still to be made (Specific bucket(s) picked, no name typed yet) is not an error while
+        # the person works: the preview says what it waits for; Next shows the error at the field.
+        awaited = form.awaited() if pattern is None else {}
+        errors = [e for name, errors in form.errors.items() if name not in awaited for e in errors] \
+            if pattern is None else []
         sample = form.cleaned_data.get("sample") if hasattr(form, "cleaned_data") else None
-        return render(request, "rules/_pattern_preview.html", {"pattern": pattern, "errors": errors, "sample": sample})
+        return render(request, "rules/_pattern_preview.html",
+                      {"pattern": pattern, "errors": errors, "awaited": list(awaited.values()), "sample": sample})
 
 
 class PatternTestView(_DraftHelper):
@@ -247,15 +255,19 @@ def _aws_test_event_pattern(environment, pattern, sample) -> dict:
 
 
 class SchedulePreviewView(_DraftHelper):
-    """The next 10 trigger dates (UTC) of the schedule typed so far."""
+    """The next 10 trigger dates of the schedule typed so far: in UTC (a scheduled rule runs in UTC), with the
+    person's own time zone beside (accounts.preferences) when it is not UTC."""
 
     def post(self, request, pk):
         form = RuleScheduleForm(data=request.POST, wizard=self.draft(pk), prefix="schedule")
         context = {"errors": [], "runs": []}
         if form.is_valid():
             expression = form.cleaned_data["expression"]
+            zone = time_zone_default(request)
+            runs = expressions.next_runs(expression, "UTC", timezone.now(), 10)
             context.update(expression=expression, description=expressions.describe(expression),
-                           runs=expressions.next_runs(expression, "UTC", timezone.now(), 10))
+                           runs=[(run, run.astimezone(ZoneInfo(zone))) for run in runs],
+                           zone=None if is_utc(zone) else zone)
         else:
             context["errors"] = [e for errors in form.errors.values() for e in errors]
         return render(request, "rules/_schedule_preview.html", context)

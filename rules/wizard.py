@@ -20,7 +20,7 @@ from .forms import (
     TRANSFORMER, EventPatternForm, RuleDetailForm, RuleScheduleForm, TagFormSet, TargetFormSet, kind_of_arn,
     rule_state, seconds_to_hhmm, target_entry,
 )
-from .forms.targets import ACCESS_POLICY, ACCESS_ROLE, ROLE_EXISTING, role_names_follow_types
+from .forms.targets import ACCESS_POLICY, ACCESS_ROLE, ROLE_EXISTING, resources_follow_types, role_names_follow_types
 from .spec import canonical_pattern, parse_arn
 
 DETAIL, PATTERN, SCHEDULE, TARGETS, TAGS = "detail", "pattern", "schedule", "targets", "tags"
@@ -303,9 +303,11 @@ class RuleWizardView(DraftWizardView):
 
     def adjust_raw(self, raw, go):
         """The JSON editor ↔ pattern form switch (the console warns when JSON can't be shown in the form);
-        in the target step, a new role's default name follows its target's type."""
+        in the target step, a new role's default name follows its target's type, and on a refresh (a type
+        was changed) the Target list's choice of another type is dropped."""
         if self.step.slug == TARGETS:
-            return role_names_follow_types(raw, TARGETS)
+            raw = role_names_follow_types(raw, TARGETS)
+            return resources_follow_types(raw, TARGETS) if go == "refresh" else raw
         if self.step.slug != PATTERN:
             return raw
         p = f"{PATTERN}-"

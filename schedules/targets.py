@@ -262,6 +262,16 @@ def required_members(service_name: str, action: str) -> tuple[str, ...]:
     return tuple(json_name(m) for m in shape.required_members) if shape is not None else ()
 
 
+def request_summary(service_name: str, action: str) -> dict[str, Any]:
+    """What the All APIs step says of a picked API: its operation's name ("" when the service has no
+    such API), the members its request needs, and every member (see `members`)."""
+    operation = operation_for(service_name, action) if service_name and action else None
+    if not operation:
+        return {"operation": "", "required": (), "members": ()}
+    return {"operation": operation, "required": required_members(service_name, action),
+            "members": members(service_name, action)}
+
+
 @cache
 def members(service_name: str, action: str) -> tuple[tuple[str, str, bool], ...]:
     """((name, type in words, required), ...) of the API's request: required members first."""

@@ -12,6 +12,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.permissions import ALL, environments_where, restrict, user_can
+from accounts.preferences import display_zone_form
 from changes import views as changes_views
 from changes.batch_views import BatchConfirmView
 from changes.choices import ChangeKind
@@ -24,7 +25,7 @@ from environments.models import Environment
 
 from . import targets
 from .filtersets import ScheduleFilterSet
-from .forms import TIME_ZONES, ScheduleDetailForm
+from .forms import ScheduleDetailForm
 from .forms.detail import CRON_FIELDS, RATE
 from .preview import preview_context
 from .selectors import schedule_groups, schedule_list, schedules_upcoming
@@ -115,7 +116,8 @@ class UpcomingView(PermissionRequiredMixin, TemplateView):
         environment = visible.filter(pk=params.get("environment")).first() if params.get(
             "environment", "").isdigit() else None
         group = params.get("group", "")
-        zone = params.get("zone") if params.get("zone") in TIME_ZONES else "UTC"
+        zone_form = display_zone_form(self.request)
+        zone = zone_form.chosen
         now = timezone.now()
         schedules = list(schedules_upcoming(until=now + timedelta(days=7, hours=1), environment=environment,
                                             group=group, limit=self.LIMIT))
@@ -124,7 +126,7 @@ class UpcomingView(PermissionRequiredMixin, TemplateView):
             schedules = [s for s in schedules if s.environment_id in where]
         return super().get_context_data(
             calendar=calendar(schedules, now=now, zone=zone), limited=len(schedules) >= self.LIMIT, limit=self.LIMIT,
-            environments=visible, groups=schedule_groups(), zones=TIME_ZONES,
+            environments=visible, groups=schedule_groups(), zone_form=zone_form,
             chosen={"environment": environment.pk if environment else "", "group": group, "zone": zone}, **kwargs)
 
 

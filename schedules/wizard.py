@@ -11,8 +11,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.http import JsonResponse
+from django.shortcuts import render
 
+from accounts.preferences import time_zone_remember
 from awslang import expressions
+from changes.choices import ChangeAction
 from changes.wizard import REVIEW, DraftWizardView, Step
 
 from . import targets
@@ -207,7 +210,20 @@ class ScheduleWizardView(DraftWizardView):
     def get(self, request, pk, step):
         if self.step.slug == TARGET and "skeleton" in request.GET:
             return universal_skeleton(request.GET.get("service", ""), request.GET.get("action", ""))
+        if self.step.slug == TARGET and "members" in request.GET:  # the All APIs picker's "… needs" line
+            summary = targets.request_summary(request.GET.get(f"{TARGET}-service", ""),
+                                              request.GET.get(f"{TARGET}-action", ""))
+            return render(request, "schedules/_api_members.html", summary)
         return super().get(request, pk, step)
+
+    def post(self, request, pk, step):
+        response = super().post(request, pk, step)
+        if self.step.slug == DETAIL:  # the zone picked here is where the next schedule starts
+            zone = request.POST.get(f"{DETAIL}-timezone", "").strip()
+            kept = (self.change.base_spec or {}).get("ScheduleExpressionTimezone") or "UTC"
+            if self.change.action == ChangeAction.CREATE or zone != kept:  # an edit that keeps its zone picks none
+                time_zone_remember(request.user, zone)
+        return response
 
     def spec_error_step(self, field_path: str) -> str:
         for prefix, step in STEP_OF_PATH.items():

@@ -1,7 +1,7 @@
 """Every URL pattern of the project, requested anonymously, redirects to sign-in.
 
 The patterns are found by walking the URL resolver, so new pages are covered automatically.
-Only the sign-in pages, /healthz and static files are public.
+Only the sign-in pages, /healthz, /favicon.ico and static files are public.
 """
 import re
 import pytest
@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"login", "healthz", "admin:login"}
+PUBLIC = {"login", "healthz", "admin:login", "favicon"}
 SAMPLE = {"int": "1", "slug": "x", "str": "x", "uuid": "00000000-0000-0000-0000-000000000001", "path": "1"}
 
 
@@ -34,7 +34,7 @@ def _example_path(route: str) -> str:
 
 
 ALL_ROUTES = sorted({(name, _example_path(route)) for name, route in _walk(get_resolver().url_patterns)})
-# Public by design (checked in test_public_pages): sign-in pages and /healthz.
+# Public by design (checked in test_public_pages): sign-in pages, /healthz and /favicon.ico.
 ROUTES = [(name, path) for name, path in ALL_ROUTES if name not in PUBLIC]
 
 

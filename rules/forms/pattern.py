@@ -16,6 +16,10 @@ from ..spec import PATTERN_SIZE_DEFAULT
 from .common import ANY, SPECIFIC
 
 ALL_EVENTS_PATTERN = {"source": [{"prefix": ""}]}  # what the console's "All events" creates
+# The code of an error that only says a choice is still to be made (nothing typed or ticked yet): the live
+# pattern preview, shown while the person works, says what is awaited instead of showing it as an error;
+# Next shows it at the field.
+AWAITING = "awaiting"
 
 
 def _lines(text: str) -> list[str]:
@@ -96,10 +100,12 @@ class EventPatternForm(WizardFormMixin, forms.Form):
     def form_pattern(self, cleaned: dict[str, Any]) -> dict[str, Any]:
         service, type_key = cleaned.get("service"), cleaned.get("event_type")
         if not service:
-            raise forms.ValidationError({"service": "Choose the AWS service whose events this rule matches."})
+            raise forms.ValidationError({"service": forms.ValidationError(
+                "Choose the AWS service whose events this rule matches.", code=AWAITING)})
         detail_types = cleaned.get("detail_types") if cleaned.get("detail_type_mode") == SPECIFIC else None
         if cleaned.get("detail_type_mode") == SPECIFIC and not detail_types:
-            raise forms.ValidationError({"detail_types": "Choose at least one event, or choose Any event."})
+            raise forms.ValidationError({"detail_types": forms.ValidationError(
+                "Choose at least one event, or choose Any event.", code=AWAITING)})
         values: dict[str, list[str]] = {}
         for item in self.value_fields:
             spec = item["spec"]
@@ -108,13 +114,19 @@ class EventPatternForm(WizardFormMixin, forms.Form):
             raw = cleaned.get(f"f_{spec['key']}_values")
             chosen = list(raw) if isinstance(raw, list) else _lines(raw)
             if not chosen:
-                raise forms.ValidationError({f"f_{spec['key']}_values": f"Enter at least one value, or choose "
-                                                                       f"{spec.get('any_label', 'Any')}."})
+                raise forms.ValidationError({f"f_{spec['key']}_values": forms.ValidationError(
+                    f"Enter at least one value, or choose {spec.get('any_label', 'Any')}.", code=AWAITING)})
             values[spec["key"]] = chosen
         try:
             return catalog.build_pattern(service, type_key, detail_types or None, values or None)
         except (KeyError, ValueError) as exc:
             raise forms.ValidationError({"event_type": str(exc)}) from exc
+
+    def awaited(self) -> dict[str, str]:
+        """{field name: label} of the fields whose only error is that nothing is chosen or typed there yet
+        (call after is_valid()): what the preview asks for instead of showing an error."""
+        return {name: str(self.fields[name].label) for name, errors in self.errors.as_data().items()
+                if name in self.fields and errors and all(e.code == AWAITING for e in errors)}
 
     def clean_sample_event(self):
         text = self.cleaned_data.get("sample_event") or ""

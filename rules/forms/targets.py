@@ -7,11 +7,13 @@ from typing import Any
 
 from django import forms
 from django.forms import formset_factory
+from django.utils.html import escape
 
 from awslang.transform import MAX_INPUT
 from changes.constraints import check_number, check_string, member, shape
 from changes.wizard_forms import WizardFormMixin, WizardFormSet
 from core import safejson
+from core.words import with_article
 from delivery import policies, roles
 from environments import resources
 
@@ -76,6 +78,29 @@ def kind_of_arn(arn: str) -> str:
         if parsed.get("service") in services and any(parsed.get("resource", "").startswith(p) for p in prefixes):
             return key
     return "other"
+
+
+def foreign_resource(kind: str, arn: str) -> bool:
+    """Whether `arn` (picked in the Target list) is not a resource of the target type `kind`: a value
+    chosen before the type was changed. "Other" takes any ARN."""
+    return bool(arn) and kind in ARN_FORMS and kind_of_arn(arn) != kind
+
+
+def resources_follow_types(raw: dict[str, list[str]], prefix: str = "targets") -> dict[str, list[str]]:
+    """The target step's inputs with each Target list choice that is not of its target's type dropped.
+
+    Used when the step is refreshed because a target type changed: the list then shows only resources
+    of the new type, and the resource picked for the old type is not kept in it (on Next, a choice of
+    another type is refused at the field instead, see TargetForm.clean)."""
+    out = dict(raw)
+    for key, values in raw.items():
+        match = re.fullmatch(rf"({re.escape(prefix)}-\d+-)resource", key)
+        if not match or not isinstance(values, list):
+            continue
+        kind = (raw.get(f"{match.group(1)}target_type") or [""])[-1]
+        if values and foreign_resource(kind, values[-1]):
+            out[key] = [""]
+    return out
 
 
 def _enum(structure: str, name: str, empty: str) -> list[tuple[str, str]]:
@@ -297,7 +322,9 @@ class TargetForm(WizardFormMixin, forms.Form):
             self.listing_errors += [text for text in (warning, error) if text]
         self.fields["resource"].choices = [("", f"Choose: {label} (or enter an ARN below)")] + [
             (r.arn, r.label) for r in found]
-        self.fields["resource"].help_text = f"Listed from this environment. ARN form: {ARN_FORMS[self.chosen_type][2]}" \
+        # The ARN form names its parts as <region>: escaped, or the page would read them as tags.
+        self.fields["resource"].help_text = escape(f"Listed from this environment. ARN form: "
+                                                   f"{ARN_FORMS[self.chosen_type][2]}") \
             if self.chosen_type in ARN_FORMS else "Enter the target's ARN below."
         queues, error = resources.sqs_queues(environment)
         self.fields["dlq_queue"].choices = [("", "Choose a queue")] + [
@@ -305,7 +332,8 @@ class TargetForm(WizardFormMixin, forms.Form):
         trusting, error = resources.roles_trusting(environment, "events.amazonaws.com")
         self.fields["role"].choices = [("", "No role")] + [(r.arn, r.label) for r in trusting]
         self._new_role_name_for_type()
-        # An ARN chosen earlier but no longer listed stays selectable (nothing typed is lost).
+        # An ARN chosen earlier but no longer listed stays selectable (nothing typed is lost); one of
+        # another target type is refused in clean() and then left out of the list shown again.
         for name in ("resource", "dlq_queue", "role"):
             value = self.data.get(self.add_prefix(name)) if self.is_bound else None
             flat = {c[0] for c in self._flat_choices(self.fields[name].choices)}
@@ -353,7 +381,11 @@ class TargetForm(WizardFormMixin, forms.Form):
         arn = (cleaned.get("arn") or "").strip() or cleaned.get("resource") or ""
         if kind == "ec2" and not arn:
             arn = self._ec2_arn(cleaned)
-        if not arn:
+        picked = cleaned.get("resource") or ""
+        if not (cleaned.get("arn") or "").strip() and foreign_resource(kind, picked):
+            self._refuse_foreign_resource(kind, picked)
+            arn = ""
+        elif not arn:
             if kind != "ec2":
                 self.add_error("resource" if kind in resources.TARGET_LISTINGS else "arn",
                                "Choose a target, or enter its ARN." if kind in resources.TARGET_LISTINGS else
@@ -414,6 +446,20 @@ class TargetForm(WizardFormMixin, forms.Form):
                 field = {PART: "input_path", CONSTANT: "input_constant", TRANSFORMER: "input_template"}.get(mode)
                 self.add_error(field, str(exc))
         return cleaned
+
+    def _refuse_foreign_resource(self, kind: str, arn: str) -> None:
+        """A resource of another type is chosen in the Target list (the type was changed and the list
+        not refreshed, e.g. without JavaScript): say so at the list, which is shown again with only
+        resources of the chosen type."""
+        label, found = dict(TARGET_TYPES)[kind], kind_of_arn(arn)
+        resource = (parse_arn(arn) or {}).get("resource") or arn
+        prefix = next((p for p in ARN_FORMS.get(found, ((), ("",), ""))[1] if p and resource.startswith(p)), "")
+        name = resource[len(prefix):]  # function:Do_nothing → Do_nothing
+        what = with_article(dict(TARGET_TYPES)[found]) if found != "other" else "not a target type listed here"
+        wanted = with_article(label)
+        self.add_error("resource", f"{name} is {what}, not {wanted}. Choose {wanted} (the list now shows only "
+                                   f"those), or change the target type.")
+        self.fields["resource"].choices = [c for c in self.fields["resource"].choices if c[0] != arn]
 
     def _role_value(self, kind: str, arn: str, cleaned: dict[str, Any]) -> str:
         """The target's RoleArn: a new role's ARN, the existing role chosen, or none (a resource-based

@@ -3,9 +3,9 @@
 Each form builds its part of the spec and checks it with the same validator apply uses
 (schedules.spec.validate_schedule_spec), reporting every error at the field where it was typed.
 """
-from .common import TIME_ZONES, map_spec_errors
+from .common import map_spec_errors
 from .detail import ScheduleDetailForm
 from .settings import ScheduleSettingsForm
 from .target import ScheduleTargetForm
 
-__all__ = ["ScheduleDetailForm", "ScheduleTargetForm", "ScheduleSettingsForm", "TIME_ZONES", "map_spec_errors"]
+__all__ = ["ScheduleDetailForm", "ScheduleTargetForm", "ScheduleSettingsForm", "map_spec_errors"]

@@ -1,7 +1,6 @@
-"""What the step forms share: time zones, the wizard mixin, spec errors → form fields."""
+"""What the step forms share: the wizard mixin, local times → UTC, spec errors → form fields."""
 from __future__ import annotations
 
-import zoneinfo
 from datetime import UTC, date, datetime, time
 
 from django import forms
@@ -11,11 +10,7 @@ from changes.wizard_forms import WizardFormMixin
 
 from ..spec import validate_schedule_spec
 
-__all__ = ["TIME_ZONES", "WizardFormMixin", "local_to_utc", "map_spec_errors", "listing_choices"]
-
-# IANA names (Area/Location) plus UTC, as the console's time zone list.
-TIME_ZONES = ["UTC"] + sorted(z for z in zoneinfo.available_timezones()
-                              if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/")))
+__all__ = ["WizardFormMixin", "local_to_utc", "map_spec_errors", "listing_choices"]
 
 
 def map_spec_errors(form: forms.Form, part: dict, fields: dict[str, str | None]) -> None:

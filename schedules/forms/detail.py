@@ -7,16 +7,18 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from accounts.preferences import time_zone_default, time_zone_from_browser, time_zone_saved
 from awslang import expressions
 from changes.choices import ChangeAction
 from changes.constraints import check_string, member, shape
 from changes.wizard_forms import EnvironmentStepMixin, check_name_free
+from core.timezones import TimeZoneField
 from environments.models import Environment
 from environments import resources
 
 from ..models import Schedule
 from ..spec import NAME_CHARS, iso_utc, parse_date
-from .common import TIME_ZONES, local_to_utc, map_spec_errors
+from .common import local_to_utc, map_spec_errors
 
 ONE_TIME, RECURRING = "one-time", "recurring"
 CRON, RATE = "cron", "rate"
@@ -54,7 +56,10 @@ class ScheduleDetailForm(EnvironmentStepMixin, forms.Form):
     at_date = forms.CharField(label="Date", required=False, max_length=20, widget=_text(placeholder="YYYY/MM/DD"))
     at_time = forms.CharField(label="Time", required=False, max_length=8, widget=_text(placeholder="hh:mm"),
                               help_text="Use 24-hour format timestamp.")
-    timezone = forms.ChoiceField(label="Time zone", initial="UTC", choices=[(z, z) for z in TIME_ZONES])
+    timezone = TimeZoneField(label="Time zone", initial="UTC",
+                             help_text="Type part of a place (New York, London, Kolkata) and pick the zone from "
+                                       "the list; each shows its offset from UTC today. Starts at the zone you "
+                                       "last picked, else your browser's.")
     schedule_type = forms.ChoiceField(label="Schedule type", widget=forms.RadioSelect, initial=CRON, required=False,
                                       choices=[
         (CRON, "Cron-based schedule — a schedule set using a cron expression that runs at a specific time, such as "
@@ -84,6 +89,7 @@ class ScheduleDetailForm(EnvironmentStepMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.check_aws = check_aws
         change = self.wizard.change
+        self._start_at_the_persons_zone()
         if change.action != ChangeAction.CREATE:
             # A schedule keeps its environment, group and name (AWS cannot move or rename one);
             # disabled fields take their initial values, whatever is posted.
@@ -100,6 +106,16 @@ class ScheduleDetailForm(EnvironmentStepMixin, forms.Form):
             choices.append((current, current))  # keep what was chosen, even if AWS no longer lists it
         self.fields["group"].choices = choices + [(NEW_GROUP, "Create a new schedule group…")]
         self.fields["group"].initial = "default"
+
+    def _start_at_the_persons_zone(self) -> None:
+        """A new draft's zone starts where this person's last pick (else their browser) is; with neither known
+        yet, the browser's script fills it in (data-browser-zone, static/js/timezone.js)."""
+        request = getattr(self.wizard, "request", None)
+        if request is None or self.is_bound:
+            return
+        self.fields["timezone"].initial = time_zone_default(request)
+        if not time_zone_saved(request.user) and not time_zone_from_browser(request):
+            self.fields["timezone"].widget.attrs["data-browser-zone"] = ""
 
     def _unchanged(self, key: str, value: Any) -> bool:
         """True when editing and `key` keeps the value the schedule has (no "future" checks then)."""

@@ -9,6 +9,7 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from core.words import with_article
 from environments import resources
 
 from .. import targets
@@ -51,6 +52,19 @@ def is_fifo(queue_arn: str) -> bool:
 
 
 _QUALIFIER = re.compile(r"\$LATEST|[a-zA-Z0-9-_$]{1,128}")
+
+
+# True of any service's API (nothing is chosen yet when it is first read).
+UNIVERSAL_INPUT_HELP = ("The API's request, as JSON, its members named as in the API reference (InstanceIds, "
+                        "StateMachineArn); case does not matter. Pick an API to start from the members it needs.")
+
+
+def _by_mode(mode: str, templated: str, universal: str) -> str:
+    """Words for each Target API mode, each shown only while its mode is chosen (data-show-when)."""
+    return format_html('<span data-show-when="target-target_api=templated"{}>{}</span>'
+                       '<span data-show-when="target-target_api=universal"{}>{}</span>',
+                       "" if mode == TEMPLATED else mark_safe(" hidden"), templated,
+                       "" if mode == UNIVERSAL else mark_safe(" hidden"), universal)
 
 
 class LongSelect(forms.Select):
@@ -139,19 +153,21 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
         self.listing_errors: list[str] = []
         self.kind = targets.TEMPLATED.get(self._value("templated") or "lambda") or targets.TEMPLATED["lambda"]
         self.fields["resource"].label = self.kind.resource
-        if self._value("target_api") == UNIVERSAL:
-            self.fields["input"].label = "Input"
-            self.fields["input"].help_text = ("The API's request, as JSON, its members named as in the API "
-                                              "reference (InstanceIds, StateMachineArn); case does not matter.")
-        else:
-            self.fields["input"].label = self.kind.input_label
-            self.fields["input"].help_text = self.kind.input_help
+        # The input box serves both modes: its label and help are written for each, and the page shows the
+        # one of the mode chosen (a switch of mode does not reload the step).
+        mode = self._value("target_api") or TEMPLATED
+        self.fields["input"].label = _by_mode(mode, self.kind.input_label, "Input")
+        self.fields["input"].help_text = _by_mode(mode, self.kind.input_help, UNIVERSAL_INPUT_HELP)
         listing = resources.SCHEDULER_TARGET_LISTINGS.get(self.kind.key)
         found, error = listing(environment) if listing else ([], "")
         if error:
             self.listing_errors.append(f"{self.kind.resource}s could not be listed: {error}")
+        # Only the chosen templated target's resources are listed. A resource of another target, picked
+        # before the target was changed, is left out when the step is shown again (a refresh); posted
+        # with Next it stays a choice so that clean() can say what it is.
+        picked = self._value("resource")
         listing_choices(self.fields["resource"], found, empty=f"Choose a {self.kind.resource.lower()}",
-                        data_value=self._value("resource"))
+                        data_value=picked if self.is_bound or target_service(picked) == self.kind.key else None)
         # SendMessage's message group ID is for a FIFO queue only, and required there: the box is shown for one.
         self.fifo = self.kind.key == "sqs" and is_fifo(self._value("resource_arn").strip() or self._value("resource"))
         self.qualifiers, self.qualifier_error = [], ""
@@ -172,9 +188,13 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
             choices.append((posted, targets.operation_for(service, posted)))  # refused below, with AWS's reason
         self.fields["action"].choices = [("", "Choose an API" if service else "Choose a service first")] + choices
         action = self._value("action")
-        self.required = targets.required_members(service, action) if service and action else ()
-        self.operation = targets.operation_for(service, action) if service and action else ""
-        self.members = targets.members(service, action) if self.operation else ()
+        summary = targets.request_summary(service, action)
+        self.operation, self.required, self.members = summary["operation"], summary["required"], summary["members"]
+        if getattr(self.wizard, "request", None) is not None and self.prefix:  # shown to a person
+            # Picking an API shows what its request needs at once (htmx asks the step for that line).
+            self.fields["action"].widget.attrs.update({
+                "hx-get": f"{self.wizard.step_url(self.prefix)}?members=1", "hx-trigger": "change",
+                "hx-target": "#api-members", "hx-include": f"#{self['service'].auto_id}"})
         if (not self.is_bound and self.operation and self._value("target_api") == UNIVERSAL
                 and not (self.initial.get("input") or "").strip()):
             # Picking an API starts its input from the request's required members (nothing typed is replaced).
@@ -232,6 +252,14 @@ class ScheduleTargetForm(WizardFormMixin, forms.Form):
         arn = typed or cleaned.get("resource") or ""
         if not arn:
             self.add_error("resource", f"Choose the {kind.resource.lower()}, or enter its ARN.")
+            return None
+        if not typed and target_service(arn) != kind.key:
+            found = next((t.resource for t in targets.TEMPLATED.values() if t.key == target_service(arn)),
+                         "resource of another target")
+            wanted = with_article(kind.resource)
+            self.add_error("resource", f"{arn.rsplit(':', 1)[-1]} is {with_article(found)}, not {wanted}. Choose "
+                                       f"{wanted} (the list now shows only those), or change the templated target.")
+            self.fields["resource"].choices = [c for c in self.fields["resource"].choices if c[0] != arn]
             return None
         if target_service(arn) != kind.key:
             found = target_service(arn)

@@ -182,6 +182,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "login": Endpoint("anonymous", fields_from=_url("login")),
     "logout": Endpoint("viewer"),
     "healthz": Endpoint("anonymous", method="GET"),
+    "favicon": Endpoint("anonymous", method="GET"),
     "dashboard:dashboard": Endpoint("viewer", method="GET"),
     "core:health": Endpoint("viewer", method="GET"),
     "environments:environment_list": Endpoint("viewer", method="GET"),

@@ -59,7 +59,7 @@ def create_schedule(page, *, name: str, hour: str, action: str, label: str, inst
     for field, value in (("Minutes", "0"), ("Hours", hour), ("Day of month", "*"), ("Month", "*"),
                          ("Day of the week", "?"), ("Year", "*")):
         page.get_by_label(field, exact=True).fill(value)
-    page.locator("#id_detail-timezone").select_option("Europe/London")  # labelled "Time zone*" (required)
+    page.get_by_label("Time zone").fill("Europe/London")  # typed (the list of zones offers it), not the default
     expect(page.get_by_test_id("preview-words")).to_contain_text(f"At {hour.zfill(2)}:00, every day")
     expect(page.get_by_test_id("next-runs").locator("tbody tr")).to_have_count(10)
     _next(page)

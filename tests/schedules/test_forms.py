@@ -65,7 +65,7 @@ DETAIL_CASES = [
     ("at_date", {"occurrence": "one-time", "at_date": "2030/13/01", "at_time": "10:00"}, "not a date"),
     ("at_time", {"occurrence": "one-time", "at_date": FUTURE, "at_time": "25:00"}, "not a valid time"),
     ("at_date", {"occurrence": "one-time", "at_date": PAST, "at_time": "10:00"}, "in the past"),
-    ("timezone", {"timezone": "Mars/Olympus"}, "Select a valid choice"),
+    ("timezone", {"timezone": "Mars/Olympus"}, "\"Mars/Olympus\" is not a time zone name"),
     ("flexible_custom", {"flexible_window": "custom", "flexible_custom": ""}, "Enter the window in minutes"),
     ("flexible_custom", {"flexible_window": "custom", "flexible_custom": "0"}, "between 1 and 1440"),
     ("flexible_custom", {"flexible_window": "custom", "flexible_custom": "1441"}, "between 1 and 1440"),
