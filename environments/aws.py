@@ -29,6 +29,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.loaders
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
@@ -73,10 +74,22 @@ def _environment_key(environment: Environment) -> tuple:
     return (environment.pk, environment.region, environment.endpoint_url, environment.role_arn)
 
 
+# One loader of botocore's service models (JSON files, some of megabytes) for every session: a session made
+# afresh (another environment, an edited one, the cache cleared) then builds its clients without reading and
+# parsing the models again. The loader only caches what it read; sessions share nothing else through it.
+_MODEL_LOADER = botocore.loaders.create_loader()
+
+
+def _core_session() -> botocore.session.Session:
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _MODEL_LOADER)
+    return core
+
+
 def _base_session(environment: Environment) -> boto3.Session:
     if environment.endpoint_url:
-        return boto3.Session(region_name=environment.region, **EMULATOR_CREDENTIALS)
-    return boto3.Session(region_name=environment.region)
+        return boto3.Session(botocore_session=_core_session(), region_name=environment.region, **EMULATOR_CREDENTIALS)
+    return boto3.Session(botocore_session=_core_session(), region_name=environment.region)
 
 
 def _assumed_role_session(environment: Environment) -> boto3.Session:
@@ -95,7 +108,7 @@ def _assumed_role_session(environment: Environment) -> boto3.Session:
             "expiry_time": creds["Expiration"].isoformat(),
         }
 
-    core = botocore.session.get_session()
+    core = _core_session()
     core._credentials = RefreshableCredentials.create_from_metadata(  # documented way to plug refreshable creds
         metadata=refresh(), refresh_using=refresh, method="sts-assume-role")
     return boto3.Session(botocore_session=core, region_name=environment.region)

@@ -31,6 +31,7 @@ BUCKET_NAME = "processing-bucket-1"
 DLQ_NAME = "eventconsole-dlq"
 SUBSCRIBER_QUEUE_NAME = "Topic1-subscriber"
 INSTANCE_NAME = "batch-server"
+LINUX_IMAGE_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 SCHEDULER_ROLE = "EventBridge_EC2_Startinstance_Role"
 EVENTS_ROLE = "EventBridge_Invoke_Targets_Role"
 LAMBDA_ROLE = "Do_nothing_execution_role"
@@ -144,7 +145,9 @@ def demo_resources_seed(environment: Environment) -> dict[str, str]:
     if any(r["Instances"] for r in instances["Reservations"]):
         report[f"ec2 instance {INSTANCE_NAME}"] = EXISTS
     else:
-        image = ec2.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
+        # The latest Amazon Linux image, as AWS publishes it for everyone (an SSM public parameter): one quick
+        # lookup, where DescribeImages would sift every public image (seconds on the emulator).
+        image = client("ssm").get_parameter(Name=LINUX_IMAGE_PARAMETER)["Parameter"]["Value"]
         ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro", TagSpecifications=[
             {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": INSTANCE_NAME}]}])
         report[f"ec2 instance {INSTANCE_NAME}"] = CREATED

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from audit.choices import AuditAction
 from audit.models import AuditEvent
-from changes import apply, services, worker
+from changes import services, worker
 from changes.choices import AttemptStatus, ChangeState as S, SyncStatus
 from changes.models import ChangeRequest
 from rules.models import Rule
