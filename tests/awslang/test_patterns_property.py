@@ -19,6 +19,9 @@ from awslang import patterns
 from awslang.patterns import PatternError, RuleIndex, explain, matches, validate
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The properties whose examples are whole rule sets or patterns with events drawn for them: fewer, larger
+# examples (each one is dozens of the simple ones above; together they cost the suite half a minute).
+LARGE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # ------------------------------------------------------------------------------------------
 # Events
@@ -199,7 +202,7 @@ def event_like(pattern: dict, draw) -> dict:
     return event
 
 
-@SETTINGS
+@LARGE
 @given(PATTERNS, st.lists(PATTERNED_EVENTS, max_size=2), st.data())
 def test_explain_is_empty_exactly_when_the_pattern_matches(pattern, random_events, data):
     compiled = patterns.compile(pattern)
@@ -257,8 +260,8 @@ def test_validate_raises_only_pattern_errors_on_text(text):
 # RuleIndex against brute force
 # ------------------------------------------------------------------------------------------
 
-@SETTINGS
-@given(st.lists(PATTERNS, min_size=1, max_size=25), st.lists(PATTERNED_EVENTS, max_size=2), st.data())
+@settings(LARGE, max_examples=80)  # each example draws up to 10 whole patterns: generating them is most of the cost
+@given(st.lists(PATTERNS, min_size=1, max_size=10), st.lists(PATTERNED_EVENTS, max_size=2), st.data())
 def test_rule_index_equals_brute_force(rule_patterns, random_events, data):
     index = RuleIndex()
     compiled = {}
