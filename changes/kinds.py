@@ -39,6 +39,12 @@ class Kind:
     def model_class(self):
         return apps.get_model(self.model)
 
+    @property
+    def view_permission(self) -> str:
+        """The permission that lets a person see the kind's objects: "rules.view_rule"."""
+        meta = self.model_class._meta
+        return f"{meta.app_label}.view_{meta.model_name}"
+
 
 _KINDS: dict[str, Kind] = {}
 

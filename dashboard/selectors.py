@@ -94,11 +94,6 @@ def _list_url(kind: kinds.Kind) -> str:
     return reverse(f"{kind.url_namespace}:{kind.model_class._meta.model_name}_list")
 
 
-def _view_permission(kind: kinds.Kind) -> str:
-    meta = kind.model_class._meta
-    return f"{meta.app_label}.view_{meta.model_name}"
-
-
 def _waiting_for_review(user) -> Section | None:
     if not environments_where(user, REVIEW):
         return None
@@ -123,7 +118,7 @@ def _failed(readable) -> Section:
 def _drifted(user) -> list[tuple[kinds.Kind, Section]]:
     found = []
     for kind in kinds.all_kinds():
-        visible = environments_where(user, _view_permission(kind))
+        visible = environments_where(user, kind.view_permission)
         rows = _within(kind.model_class.objects.filter(sync_status__in=DRIFT_STATES), visible)
         rows = rows.select_related("environment").only("id", "name", "sync_status", "last_polled", "environment__name")
         found.append((kind, _section(rows.order_by("-last_polled", "-id"), _list_url(kind) + "?status=drifted")))
@@ -154,7 +149,7 @@ def _counts(user, environments: list[Environment]) -> list[EnvironmentCounts]:
     labels = dict(SyncStatus.choices)
     table = {environment.pk: EnvironmentCounts(environment) for environment in environments}
     for kind in kinds.all_kinds():
-        visible = environments_where(user, _view_permission(kind))
+        visible = environments_where(user, kind.view_permission)
         grouped: dict[int, dict[str, int]] = {}
         rows = _within(kind.model_class.objects.all(), visible).order_by()
         for env_id, status, n in rows.values_list("environment_id", "sync_status").annotate(n=Count("id")):

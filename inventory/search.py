@@ -23,8 +23,7 @@ from changes.search import compact_query
 from core.tables import owner_label
 from environments.models import Environment
 
-__all__ = ["IN_CHOICES", "SearchForm", "Result", "SearchResults", "inventory_search", "visible_environments", "view_permission",
-           "QUERY_MAX"]
+__all__ = ["IN_CHOICES", "SearchForm", "Result", "SearchResults", "inventory_search", "visible_environments", "QUERY_MAX"]
 
 IN_CHOICES = [("anything", "Anything"), ("name", "Name"), ("pattern", "Pattern or expression"),
               ("target", "Target ARN"), ("tag", "Tag (key=value)"), ("role", "Role ARN")]
@@ -33,17 +32,11 @@ FIELDS = ("id", "name", "environment_id", "environment__name", "environment__acc
           "sync_status", "owner_service", "stack_name", "state")
 
 
-def view_permission(kind: kinds.Kind) -> str:
-    """The permission that lets a person see a kind's objects ("rules.view_rule")."""
-    meta = kind.model_class._meta
-    return f"{meta.app_label}.view_{meta.model_name}"
-
-
 def visible_environments(user):
     """The environments where `user` may see the objects of at least one kind."""
     ids: set[int] = set()
     for kind in kinds.all_kinds():
-        where = environments_where(user, view_permission(kind))
+        where = environments_where(user, kind.view_permission)
         if where is ALL:
             return Environment.objects.order_by("name")
         ids |= set(where)
@@ -92,7 +85,7 @@ def _condition(query: str, where: str) -> Q:
 
 def _matching(kind: kinds.Kind, user, params: dict[str, Any]):
     """The kind's objects `user` may see that match `params`, unordered."""
-    rows = restrict(kind.model_class.objects.all(), user, view_permission(kind))
+    rows = restrict(kind.model_class.objects.all(), user, kind.view_permission)
     if params.get("q"):
         rows = rows.filter(_condition(params["q"], params.get("in") or "anything"))
     if params.get("environment") is not None:
