@@ -22,6 +22,7 @@ from changes import views as changes_views
 from changes.choices import PENDING_STATES, ChangeAction, ChangeKind, ChangeState
 from changes.kinds import ObjectConflict, SpecInvalid
 from changes.models import ChangeRequest
+from changes.review_difference import expression_in_words
 from changes.object_views import (
     KindPagesMixin, ManagedObjectCreateView, ManagedObjectDeleteView, ManagedObjectDetailView, ManagedObjectListView,
 )
@@ -82,16 +83,7 @@ class RuleDetailView(RulePages, ManagedObjectDetailView):
                 "targets": spec.get("Targets") or [], "tags": spec.get("Tags") or [],
                 "receivers": receivers, "cannot_receive": [r for r in receivers if r["ok"] is False],
                 "current_version": next((v for v in versions if v.action != "delete"), None),
-                "schedule_words": _expression_words(rule.schedule_expression)}
-
-
-def _expression_words(expression: str) -> str:
-    if not expression:
-        return ""
-    try:
-        return expressions.describe(expression)
-    except expressions.ExpressionError:
-        return ""
+                "schedule_words": expression_in_words(rule.schedule_expression)}
 
 
 def _receivers(rule) -> list[dict]:

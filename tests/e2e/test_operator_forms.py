@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from environments import aws
 from tests.conftest import PASSWORD
+from tests.e2e.schedule_steps import new_schedule_at_target_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.aws, pytest.mark.django_db(transaction=True)]
 
@@ -76,21 +77,9 @@ def test_picking_lambda_lists_only_lambda_functions(page, sign_in, users, enviro
     expect(page.get_by_role("heading", name="Configure tags")).to_be_visible()
 
 
-def _new_schedule_at_target_step(page):
-    page.goto("/schedules/")
-    page.get_by_label("Environment for the new schedule").select_option(label="Sandbox")
-    page.get_by_role("button", name="Create schedule").click()
-    expect(page.get_by_role("heading", name="Specify schedule detail")).to_be_visible()
-    page.get_by_label("Schedule name").fill("operator-forms")
-    page.get_by_label("Recurring schedule").check()
-    page.get_by_label("Rate-based schedule", exact=False).check()
-    page.get_by_role("button", name=re.compile(r"^Next")).click()
-    expect(page.get_by_role("heading", name="Select target")).to_be_visible()
-
-
 def test_all_apis_search_needs_line_and_skeleton_at_once(page, sign_in, users, environment):
     sign_in("operator", PASSWORD)
-    _new_schedule_at_target_step(page)
+    new_schedule_at_target_step(page, "operator-forms")
     page.get_by_role("radio", name=re.compile(r"^All APIs")).check()
     # before a service is chosen, the input's help is true of any service
     expect(page.get_by_text("The API's request, as JSON")).to_be_visible()

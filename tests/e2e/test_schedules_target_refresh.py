@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.test_schedules_universal_picker import _to_target_step
+from tests.e2e.schedule_steps import new_schedule_at_target_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.aws, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +40,7 @@ def test_fifo_queue_brings_the_message_group_box_and_a_function_its_versions(pag
     lam.create_alias(FunctionName="Do_nothing", Name="live", FunctionVersion=version)
 
     sign_in("operator", PASSWORD)
-    _to_target_step(page)
+    new_schedule_at_target_step(page, "picker")
     page.get_by_label("Templated target", exact=True).select_option(label="Amazon SQS SendMessage")
     expect(page.get_by_label("SQS queue")).to_be_visible()
     expect(page.get_by_test_id("message-group-id")).to_have_count(0)

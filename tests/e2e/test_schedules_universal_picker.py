@@ -9,25 +9,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
+from tests.e2e.schedule_steps import new_schedule_at_target_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.aws, pytest.mark.django_db(transaction=True)]
 
 
-def _to_target_step(page):
-    page.goto("/schedules/")
-    page.get_by_label("Environment for the new schedule").select_option(label="Sandbox")
-    page.get_by_role("button", name="Create schedule").click()
-    expect(page.get_by_role("heading", name="Specify schedule detail")).to_be_visible()
-    page.get_by_label("Schedule name").fill("picker")
-    page.get_by_label("Recurring schedule").check()
-    page.get_by_label("Rate-based schedule", exact=False).check()
-    page.get_by_role("button", name=re.compile(r"^Next")).click()
-    expect(page.get_by_role("heading", name="Select target")).to_be_visible()
-
-
 def test_search_a_service_and_an_api_and_get_its_skeleton(page, sign_in, users, environment):
     sign_in("operator", PASSWORD)
-    _to_target_step(page)
+    new_schedule_at_target_step(page, "picker")
     page.get_by_role("radio", name=re.compile(r"^All APIs")).check()
     # Typing Scheduler's name of the service picks it in the select (and the step refreshes with its APIs)
     page.get_by_test_id("service-search").fill("sqs")
