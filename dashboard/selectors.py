@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Window
 from django.urls import reverse
 
 from accounts.permissions import ALL, REVIEW, SUBMIT, environments_where
@@ -80,9 +80,10 @@ def _within(queryset, ids, field_name: str = "environment_id"):
 
 
 def _section(queryset, see_all: str) -> Section:
-    """The first LIST_SIZE rows, and how many there are (always counted, so the page makes the same queries
-    whatever the data)."""
-    return Section(list(queryset[:LIST_SIZE]), queryset.count(), see_all)
+    """The first LIST_SIZE rows, and how many there are, in one query: each row carries the count of them all
+    (COUNT(*) OVER (), computed before the LIMIT); no row means none."""
+    rows = list(queryset.annotate(section_total=Window(Count("id")))[:LIST_SIZE])
+    return Section(rows, rows[0].section_total if rows else 0, see_all)
 
 
 def _changes():

@@ -26,10 +26,29 @@ class MotoServer:
         self.process = None
         self.url = None
 
+    # One cheap read per service the suite uses. moto builds a service's backend on its first request (EC2's
+    # and CloudFormation's take a second or more), and a page allows its AWS calls 3 s in all: the first test of
+    # a busy process to touch a service would otherwise spend its page's budget on the emulator's cold start,
+    # which real AWS does not have.
+    WARM_UP = {"events": "list_event_buses", "scheduler": "list_schedule_groups", "lambda": "list_functions",
+               "sns": "list_topics", "sqs": "list_queues", "iam": "list_roles", "ec2": "describe_vpcs",
+               "s3": "list_buckets", "ssm": "describe_parameters", "cloudformation": "list_stacks", "sts":
+               "get_caller_identity", "logs": "describe_log_groups", "kms": "list_keys"}
+
     def start(self) -> "MotoServer":
         with open(self.log_path, "ab") as log:
             self.process, self.url = localaws.start_moto(log=log)
+        self.warm_up()
         return self
+
+    def warm_up(self) -> None:
+        import boto3
+
+        for service, operation in self.WARM_UP.items():
+            client = boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
+                                  aws_access_key_id="testing", aws_secret_access_key="testing")
+            getattr(client, operation)()
+        self.reset()
 
     def stop(self) -> None:
         if self.process is not None:
