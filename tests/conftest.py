@@ -44,6 +44,15 @@ def own_rate_limit_buckets(settings):
 
 
 @pytest.fixture(autouse=True)
+def page_aws_budget(settings):
+    """A page's AWS calls may take 10 s in all in the suite, not the 3 s of AWS_INTERACTIVE_BUDGET_SECONDS:
+    four test processes, their emulators, workers and browsers share two cores, and a page that merely checks a
+    name must not fail because the machine is busy. The budget itself is drilled with its own values, against
+    a delaying proxy (tests/environments/test_interactive_budget.py)."""
+    settings.AWS_INTERACTIVE_BUDGET_SECONDS = 10
+
+
+@pytest.fixture(autouse=True)
 def audit_checkpoints(settings, tmp_path):
     """Each test's own checkpoint file: checkpoints of a test's events must not outlive its database."""
     settings.AUDIT_CHECKPOINT_PATH = str(tmp_path / "audit-checkpoints.jsonl")
