@@ -39,7 +39,7 @@ __all__ = ["KindPagesMixin", "ManagedObjectListView", "ManagedObjectCreateView",
            "ManagedObjectDeleteView", "HISTORY_SIZE"]
 
 HISTORY_SIZE = 50  # events on the History tab; the audit's object history page has them all
-TABS = ("overview", "history")
+TABS = ("overview", "monitoring", "history")
 
 
 class KindPagesMixin:
@@ -151,7 +151,7 @@ def disabled_in_aws(obj) -> bool:
 
 
 class ManagedObjectDetailView(KindPagesMixin, PermissionRequiredMixin, DetailView):
-    """One object: header (name, sync badge, actions), open changes, tabs Overview | History.
+    """One object: header (name, sync badge, actions), open changes, tabs Overview | Monitoring | History.
 
     The kind's template fills the Overview (`overview_context` gives it what it needs); the History
     tab is the same for every kind: the newest events about the object and its change requests.
