@@ -92,7 +92,10 @@ class BatchPreview:
         return len(self.eligible) + self.skipped_total
 
     def skipped_words(self) -> list[str]:
-        return [f"{count:,} {SKIP_REASONS.get(reason, reason)}" for reason, count in self.skipped.items() if count]
+        """["1 rule: another change to it is open", "3 rules: neither drifted nor missing"]."""
+        meta = kinds.get(self.kind).model_class._meta
+        return [f"{count:,} {meta.verbose_name if count == 1 else meta.verbose_name_plural}: "
+                f"{SKIP_REASONS.get(reason, reason)}" for reason, count in self.skipped.items() if count]
 
 
 def _queryset(kind: kinds.Kind, objects):

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import DetailView
@@ -31,6 +32,7 @@ from core.tables import CheckedPaginationMixin, status_badge
 
 from . import kinds
 from .choices import ChangeAction, ChangeState, OPEN_STATES
+from .models import ChangeRequest
 from .selectors import drafts_of, environment_default, environments_for_new_changes, object_history
 from .services import change_request_draft_create
 from .views import environment_for_new_draft, object_readable, unmanaged_refused
@@ -178,10 +180,17 @@ class ManagedObjectDetailView(KindPagesMixin, PermissionRequiredMixin, DetailVie
         submitting, so they also see how it ended), else an open one on its way to AWS; None for neither."""
         wanted = int_param(self.request.GET.get("change", ""))
         if wanted is not None:
-            named = obj.changes.filter(pk=wanted).first()
+            named = self.changes_of(obj).filter(pk=wanted).first()
             if named is not None:
                 return named
         return next((c for c in pending if c.state in ON_ITS_WAY), None)
+
+    def changes_of(self, obj):
+        """The change requests about `obj`: its own, and the batch changes (adopt, release, re-apply desired,
+        accept what AWS has) that hold an item for it. Filter it by state or primary key before reading: the
+        items are found through each change (their unique (change, object) index)."""
+        return ChangeRequest.objects.filter(Q(**{self.registered.change_field: obj})
+                                            | Q(kind=self.kind, items__object_id=obj.pk)).distinct()
 
     def history(self, obj):
         return object_history(self.kind, obj.pk).order_by("-id")[:HISTORY_SIZE]
@@ -192,7 +201,7 @@ class ManagedObjectDetailView(KindPagesMixin, PermissionRequiredMixin, DetailVie
         # An object nobody manages is read-only: its page shows what AWS has (the live spec) where a managed
         # one shows the desired spec, and offers no Edit / Enable / Disable / Clone / Delete.
         spec = obj.desired_spec if obj.is_managed else obj.live_spec
-        pending = list(obj.changes.filter(state__in=OPEN_STATES).select_related("author").order_by("-id"))
+        pending = list(self.changes_of(obj).filter(state__in=OPEN_STATES).select_related("author").order_by("-id"))
         return super().get_context_data(
             spec=spec or {}, live=obj.live_spec, status=status_badge(obj), read_only=not obj.is_managed,
             pending=pending, progress=self.progress_of(obj, pending),

@@ -277,7 +277,9 @@ class ObjectActionView(PermissionRequiredMixin, View):
         waiting = change.state == ChangeState.SUBMITTED
         messages.success(request, f"Re-apply the desired spec of {target.name}: "
                          + ("waiting for review." if waiting else _sent_or_waiting(change)))
-        return redirect(change)
+        if waiting:
+            return redirect(change)
+        return redirect(f"{target.get_absolute_url()}?change={change.pk}")  # the object's page follows the apply
 
 
 class DraftDiscardView(PermissionRequiredMixin, View):

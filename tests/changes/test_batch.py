@@ -120,7 +120,7 @@ def test_batch_create_takes_the_eligible_objects_and_counts_the_others(users, en
     Rule.objects.filter(pk=managed.pk).update(sync_status=SyncStatus.MISSING)
     assert batch_preview(kind="rule", action=ChangeAction.ACCEPT, environment=environment,
                          objects=every).eligible == [managed.pk]
-    with pytest.raises(NothingEligible, match="Nothing to adopt: 1 owned by an AWS service"):
+    with pytest.raises(NothingEligible, match="Nothing to adopt: 1 rule: owned by an AWS service"):
         batch_create(kind="rule", action=ChangeAction.ADOPT, environment=environment, author=operator,
                      objects=[service])
 

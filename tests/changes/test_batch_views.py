@@ -59,7 +59,7 @@ def test_adopt_everything_a_filter_shows_with_the_cloudformation_confirmation(cl
     words = text(page)
     assert "Adopt rules" in words and "No AWS call is made" in words
     assert "2 + 1 once you confirm the CloudFormation drift" in words
-    assert "1 owned by an AWS service (read-only)" in words
+    assert "1 rule: owned by an AWS service (read-only)" in words
     assert "Edits here will drift the stack orders-stack" in words
 
     response = operator.post(url, {"scope": "all", "environment": environment.pk, "confirm_stacks": "1"})
@@ -93,7 +93,7 @@ def test_nothing_eligible_is_said_and_nothing_is_created(client_for, found):
     words = text(operator.get(url, {"pk": found["svc"].pk}))
     assert "Nothing in this selection can be taken." in words
     response = operator.post(url, {"pk": found["svc"].pk}, follow=True)
-    assert "Nothing to adopt: 1 owned by an AWS service (read-only)." in text(response)
+    assert "Nothing to adopt: 1 rule: owned by an AWS service (read-only)." in text(response)
     assert not ChangeRequest.objects.exists()
     assert "Nothing selected" in text(operator.get(url))
     assert operator.get(reverse("rules:rule_batch", args=["explode"])).status_code == 404

@@ -62,13 +62,20 @@ def test_a_rule_disabled_in_aws_is_enabled_again_from_the_drift_box(users, envir
 
     response = client.post(action)
     change = ChangeRequest.objects.get(action=ChangeAction.REAPPLY)
-    assert response.status_code == 302 and response["Location"] == change.get_absolute_url()
+    # Sandbox needs no approval: the operator stays on the rule's page, which follows the apply
+    assert response.status_code == 302 and response["Location"] == f"{rule.get_absolute_url()}?change={change.pk}"
     assert [item.object_id for item in change.items.all()] == [rule.pk]
-    assert change.state == ChangeState.APPROVED  # Sandbox needs no approval
+    assert change.state == ChangeState.APPROVED
+    page = client.get(response["Location"]).content.decode()
+    assert "waits for a worker to apply it" in page and f"change #{change.pk}</a> (re-apply desired)" in page
+    assert "Open change: " in page and f"#{change.pk} re-apply desired (approved, operator)" in page
     change_request_apply(change.pk)
     assert events.describe_rule(Name="orders")["State"] == "ENABLED"
     rule.refresh_from_db()
     assert rule.sync_status == SyncStatus.IN_SYNC
+    page = client.get(response["Location"]).content.decode()
+    assert f"<strong>Applied</strong>: <a href=\"{change.get_absolute_url()}\">change #{change.pk}</a> " \
+           "(re-apply desired) is in AWS" in page
 
 
 def test_in_production_the_fix_waits_for_a_reviewer_and_viewers_are_not_offered_it(users, production, aws_url,
@@ -92,15 +99,16 @@ def test_in_production_the_fix_waits_for_a_reviewer_and_viewers_are_not_offered_
     page = client.get(rule.get_absolute_url()).content.decode()
     assert ">Re-apply desired</button>" in page and "A reviewer in Production approves it first." in page
     assert 'data-testid="disabled-in-aws"' not in page  # only the pattern drifted
-    client.post(reverse("rules:rule_action", args=[rule.pk, "reapply"]))
+    response = client.post(reverse("rules:rule_action", args=[rule.pk, "reapply"]))
     change = ChangeRequest.objects.get(action=ChangeAction.REAPPLY)
     assert change.state == ChangeState.SUBMITTED
+    assert response["Location"] == change.get_absolute_url()  # the reviewer's decision comes first
     assert json.loads(events.describe_rule(Name="prod-orders")["EventPattern"]) == {"source": ["other"]}
 
     # a second click while that change is open creates nothing more, and says why
     response = client.post(reverse("rules:rule_action", args=[rule.pk, "reapply"]), follow=True)
     assert ChangeRequest.objects.filter(action=ChangeAction.REAPPLY).count() == 1
-    assert "Nothing to re-apply desired: 1 another change to it is open." in response.content.decode()
+    assert "Nothing to re-apply desired: 1 rule: another change to it is open." in response.content.decode()
 
 
 def test_an_object_in_sync_offers_no_fix(users, environment, aws_url, client_for):
@@ -109,4 +117,4 @@ def test_an_object_in_sync_offers_no_fix(users, environment, aws_url, client_for
     assert 'data-testid="reapply"' not in page
     response = client_for("operator").post(reverse("rules:rule_action", args=[rule.pk, "reapply"]), follow=True)
     assert not ChangeRequest.objects.filter(action=ChangeAction.REAPPLY).exists()
-    assert "Nothing to re-apply desired: 1 neither drifted nor missing." in response.content.decode()
+    assert "Nothing to re-apply desired: 1 rule: neither drifted nor missing." in response.content.decode()
