@@ -53,11 +53,13 @@ def offset_text(zone: str, at: datetime) -> str:
 
 @lru_cache(maxsize=2)
 def _labels_for_hour(hour: datetime) -> tuple[tuple[str, str], ...]:
-    return tuple((zone, f"{zone} ({offset_text(zone, hour)})") for zone in TIME_ZONES)
+    # The list is searched by what people type, so its offsets carry the keyboard's "-", not the minus sign
+    # the pages print: "-05" finds New York.
+    return tuple((zone, f"{zone} ({offset_text(zone, hour).replace(MINUS, '-')})") for zone in TIME_ZONES)
 
 
 def zone_labels(at: datetime | None = None) -> tuple[tuple[str, str], ...]:
-    """((zone, "zone (UTC±hh:mm)"), …) for every listed zone at `at` (now by default; offsets change only on
+    """((zone, "zone (UTC+hh:mm)" or "zone (UTC-hh:mm)"), …) for every listed zone at `at` (now by default; offsets change only on
     the hour, so one computation serves the whole hour)."""
     moment = (at or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     return _labels_for_hour(moment)

@@ -26,9 +26,10 @@ def new_york(browser, live_server):
 
 
 def offset_words(zone: str) -> str:
-    """The zone's offset from UTC right now, as the list prints it ("UTC−05:00"), from zoneinfo itself."""
+    """The zone's offset from UTC right now, as the list prints it ("UTC-05:00", with the keyboard's "-" that a
+    person types to search it), from zoneinfo itself."""
     minutes = int(datetime.now(UTC).astimezone(ZoneInfo(zone)).utcoffset().total_seconds()) // 60
-    sign = "+" if minutes >= 0 else "\N{MINUS SIGN}"
+    sign = "+" if minutes >= 0 else "-"
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
