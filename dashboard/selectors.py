@@ -23,7 +23,7 @@ from changes.choices import ChangeState, PENDING_STATES, SYNC_COLORS, SyncStatus
 from changes.models import ChangeRequest
 from environments.models import Environment
 from schedules.runs import next_run_of, spec_of
-from schedules.selectors import schedules_upcoming
+from schedules.selectors import schedules_upcoming, schedules_upcoming_count
 
 __all__ = ["LIST_SIZE", "UPCOMING_WINDOW", "Dashboard", "dashboard_for"]
 
@@ -127,22 +127,25 @@ def _drifted(user) -> list[tuple[kinds.Kind, Section]]:
 
 
 def _upcoming(user, now: datetime) -> Section:
-    """The soonest schedules to run in the next 24 hours; a next run stored before a run passed is
-    recomputed (for these few only), and dropped if it now falls after the window."""
+    """The soonest schedules to run in the next 24 hours, and how many run in them; a next run stored before a
+    run passed is recomputed (for the few read only), and dropped if it now falls after the window. The total
+    counts the stored runs inside the window (one indexed count) and those recomputed into it."""
     until = now + UPCOMING_WINDOW
     visible = environments_where(user, "schedules.view_schedule")
-    rows = schedules_upcoming(until=until, limit=LIST_SIZE * 2,
-                              environment_ids=None if visible is ALL else visible)
-    items = []
+    environment_ids = None if visible is ALL else visible
+    rows = schedules_upcoming(until=until, limit=LIST_SIZE * 2, environment_ids=environment_ids)
+    items, recomputed = [], 0
     for schedule in rows:
         moment = schedule.next_run
         if moment is not None and moment <= now:
             moment = next_run_of(spec_of(schedule), now=now, anchor=schedule.last_applied)
+            recomputed += moment is not None and now < moment <= until
         if moment is not None and now < moment <= until:
             schedule.upcoming_run = moment
             items.append(schedule)
     items.sort(key=lambda s: s.upcoming_run)
-    return Section(items[:LIST_SIZE], len(items[:LIST_SIZE]), reverse("schedules:upcoming"))
+    total = schedules_upcoming_count(after=now, until=until, environment_ids=environment_ids) + recomputed
+    return Section(items[:LIST_SIZE], max(total, len(items)), reverse("schedules:upcoming"))
 
 
 def _counts(user, environments: list[Environment]) -> list[EnvironmentCounts]:

@@ -39,3 +39,13 @@ def schedules_upcoming(*, until, environment=None, group: str = "", limit: int =
     if group:
         schedules = schedules.filter(group_name=group)
     return schedules.order_by("next_run", "id")[:limit]
+
+
+def schedules_upcoming_count(*, after, until, environment_ids=None) -> int:
+    """How many enabled schedules have their stored next run in (after, until]: one indexed count (a stale
+    next run, before `after`, is not counted; schedules_upcoming lists those for recomputing)."""
+    schedules = (Schedule.objects.filter(state="ENABLED", next_run__gt=after, next_run__lte=until)
+                 .exclude(sync_status=SyncStatus.COMPLETED))
+    if environment_ids is not None:
+        schedules = schedules.filter(environment_id__in=sorted(environment_ids))
+    return schedules.count()

@@ -133,10 +133,28 @@ def test_schedules_running_in_the_next_24_hours(users, environment, client_for):
     # a one-time schedule whose time has passed runs no more
     schedule("once-passed", next_run=now - timedelta(hours=2), expression="at(2020-01-01T00:00:00)")
 
-    board = page(client_for("viewer")).context["board"]
+    response = page(client_for("viewer"))
+    board = response.context["board"]
     names = [s.name for s in board.upcoming.items]
     assert sorted(names) == ["hourly-stale", "soon"]
     assert all(now < s.upcoming_run <= now + timedelta(hours=24) for s in board.upcoming.items)
+    assert board.upcoming.total == 2
+    assert 'Schedules running in the next 24 hours <span class="badge text-bg-secondary">2</span>' in \
+        response.content.decode()
+
+
+def test_the_next_24_hours_list_shows_ten_and_says_how_many_more(users, environment, client_for):
+    now = timezone.now()
+    for n in range(13):  # one every hour; the 13th is after the day
+        Schedule.objects.create(environment=environment, name=f"hourly-{n:02d}", state="ENABLED",
+                                expression="rate(1 day)", timezone="UTC", sync_status=SyncStatus.IN_SYNC,
+                                next_run=now + timedelta(hours=2 * n + 1))
+    response = page(client_for("viewer"))
+    board = response.context["board"]
+    assert [s.name for s in board.upcoming.items] == [f"hourly-{n:02d}" for n in range(10)]
+    assert board.upcoming.total == 12  # 1 h, 3 h … 23 h; the one at 25 h is not in the next 24 hours
+    html = response.content.decode()
+    assert "See all upcoming runs (2 more schedules)" in html
 
 
 def test_only_the_environments_a_person_may_read(users, environment, production, client_for):
