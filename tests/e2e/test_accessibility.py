@@ -150,34 +150,41 @@ def worked_examples(users, environment, production, demo_resources, client_for, 
             "event": AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()}
 
 
-def pages_of(w: dict) -> list[str]:
+def pages_of(w: dict, group: str) -> list[str]:
     """Every page a signed-in person reaches, with the worked examples' objects in it (not Django's own admin
-    site, which Admins alone use to manage users)."""
+    site, which Admins alone use to manage users), in groups audited side by side."""
     rule, schedule, env = w["rule"], w["schedule"], w["environment"]
-    return [
-        "/", "/health/",
-        # rules: list, detail (both tabs), delete confirmation, every step of the flow, sandbox pages
-        "/rules/", "/rules/?q=process", f"/rules/{rule}/", f"/rules/{rule}/?tab=history", f"/rules/{rule}/delete/",
-        *(f"/rules/drafts/{w['open_rule']}/{step}/" for step in ("detail", "pattern", "targets", "tags", "review")),
-        f"/rules/drafts/{w['timed_rule']}/schedule/", f"/rules/drafts/{w['json_rule']}/pattern/",
-        "/rules/sandbox/", "/rules/match/",
+    return {
+        # rules: list, detail (every tab), delete confirmation, every step of the flow, sandbox pages
+        "rules": ["/rules/", "/rules/?q=process", f"/rules/{rule}/", f"/rules/{rule}/?tab=monitoring",
+                  f"/rules/{rule}/?tab=history", f"/rules/{rule}/delete/",
+                  *(f"/rules/drafts/{w['open_rule']}/{step}/" for step in ("detail", "pattern", "targets", "tags",
+                                                                           "review")),
+                  f"/rules/drafts/{w['timed_rule']}/schedule/", f"/rules/drafts/{w['json_rule']}/pattern/",
+                  "/rules/sandbox/", "/rules/match/"],
         # schedules: list, detail, delete confirmation, every step of the flow, upcoming runs
-        "/schedules/", f"/schedules/{schedule}/", f"/schedules/{schedule}/?tab=history",
-        f"/schedules/{schedule}/delete/",
-        *(f"/schedules/drafts/{w['open_schedule']}/{step}/" for step in ("detail", "target", "settings", "review")),
-        f"/schedules/drafts/{w['lambda_schedule']}/target/", "/schedules/upcoming/",
-        # change requests: the list, an applied change, a change waiting for review
-        "/reviews/", "/reviews/?mine=1", f"/reviews/{w['applied']}/", f"/reviews/{w['waiting']}/",
-        # audit: list, one event, one object's history
-        "/audit/", f"/audit/{w['event']}/", f"/audit/history/rule/{rule}/", f"/audit/history/schedule/{schedule}/",
-        # environments: list, detail (with its discovery panel), forms
-        "/environments/", f"/environments/{env}/", "/environments/add/", f"/environments/{env}/edit/",
-        f"/environments/{env}/delete/",
-        # inventory search, empty and with results
-        "/inventory/", "/inventory/?q=batch",
-        # refusals
-        "/admin/login/", "/rules/999999/",
-    ]
+        "schedules": ["/schedules/", f"/schedules/{schedule}/", f"/schedules/{schedule}/?tab=monitoring",
+                      f"/schedules/{schedule}/?tab=history", f"/schedules/{schedule}/delete/",
+                      *(f"/schedules/drafts/{w['open_schedule']}/{step}/" for step in ("detail", "target", "settings",
+                                                                                       "review")),
+                      f"/schedules/drafts/{w['lambda_schedule']}/target/", "/schedules/upcoming/"],
+        "the rest": [
+            "/", "/health/",
+            # change requests: the list, an applied change, a change waiting for review
+            "/reviews/", "/reviews/?mine=1", f"/reviews/{w['applied']}/", f"/reviews/{w['waiting']}/",
+            # audit: list, one event, one object's history
+            "/audit/", f"/audit/{w['event']}/", f"/audit/history/rule/{rule}/", f"/audit/history/schedule/{schedule}/",
+            # environments: list, detail (with its discovery panel), forms
+            "/environments/", f"/environments/{env}/", "/environments/add/", f"/environments/{env}/edit/",
+            f"/environments/{env}/delete/",
+            # inventory search, empty and with results
+            "/inventory/", "/inventory/?q=batch",
+            # refusals
+            "/admin/login/", "/rules/999999/",
+        ],
+        # what the other roles see differently: their dashboard, the actions an object and a change offer them
+        "roles": ["/", f"/rules/{rule}/", f"/schedules/{schedule}/", "/reviews/?waiting=true", f"/reviews/{w['waiting']}/"],
+    }[group]
 
 
 # What the element that has the keyboard focus looks like: an outline or a focus ring (a box shadow). When the
@@ -232,22 +239,43 @@ def test_sign_in_page_has_no_serious_violation(page, live_server, users):
     assert not found, report(found)
 
 
-def test_every_page_has_no_serious_violation(page, sign_in, worked_examples):
+@pytest.mark.parametrize("group", ["rules", "schedules", "the rest"])
+def test_every_page_has_no_serious_violation(page, sign_in, worked_examples, group):
     sign_in("admin", PASSWORD)
     found: dict[str, list[str]] = {}
-    for path in pages_of(worked_examples):
+    for path in pages_of(worked_examples, group):
         audit(page, path, found)
 
-    # Pages after a person's actions: a step's errors at the field, the sandbox's and the matcher's results.
-    page.goto(f"/rules/drafts/{worked_examples['timed_rule']}/detail/")
-    page.get_by_role("textbox", name="Name").fill("")
-    page.get_by_role("button", name="Next", exact=True).click()
-    check(page, "rule detail step with an error at the field", found)
-    page.goto("/rules/sandbox/")
-    page.get_by_role("button", name="Test pattern").click()
-    check(page, "Sandbox with its result", found)
-    page.goto("/rules/match/")
-    page.get_by_role("button", name="Find matching rules").click()
-    check(page, "Which rules match? with its result", found)
+    if group == "rules":
+        # Pages after a person's actions: a step's errors at the field, the sandbox's and the matcher's results.
+        page.goto(f"/rules/drafts/{worked_examples['timed_rule']}/detail/")
+        page.get_by_role("textbox", name="Name").fill("")
+        page.get_by_role("button", name="Next", exact=True).click()
+        check(page, "rule detail step with an error at the field", found)
+        page.goto("/rules/sandbox/")
+        page.get_by_role("button", name="Test pattern").click()
+        check(page, "Sandbox with its result", found)
+        page.goto("/rules/match/")
+        page.get_by_role("button", name="Find matching rules").click()
+        check(page, "Which rules match? with its result", found)
 
+    assert not found, report(found)
+
+
+def test_each_role_sees_pages_with_no_serious_violation(browser, live_server, worked_examples):
+    """The reviewer (an approval form), the operator (the objects' actions) and the viewer (nothing to act on)
+    see other parts of the same pages than the admin."""
+    found: dict[str, list[str]] = {}
+    for role in ("reviewer", "operator", "viewer"):
+        context = browser.new_context(base_url=live_server.url)
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(role)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+        for path in pages_of(worked_examples, "roles"):
+            assert page.goto(path) is not None
+            check(page, f"{path} as {role}", found)
+        context.close()
     assert not found, report(found)
