@@ -17,6 +17,7 @@ from changes.models import ChangeRequest
 from environments import aws
 from schedules import views as schedule_views
 from tests.conftest import PASSWORD
+from tests.e2e.schedule_steps import create_schedule_opened
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.aws, pytest.mark.django_db(transaction=True)]
 
@@ -47,10 +48,7 @@ def _next(page):
 
 
 def create_schedule(page, *, name: str, hour: str, action: str, label: str, instance: str):
-    page.goto("/schedules/")
-    page.get_by_label("Environment for the new schedule").select_option(label="Sandbox")
-    page.get_by_role("button", name="Create schedule").click()
-    expect(page.get_by_role("heading", name="Specify schedule detail")).to_be_visible()
+    create_schedule_opened(page)
 
     # Step 1: Specify schedule detail
     page.get_by_label("Schedule name").fill(name)
