@@ -135,7 +135,9 @@ class ChangeRequest(models.Model):
             models.UniqueConstraint(fields=["schedule"], condition=models.Q(state="applying"),
                                     name="%(app_label)s_%(class)s_one_apply_per_schedule"),
         ]
-        indexes = [models.Index(fields=["state", "-id"], name="changes_state_idx")]
+        indexes = [models.Index(fields=["state", "-id"], name="changes_state_idx"),
+                   # a person's open changes (the dashboard): the few in these states, not all they ever made
+                   models.Index(fields=["author", "state"], name="changes_author_state_idx")]
 
     def __str__(self):
         return f"#{self.pk} {self.get_action_display()} {self.get_kind_display().lower()} {self.object_name}"
