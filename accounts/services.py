@@ -15,21 +15,31 @@ class UnknownPermission(LookupError):
     pass
 
 
+def _permissions(dotted_names) -> dict[str, Permission]:
+    """{"app.codename": Permission} for each name, in one query; UnknownPermission names one that is not defined."""
+    wanted = set(dotted_names)
+    codenames = {name.split(".", 1)[1] for name in wanted}
+    found = {f"{p.content_type.app_label}.{p.codename}": p
+             for p in Permission.objects.select_related("content_type").filter(codename__in=sorted(codenames))}
+    missing = sorted(wanted - found.keys())
+    if missing:
+        raise UnknownPermission(f"Permission {missing[0]} does not exist (is its app migrated?)")
+    return {name: found[name] for name in wanted}
+
+
 def _permission(dotted: str) -> Permission:
-    app_label, codename = dotted.split(".", 1)
-    try:
-        return Permission.objects.get(content_type__app_label=app_label, codename=codename)
-    except Permission.DoesNotExist as exc:
-        raise UnknownPermission(f"Permission {dotted} does not exist (is its app migrated?)") from exc
+    return _permissions([dotted])[dotted]
 
 
 @transaction.atomic
 def roles_sync() -> dict[str, Group]:
-    """Create the four groups and give each exactly the permissions in accounts.roles."""
+    """Create the four groups and give each exactly the permissions in accounts.roles (a few queries: it runs
+    whenever someone's roles are set)."""
+    permissions = _permissions(p for name in ROLE_NAMES for p in ROLE_PERMISSIONS[name])
     groups = {}
     for name in ROLE_NAMES:
         group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set([_permission(p) for p in ROLE_PERMISSIONS[name]])
+        group.permissions.set([permissions[p] for p in ROLE_PERMISSIONS[name]])
         groups[name] = group
     return groups
 
