@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.contrib import messages
@@ -20,7 +21,7 @@ from . import send, services
 from .models import LIVE_STATES, TailSession, TailState
 from .resources import ALL_EVENTS
 
-BUS_MAX = 256
+BUS_NAME = re.compile(r"[/.\-_A-Za-z0-9:]{1,256}")  # a bus name (or ARN), as PutRule's EventBusName allows
 
 
 def _environments_for(user):
@@ -73,7 +74,7 @@ class TailStartView(View):
             if environment is None:
                 messages.error(request, "Choose an environment.")
                 return redirect("tail:tail_list")
-            if not bus or len(bus) > BUS_MAX or any(c.isspace() for c in bus):
+            if not BUS_NAME.fullmatch(bus):
                 messages.error(request, f"\"{bus[:80]}\" is not an event bus name.")
                 return redirect("tail:tail_list")
             pattern, back = json.dumps(ALL_EVENTS), reverse("tail:tail_list")
