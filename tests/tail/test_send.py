@@ -9,7 +9,7 @@ from django.urls import reverse
 from audit.choices import AuditAction
 from audit.models import AuditEvent
 from changes.choices import SyncStatus
-from environments.demo import demo_resources_seed
+from environments.demo import demo_extras_seed
 from tail.demo import demo_orders_rule_seed
 from rules.models import Rule
 
@@ -21,7 +21,7 @@ ORDER = {"source": "com.example.orders", "detail-type": "Order Placed", "detail"
 
 @pytest.fixture
 def demo_rule(environment):
-    demo_orders_rule_seed(environment)  # the demo's rule with an SQS target (what demo_resources_seed adds)
+    demo_orders_rule_seed(environment)  # the demo's rule with an SQS target (what demo_extras_seed adds)
     return Rule.objects.get(environment=environment, name="demo-orders-to-sqs")
 
 
@@ -37,8 +37,10 @@ def queue_bodies(moto, region="us-east-1"):
 
 
 def test_the_demo_rule_is_managed_in_sync_and_its_page_offers_to_send_and_listen(operator, environment):
-    report = demo_resources_seed(environment)
-    assert report["rule demo-orders-to-sqs"] == report["managed rule demo-orders-to-sqs"] == "created"
+    report = demo_extras_seed(environment)  # what seed_demo_aws adds to the worked examples' resources
+    assert report == {"sqs queue eventconsole-demo-orders": "created", "rule demo-orders-to-sqs": "created",
+                      "managed rule demo-orders-to-sqs": "created"}
+    assert set(demo_extras_seed(environment).values()) == {"exists"}  # idempotent
     demo_rule = Rule.objects.get(environment=environment, name="demo-orders-to-sqs")
     assert demo_rule.sync_status == SyncStatus.IN_SYNC and demo_rule.is_managed
     page = operator.get(demo_rule.get_absolute_url()).content.decode()
