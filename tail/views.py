@@ -95,9 +95,15 @@ def _own(request, pk) -> TailSession:
 
 
 class TailDetailView(View):
+    """The streaming page for the person who opened the tail; what it is and was, for others who may see the
+    environment's rules (the audit links here)."""
+
     def get(self, request, pk):
-        session = _own(request, pk)
-        return render(request, "tail/tail_detail.html", {"session": session,
+        session = get_object_or_404(TailSession.objects.select_related("environment", "rule"), pk=pk)
+        owner = session.created_by_id == request.user.pk
+        if not owner and not user_can(request.user, "rules.view_rule", session.environment_id):
+            raise PermissionDenied("You may not see this environment's live tails.")
+        return render(request, "tail/tail_detail.html", {"session": session, "owner": owner,
                                                          "pattern": json.loads(session.pattern)})
 
 

@@ -161,6 +161,8 @@ def pages_of(w: dict) -> list[str]:
         *(f"/rules/drafts/{w['open_rule']}/{step}/" for step in ("detail", "pattern", "targets", "tags", "review")),
         f"/rules/drafts/{w['timed_rule']}/schedule/", f"/rules/drafts/{w['json_rule']}/pattern/",
         "/rules/sandbox/", "/rules/match/",
+        # send a test event (from a rule and from the Sandbox), listen to events
+        f"/listen/send/?rule={rule}", "/listen/send/", "/listen/",
         # schedules: list, detail, delete confirmation, every step of the flow, upcoming runs
         "/schedules/", f"/schedules/{schedule}/", f"/schedules/{schedule}/?tab=history",
         f"/schedules/{schedule}/delete/",
