@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from accounts.permissions import SUBMIT, user_can
 from audit.choices import AuditAction, ObjectType
@@ -28,6 +29,22 @@ from .models import LIVE_STATES, TailSession, TailState
 log = logging.getLogger(__name__)
 
 AWS_ERRORS = (ClientError, BotoCoreError, ratelimit.RateLimitExceeded, ratelimit.RateLimitUnavailable)
+
+
+def _send(task, session_id: int) -> None:
+    """Send `task` once the transaction commits; a broker that cannot be reached is said on the session (a
+    Starting one fails; a Closing one is left to the sweep at its time limit)."""
+    def send():
+        try:
+            task.delay(session_id)
+        except (OperationalError, OSError) as exc:
+            log.warning("Live tail #%s: the workers could not be reached (%s)", session_id, exc)
+            TailSession.objects.filter(pk=session_id, state=TailState.STARTING).update(
+                state=TailState.FAILED, closed_at=timezone.now(),
+                error="The workers could not be reached, so nothing was created in AWS. Try again later.")
+            TailSession.objects.filter(pk=session_id, state=TailState.CLOSING).update(
+                error="The workers could not be reached; the sweep removes this tail at its time limit.")
+    transaction.on_commit(send)
 
 
 class TailRefused(Exception):
@@ -57,7 +74,7 @@ def tail_start(*, user, environment: Environment, bus: str, pattern: str, rule=N
             expires_at=timezone.now() + timedelta(seconds=settings.TAIL_TIME_LIMIT_SECONDS))
         session.name = resources.session_name(session.pk, secrets.token_hex(3))
         session.save(update_fields=["name"])
-        tail_open.delay_on_commit(session.pk)
+        _send(tail_open, session.pk)
     return session
 
 
@@ -69,17 +86,17 @@ def tail_stop(session: TailSession, *, reason: str = "stopped") -> bool:
         locked = TailSession.objects.select_for_update().get(pk=session.pk)
         if locked.state not in LIVE_STATES:
             return False
-        was_starting = locked.state == TailState.STARTING
         locked.state, locked.closed_reason = TailState.CLOSING, reason
         locked.save(update_fields=["state", "closed_reason"])
-        if not was_starting:  # a starting one is removed by its own worker once it has created it
-            tail_close.delay_on_commit(locked.pk)
+        # A Starting one too: its opener, if still at work, sees it is no longer Starting and closes it again.
+        _send(tail_close, locked.pk)
     return True
 
 
 def _record_removed(session: TailSession, removed: list[str], *, state: str, error: str = "") -> None:
     with transaction.atomic():
         TailSession.objects.filter(pk=session.pk).update(state=state, closed_at=timezone.now(),
+                                                        closed_reason=session.closed_reason,
                                                         **({"error": error} if error else {}))
         audit_record(action=AuditAction.TAIL_REMOVED, object_type=ObjectType.TAIL, object_id=session.pk,
                      object_repr=session.name, environment=session.environment, on_behalf_of=session.created_by,
@@ -114,8 +131,7 @@ def tail_open(session_id: int) -> None:
         locked = TailSession.objects.select_for_update().get(pk=session.pk)
         locked.rule_arn, locked.queue_url, locked.queue_arn = done.rule_arn, done.queue_url, done.queue_arn
         stopped_meanwhile = locked.state != TailState.STARTING
-        if not stopped_meanwhile:
-            locked.state = TailState.OPEN
+        locked.state = TailState.CLOSING if stopped_meanwhile else TailState.OPEN
         locked.save(update_fields=["rule_arn", "queue_url", "queue_arn", "state"])
         audit_record(action=AuditAction.TAIL_CREATED, object_type=ObjectType.TAIL, object_id=session.pk,
                      object_repr=session.name, environment=session.environment, on_behalf_of=session.created_by,

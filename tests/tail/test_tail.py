@@ -101,6 +101,26 @@ def test_closing_the_page_beacon_removes_the_tail(operator, environment, moto, a
     assert moto("events").list_rules(NamePrefix="eventconsole-tail-")["Rules"] == []
 
 
+def test_stopped_before_its_worker_began_nothing_is_created(users, environment, moto, apply_inline):
+    session = TailSession.objects.create(environment=environment, pattern=json.dumps(ALL_EVENTS),
+                                         name="eventconsole-tail-1-abc", created_by=users["operator"],
+                                         expires_at=timezone.now() + timedelta(minutes=5))
+    assert services.tail_stop(session, reason="stopped") is True
+    services.tail_open(session.pk)  # the worker's task arrives late
+    session.refresh_from_db()
+    assert (session.state, session.closed_reason) == (TailState.CLOSED, "stopped")
+    assert moto("events").list_rules()["Rules"] == []
+    assert moto("sqs").list_queues().get("QueueUrls", []) == []
+
+
+def test_a_failed_start_says_why_in_words_and_leaves_nothing(operator, environment, moto, apply_inline):
+    _, session = start_on_bus(operator, environment, bus="missing-bus")  # PutRule on a bus that does not exist
+    session.refresh_from_db()
+    assert (session.state, session.closed_reason) == (TailState.FAILED, "failed to start")
+    assert "PutRule" in session.error and "missing-bus" in session.error
+    assert moto("sqs").list_queues().get("QueueUrls", []) == []
+
+
 def test_a_rules_tail_uses_its_pattern_on_its_bus(operator, environment, moto, apply_inline):
     moto("events").create_event_bus(Name="orders")
     pattern = json.dumps({"source": ["com.example.orders"]})
