@@ -88,7 +88,8 @@ def run(url: str) -> None:
     p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]
     print(f"open the tail (PutRule, CreateQueue, GetQueueAttributes, SetQueueAttributes, PutTargets): "
           f"{opened * 1000:.0f} ms")
-    print(f"PutEvents -> event in the read endpoint's answer, {EVENTS} events: median {statistics.median(latencies):.0f} ms"
+    print(f"PutEvents -> event in the read endpoint's answer, {EVENTS} events: "
+          f"median {statistics.median(latencies):.0f} ms"
           f"   p95 {p95:.0f} ms   min {latencies[0]:.0f} ms   max {latencies[-1]:.0f} ms"
           f"   (reads per event: median {statistics.median(reads):g})")
     print("the page waits 200 ms between reads: in a browser, add up to 200 ms")

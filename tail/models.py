@@ -20,7 +20,8 @@ class TailSession(models.Model):
                                     related_name="tail_sessions")
     event_bus_name = models.CharField(verbose_name="event bus", max_length=256, default="default")
     rule = models.ForeignKey("rules.Rule", verbose_name="rule", null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="tail_sessions", help_text="The rule whose pattern is tailed (empty: all events).")
+                             related_name="tail_sessions",
+                             help_text="The rule whose pattern is tailed (empty: all events).")
     pattern = models.TextField(verbose_name="event pattern")
     name = models.CharField(verbose_name="name in AWS", max_length=64, blank=True,
                             help_text="The temporary rule's and queue's name (eventconsole-tail-…).")

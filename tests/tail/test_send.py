@@ -126,7 +126,8 @@ def test_the_emulators_500_on_a_lambda_target_is_said_in_words_with_the_predicti
     ('{"source": "com.example", "detail-type": "X", "detail": {', "The event is not valid JSON"),
     ('["not", "an", "object"]', "The event must be a JSON object."),
     ('{"source": "com.example", "detail": {}}', "The event needs a &quot;detail-type&quot;"),
-    ('{"source": "com.example", "detail-type": "X", "detail": "text"}', "The event&#x27;s &quot;detail&quot; must be a JSON object."),
+    ('{"source": "com.example", "detail-type": "X", "detail": "text"}',
+     "The event&#x27;s &quot;detail&quot; must be a JSON object."),
     ('{"detail-type": "X", "detail": {}}', "The event needs a &quot;source&quot;"),
 ])
 def test_refused_at_the_field_nothing_sent(operator, demo_rule, moto, event, words):
