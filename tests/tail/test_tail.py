@@ -168,7 +168,10 @@ def test_the_time_limit_closes_the_tail_and_the_sweep_removes_only_what_is_ours_
         "The sweep removed rule eventconsole-tail-998-orphan on default: left behind past its expiry"]
 
 
-def test_refused_where_an_admin_turned_tailing_off(operator, environment, moto, apply_inline):
+def test_refused_where_an_admin_turned_tailing_off(operator, client_for, environment, moto, apply_inline):
+    edit = client_for("admin").get(reverse("environments:environment_edit", args=[environment.pk])).content.decode()
+    assert 'name="tailing_allowed"' in edit and "Live tail" in edit  # on the environment's form, on by default
+    assert environment.tailing_allowed is True
     environment.tailing_allowed = False
     environment.save()
     response = operator.post(reverse("tail:tail_start"), {"environment": environment.pk, "bus": "default"},
