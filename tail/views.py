@@ -171,8 +171,11 @@ class SendTestEventView(View):
         rule = self._rule(request, request.GET.get("rule"))
         if rule is not None and not user_can(request.user, SUBMIT, rule.environment_id):
             raise PermissionDenied(f"You may not send events in {rule.environment.name}.")
+        bus = request.GET.get("bus", "")
         initial = {"sample_key": send.sample_for(_rule_pattern(rule) if rule else None),
-                   "bus": rule.event_bus_name if rule else "default"}
+                   "bus": rule.event_bus_name if rule else (bus if BUS_NAME.fullmatch(bus) else "default")}
+        if rule is None and _int(request.GET.get("environment")):
+            initial["environment"] = _int(request.GET["environment"])
         return render(request, self.template_name, self._context(request, rule, self._form(request, rule,
                                                                                           initial=initial)))
 

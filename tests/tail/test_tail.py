@@ -78,6 +78,10 @@ def test_events_arrive_on_the_read_endpoint_once_and_stop_removes_everything(ope
             break
     assert sorted((e["id"], e["detail"]["n"]) for e in got) == sorted([(first, 1), (second, 2)])
     assert read(operator, session)["events"] == []  # read messages were deleted from the queue
+    page = operator.get(session.get_absolute_url()).content.decode()  # its Send a test event: this bus
+    assert f"?environment={environment.pk}&amp;bus=default" in page
+    form = operator.get(f"{reverse('tail:send_test_event')}?environment={environment.pk}&bus=default").context["form"]
+    assert (form.initial["environment"], form.initial["bus"]) == (environment.pk, "default")
     assert TailSession.objects.get(pk=session.pk).received == 2
 
     response = operator.post(reverse("tail:tail_stop", args=[session.pk]))
