@@ -27,6 +27,10 @@ class AuditAction(models.TextChoices):
     GROUP_CHANGED = "group.changed", "Group changed"
     ENVIRONMENT_CHANGED = "environment.changed", "Environment changed"
     ROLE_GRANT_CHANGED = "role_grant.changed", "Role grant changed"
+    # The live tail's temporary rule and queue (real AWS resources), and test events sent with PutEvents.
+    TAIL_CREATED = "tail.created", "Live tail resources created"
+    TAIL_REMOVED = "tail.removed", "Live tail resources removed"
+    TEST_EVENT_SENT = "test_event.sent", "Test event sent"
 
 
 class ObjectType(models.TextChoices):
@@ -37,3 +41,4 @@ class ObjectType(models.TextChoices):
     USER = "user", "User"
     GROUP = "group", "Group"
     ROLE_GRANT = "role_grant", "Role grant"
+    TAIL = "tail", "Live tail"

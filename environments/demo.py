@@ -17,6 +17,15 @@ from .models import Environment
 
 CREATED, EXISTS = "created", "exists"
 
+# Apps above this one add demo pieces of their own (e.g. the tail app's rule with an SQS target): each is a
+# callable(environment) -> {resource: CREATED | EXISTS}, idempotent too, run by demo_extras_seed.
+_extra_seeds: list = []
+
+
+def seed_register(seed) -> None:
+    if seed not in _extra_seeds:
+        _extra_seeds.append(seed)
+
 DEMO_ENVIRONMENTS = [
     {"name": "Sandbox", "region": "us-east-1", "is_production": False, "approvals_required": 0,
      "description": "Local emulator, us-east-1. Changes apply at once."},
@@ -151,4 +160,16 @@ def demo_resources_seed(environment: Environment) -> dict[str, str]:
         ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro", TagSpecifications=[
             {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": INSTANCE_NAME}]}])
         report[f"ec2 instance {INSTANCE_NAME}"] = CREATED
+    return report
+
+
+def demo_extras_seed(environment: Environment) -> dict[str, str]:
+    """The demo pieces apps above this one registered (seed_register), in `environment` (an emulator).
+
+    Kept apart from demo_resources_seed, which the tests use for the worked examples' resources alone."""
+    if not environment.is_emulated:
+        raise ValueError(f"{environment} is real AWS: demo resources are only created on an emulator.")
+    report: dict[str, str] = {}
+    for seed in list(_extra_seeds):
+        report.update(seed(environment))
     return report

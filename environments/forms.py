@@ -13,7 +13,7 @@ class EnvironmentForm(forms.ModelForm):
     class Meta:
         model = Environment
         fields = ["name", "description", "account_id", "region", "endpoint_url", "role_arn", "is_production",
-                  "approvals_required", "pattern_size_max", "api_rate_limit"]
+                  "approvals_required", "pattern_size_max", "api_rate_limit", "tailing_allowed"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -25,6 +25,7 @@ class EnvironmentForm(forms.ModelForm):
             Fieldset("Environment", "name", "description"),
             Fieldset("AWS", "account_id", "region", "endpoint_url", "role_arn", "pattern_size_max", "api_rate_limit"),
             Fieldset("Change policy", "is_production", "approvals_required"),
+            Fieldset("Live tail", "tailing_allowed"),
         )
 
     def clean_pattern_size_max(self):

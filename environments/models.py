@@ -45,6 +45,11 @@ class Environment(models.Model):
                   "worker and web process (environments.ratelimit). The default stays below EventBridge's and "
                   "Scheduler's published control-plane quotas (50 requests a second).",
     )
+    tailing_allowed = models.BooleanField(
+        verbose_name="live tail allowed", default=True,
+        help_text="Operators may open a live tail of a bus here (\"Listen to events\"): EventConsole then creates a "
+                  "temporary rule and SQS queue in this account, removed when the tail closes.",
+    )
     description = models.CharField(verbose_name="description", max_length=512, blank=True)
     created = models.DateTimeField(verbose_name="created", auto_now_add=True)
     last_updated = models.DateTimeField(verbose_name="last updated", auto_now=True)

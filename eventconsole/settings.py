@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "schedules",
     "inventory",
     "dashboard",
+    "tail",
 ]
 
 MIDDLEWARE = [
@@ -261,6 +262,10 @@ POLL_INTERVAL_SECONDS = env.int("POLL_INTERVAL_SECONDS", default=60)
 # a running discovery may go without progress before it is taken as interrupted (its worker died).
 DISCOVERY_INTERVAL_SECONDS = env.int("DISCOVERY_INTERVAL_SECONDS", default=600)
 DISCOVERY_STALE_SECONDS = env.int("DISCOVERY_STALE_SECONDS", default=300)
+# Live tail (tail app): how long a tail's temporary rule and queue live at most, and how often beat sweeps
+# the ones left behind (past their expiry tag) in every environment.
+TAIL_TIME_LIMIT_SECONDS = env.int("TAIL_TIME_LIMIT_SECONDS", default=900)
+TAIL_SWEEP_SECONDS = env.int("TAIL_SWEEP_SECONDS", default=60)
 # Read rule tags in bulk with the Resource Groups Tagging API: auto (real AWS only), always, never.
 POLL_TAGS_WITH_TAGGING_API = env("POLL_TAGS_WITH_TAGGING_API", default="auto")
 # Exactly-once apply (changes.apply): an apply holds a lease it renews while it works; past its
@@ -278,6 +283,8 @@ CELERY_BEAT_SCHEDULE = {
     # Discover unmanaged rules and schedules: one discovery task per environment.
     "discover-all": {"task": "inventory.tasks.discover_all", "schedule": float(DISCOVERY_INTERVAL_SECONDS)},
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint", "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS)},
+    # Live tails: close the expired ones and remove any temporary rule or queue left behind.
+    "tail-sweep": {"task": "tail.tasks.tail_sweep", "schedule": float(TAIL_SWEEP_SECONDS)},
 }
 
 # ---------------------------------------------------------------------------------------------

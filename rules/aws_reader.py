@@ -175,6 +175,9 @@ def read_polled(environment, rules) -> LiveRead:
 # Discovery (inventory.discovery): every rule on every bus of the account and Region
 # ---------------------------------------------------------------------------------------------
 DISCOVER_SERVICES = ("events", "resourcegroupstaggingapi")
+# The live tail's temporary rules (tail app) start with this; discovery leaves them out: they are EventConsole's
+# own, live for minutes, and are removed by the tail or its sweep, never adopted.
+TEMPORARY_RULE_PREFIX = "eventconsole-tail-"
 DISCOVER_FIELDS = ()  # nothing on a stored rule says whether it changed: rules have no timestamps
 READERS = 8  # rules whose targets and tags are read at once (boto3 clients are thread-safe)
 
@@ -219,7 +222,8 @@ def discover(environment, *, known: Mapping[tuple[str, str], Any]) -> Iterator[D
                     if _not_found(exc):  # the bus was deleted meanwhile
                         break
                     raise
-                entries = [{**entry, "EventBusName": bus} for entry in page.get("Rules", [])]
+                entries = [{**entry, "EventBusName": bus} for entry in page.get("Rules", [])
+                           if not entry["Name"].startswith(TEMPORARY_RULE_PREFIX)]
                 seen = [Discovered(bus, e["Name"], None) for e in entries
                         if (row := known.get((bus, e["Name"]))) is not None and row.is_managed]
                 to_read = [e for e in entries if (row := known.get((bus, e["Name"]))) is None or not row.is_managed]

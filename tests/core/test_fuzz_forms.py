@@ -11,6 +11,7 @@ database, the Django test client and the moto server, derandomized so every CI r
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Callable
@@ -19,11 +20,13 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from changes import services
 from rules.models import Rule
 from schedules.models import Schedule
+from tail.models import TailSession, TailState
 from tests.rules import flow as rule_flow
 
 pytestmark = [pytest.mark.django_db, pytest.mark.aws]
@@ -150,7 +153,10 @@ def world(users, environment, production) -> World:
                                                   author=operator, spec={**RULE_SPEC, "Rule": {
                                                       **RULE_SPEC["Rule"], "Name": "prod-rule"}})
     services.change_request_submit(change, actor=operator)
-    return World(clients, environment, rule_draft, schedule_draft, spare, rule, schedule, change)
+    tail = TailSession.objects.create(environment=environment, pattern='{"source": [{"prefix": ""}]}', created_by=operator,
+                                      name="eventconsole-tail-fuzz", state=TailState.OPEN,
+                                      expires_at=timezone.now() + timedelta(minutes=15))
+    return World(clients, environment, rule_draft, schedule_draft, spare, rule, schedule, change, extra={"tail": tail})
 
 
 @dataclass(frozen=True)
@@ -244,6 +250,13 @@ ENDPOINTS: dict[str, Endpoint] = {
     "audit:event_detail": Endpoint("viewer", lambda w: [1], method="GET"),
     "audit:object_history": Endpoint("viewer", lambda w: ["rule", w.rule.pk], method="GET",
                                      arg_slugs=("rule", "schedule", "change", "environment", "user")),
+    "tail:tail_list": Endpoint("operator", method="GET"),
+    "tail:tail_start": Endpoint("operator", fields_from=_url("tail:tail_list"), examples=8),
+    "tail:send_test_event": Endpoint("operator", fields_from=lambda w: reverse("tail:send_test_event")
+                                     + f"?rule={w.rule.pk}", examples=15),
+    "tail:tail_detail": Endpoint("operator", lambda w: [w.extra["tail"].pk], method="GET"),
+    "tail:tail_events": Endpoint("operator", lambda w: [w.extra["tail"].pk], examples=4),
+    "tail:tail_stop": Endpoint("operator", lambda w: [w.extra["tail"].pk], examples=4),
 }
 # Not fuzzed here, with the reason.
 NOT_FUZZED = {
@@ -318,7 +331,7 @@ def _build_url(name: str, endpoint: Endpoint, world: World, slug, broken_id) -> 
 # Endpoints that destroy part of the world run last, so the others see it whole.
 DESTRUCTIVE = ("rules:draft_discard", "schedules:draft_discard", "rules:rule_delete", "schedules:schedule_delete",
                "rules:rule_action", "schedules:schedule_action", "changes:change_action", "logout",
-               "environments:environment_delete")
+               "environments:environment_delete", "tail:tail_stop")
 
 
 def test_no_hostile_input_gives_a_500(world):

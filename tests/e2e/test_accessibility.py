@@ -182,6 +182,8 @@ def pages_of(w: dict, group: str) -> list[str]:
             # refusals
             "/admin/login/", "/rules/999999/",
         ],
+        # did it fire? send a test event (from a rule and from the Sandbox), listen to events
+        "monitoring": [f"/listen/send/?rule={rule}", "/listen/send/", "/listen/"],
         # what the other roles see differently: their dashboard, the actions an object and a change offer them
         "roles": ["/", f"/rules/{rule}/", f"/schedules/{schedule}/", "/reviews/?waiting=true", f"/reviews/{w['waiting']}/"],
     }[group]
@@ -239,7 +241,7 @@ def test_sign_in_page_has_no_serious_violation(page, live_server, users):
     assert not found, report(found)
 
 
-@pytest.mark.parametrize("group", ["rules", "schedules", "the rest"])
+@pytest.mark.parametrize("group", ["rules", "schedules", "the rest", "monitoring"])
 def test_every_page_has_no_serious_violation(page, sign_in, worked_examples, group):
     sign_in("admin", PASSWORD)
     found: dict[str, list[str]] = {}

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from environments.demo import DEMO_ENVIRONMENTS, demo_environments_seed, demo_resources_seed
+from environments.demo import DEMO_ENVIRONMENTS, demo_environments_seed, demo_extras_seed, demo_resources_seed
 from environments.models import Environment
 
 
@@ -20,7 +20,8 @@ class Command(BaseCommand):
             if not environment.is_emulated:
                 self.stdout.write(f"skipped {environment}: it points at real AWS")
                 continue
-            for resource, state in demo_resources_seed(environment).items():
+            seeded = {**demo_resources_seed(environment), **demo_extras_seed(environment)}
+            for resource, state in seeded.items():
                 report[f"{environment.name}: {resource}"] = state
         created = [name for name, state in report.items() if state == "created"]
         for name in created:
