@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "schedules",
     "inventory",
     "dashboard",
+    "dead_letters",
 ]
 
 MIDDLEWARE = [
@@ -270,6 +271,8 @@ APPLY_LEASE_SECONDS = env.int("APPLY_LEASE_SECONDS", default=60)
 APPLY_SWEEP_SECONDS = env.int("APPLY_SWEEP_SECONDS", default=20)
 # An Approved change not taken this long after it was sent is sent again (the broker may have lost it).
 APPLY_REDISPATCH_SECONDS = env.int("APPLY_REDISPATCH_SECONDS", default=120)
+# Dead-letter queues (dead_letters): how often beat reads the depth of every rule target's and schedule's DLQ.
+DEAD_LETTER_DEPTH_INTERVAL_SECONDS = env.int("DEAD_LETTER_DEPTH_INTERVAL_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": float(HEARTBEAT_INTERVAL_SECONDS)},
     "changes-recover": {"task": "changes.tasks.changes_recover", "schedule": float(APPLY_SWEEP_SECONDS)},
@@ -278,6 +281,8 @@ CELERY_BEAT_SCHEDULE = {
     # Discover unmanaged rules and schedules: one discovery task per environment.
     "discover-all": {"task": "inventory.tasks.discover_all", "schedule": float(DISCOVERY_INTERVAL_SECONDS)},
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint", "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS)},
+    "dead-letters-depth": {"task": "dead_letters.tasks.depth_fetch_all",
+                           "schedule": float(DEAD_LETTER_DEPTH_INTERVAL_SECONDS)},
 }
 
 # ---------------------------------------------------------------------------------------------

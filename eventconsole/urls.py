@@ -40,5 +40,6 @@ urlpatterns = [
     path("reviews/", include("changes.urls")),
     path("audit/", include("audit.urls")),
     path("inventory/", include("inventory.urls")),
+    path("dead-letters/", include("dead_letters.urls")),
     path("admin/", admin.site.urls),
 ]
