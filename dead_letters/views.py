@@ -53,7 +53,11 @@ class PanelView(View):
 
     def get(self, request, kind, pk):
         obj = _owner(request, kind, pk)
+        from .redrive import redrives_open
+
         queues = list(obj.dead_letter_queues.select_related("environment").order_by("target_id", "pk"))
+        for queue in queues:
+            queue.redrives = list(redrives_open(queue)[:5])
         return render(request, "dead_letters/_panel.html", {"object": obj, "kind": kind, "queues": queues})
 
 
@@ -80,3 +84,32 @@ class PeekView(View):
             "queue": queue, "owner": queue.owner, "result": result, "rows": rows,
             "can_redrive": user_can(request.user, SUBMIT, queue.environment_id) and bool(rows),
             "peek_calls": peeking.PEEK_CALLS})
+
+
+class RedriveView(View):
+    """POST: a change request to redrive what a peek of the queue returns now (Operators: SUBMIT)."""
+
+    def post(self, request, pk):
+        from changes.services import NotAllowed
+
+        from .redrive import NothingToRedrive, redrive_create
+
+        queue = _queue(request, pk)
+        if not user_can(request.user, SUBMIT, queue.environment_id):
+            raise PermissionDenied(f"Your role in {queue.environment.name} does not include submitting changes.")
+        try:
+            change = redrive_create(queue, author=request.user)
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from None
+        except NothingToRedrive as exc:
+            messages.error(request, str(exc))
+            return redirect("dead_letters:peek", queue.pk)
+        count = change.items.count()
+        what = f"{count} message{'s' if count != 1 else ''}"
+        if change.state == "submitted":
+            messages.success(request, f"Change #{change.pk} to redrive {what} is waiting for approval in "
+                                      f"{queue.environment.name}.")
+        else:
+            messages.success(request, f"Change #{change.pk} redrives {what}: a worker sends each to the target and "
+                                      "deletes it from the queue once it was delivered.")
+        return redirect(change)
