@@ -11,7 +11,7 @@ from environments.models import Environment
 from .examples import (MALFORMED_ATTRIBUTES, NOT_JSON_BODY, RULE_ATTRIBUTES, RULE_EVENT, SCHEDULE_ATTRIBUTES,
                        SCHEDULE_PAYLOAD)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.aws]
 
 
 def test_depth_is_read_and_stored_for_each_target_and_schedule(environment, sqs, dlqs):

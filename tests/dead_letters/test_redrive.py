@@ -19,6 +19,8 @@ from rules.models import Rule
 from .conftest import make_queue, rule_spec
 from .examples import RULE_ATTRIBUTES, RULE_EVENT
 
+pytestmark = [pytest.mark.aws]
+
 SECOND_EVENT = RULE_EVENT.replace("11c5dfc8-3ba1-4f8f-8b6d-8f0bd1d0c3d2", "5f3c2a10-7d4e-4c55-9a2b-0e1f2a3b4c5d") \
     .replace("order-1.json", "order-2.json")
 BIG_EVENT = RULE_EVENT.replace("11c5dfc8-3ba1-4f8f-8b6d-8f0bd1d0c3d2", "9e8d7c6b-5a49-4838-b2a1-0f9e8d7c6b5a") \
@@ -55,6 +57,7 @@ def _count(sqs, url: str) -> int:
                ["Attributes"]["ApproximateNumberOfMessages"])
 
 
+@pytest.mark.worker
 def test_redrive_end_to_end_with_a_worker(celery_worker, environment, sqs, client_for):
     rule, dlq_url, target_url = _setup(environment, sqs)
     operator = client_for("operator")
