@@ -185,10 +185,17 @@ def target_words(arn: str) -> str:
     match = UNIVERSAL_RE.match(arn.strip())
     if match:
         return f"the {match.group('service')} API action {match.group('action')} (universal target)"
-    parts = arn.split(":")
-    if len(parts) >= 6 and parts[0] == "arn":
-        return f"{parts[2]} resource {':'.join(parts[5:])}"
-    return ""
+    parts = arn.strip().split(":")
+    if len(parts) < 6 or parts[0] != "arn":
+        return ""
+    service, resource = parts[2], ":".join(parts[5:])
+    if service == "lambda" and resource.startswith("function:"):
+        return f"Lambda function {resource.split(':')[1]}"
+    named = {"sqs": "SQS queue", "sns": "SNS topic", "states": "Step Functions state machine",
+             "events": "EventBridge", "kinesis": "Kinesis", "firehose": "Firehose", "logs": "CloudWatch Logs"}
+    if service in named:
+        return f"{named[service]} {resource.replace('stateMachine:', '')}"
+    return f"{service} resource {resource}"
 
 
 def time_words(value: str) -> tuple[str, bool]:

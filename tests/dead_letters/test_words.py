@@ -14,6 +14,7 @@ def test_a_rule_message_in_words():
     assert described.body_is_json and described.body_json["detail"]["object"]["key"] == "incoming/order-1.json"
     assert [line.name for line in described.lines] == list(RULE_ATTRIBUTES)
     assert not described.unknown
+    assert {line.name: line.words for line in described.lines}["TARGET_ARN"] == "Lambda function Do_nothing"
 
 
 def test_a_schedule_message_in_words():
