@@ -16,8 +16,10 @@ from changes.models import ChangeRequest
 from dead_letters.models import DeadLetterQueue
 from rules.models import Rule
 
-from .conftest import make_queue, rule_spec
-from .examples import RULE_ATTRIBUTES, RULE_EVENT
+from schedules.models import Schedule
+
+from .conftest import make_queue, rule_spec, schedule_spec
+from .examples import RULE_ATTRIBUTES, RULE_EVENT, SCHEDULE_ATTRIBUTES, SCHEDULE_PAYLOAD
 
 pytestmark = [pytest.mark.aws]
 
@@ -95,6 +97,27 @@ def test_redrive_end_to_end_with_a_worker(celery_worker, environment, sqs, clien
 
     page = operator.get(change.get_absolute_url()).content.decode()
     assert "dead-letter messages to redrive" in page and "Message must be shorter than 1024 bytes" in page
+
+    # A schedule's queue: the body is the target's input already; it goes to the target as it is.
+    schedule_dlq_url, schedule_dlq = make_queue(sqs, "batch-server-dlq")
+    schedule_target_url, schedule_target = make_queue(sqs, "batch-server-commands")
+    sspec = schedule_spec(schedule_dlq, schedule_target)
+    schedule = Schedule.objects.create(environment=environment, name="Start_batch_server_11PM", group_name="default",
+                                       desired_spec=sspec, live_spec=sspec, version=1, state="ENABLED",
+                                       expression="cron(0 23 * * ? *)", timezone="UTC", sync_status="in_sync")
+    sqs.send_message(QueueUrl=schedule_dlq_url, MessageBody=SCHEDULE_PAYLOAD, MessageAttributes=SCHEDULE_ATTRIBUTES)
+    from dead_letters.depth import environment_depth_fetch
+
+    environment_depth_fetch(environment)
+    operator.post(reverse("dead_letters:redrive", args=[DeadLetterQueue.objects.get(schedule=schedule).pk]))
+    second = ChangeRequest.objects.filter(action=ChangeAction.REDRIVE).exclude(pk=change.pk).get()
+    assert second.kind == "schedule"
+    wait_for(lambda: ChangeRequest.objects.filter(pk=second.pk, state=ChangeState.APPLIED).exists(),
+             "the schedule's redrive to be applied")
+    assert second.items.get().message == "Redelivered through sqs:SendMessage and deleted from the queue."
+    got = sqs.receive_message(QueueUrl=schedule_target_url, VisibilityTimeout=0)["Messages"]
+    assert [m["Body"] for m in got] == [SCHEDULE_PAYLOAD]
+    assert _count(sqs, schedule_dlq_url) == 0
 
 
 @pytest.mark.django_db
