@@ -19,7 +19,7 @@ from rules.models import Rule
 from schedules.models import Schedule
 
 from .conftest import make_queue, rule_spec, schedule_spec
-from .examples import RULE_ATTRIBUTES, RULE_EVENT, SCHEDULE_ATTRIBUTES, SCHEDULE_PAYLOAD
+from .examples import NOT_JSON_BODY, RULE_ATTRIBUTES, RULE_EVENT, SCHEDULE_ATTRIBUTES, SCHEDULE_PAYLOAD
 
 pytestmark = [pytest.mark.aws]
 
@@ -62,23 +62,28 @@ def _count(sqs, url: str) -> int:
 @pytest.mark.worker
 def test_redrive_end_to_end_with_a_worker(celery_worker, environment, sqs, client_for):
     rule, dlq_url, target_url = _setup(environment, sqs)
+    sqs.send_message(QueueUrl=dlq_url, MessageBody=NOT_JSON_BODY, MessageAttributes=RULE_ATTRIBUTES)
     operator = client_for("operator")
     # On demand: the worker reads the depth and stores it.
     operator.post(reverse("dead_letters:refresh", args=["rule", rule.pk]))
     queue = wait_for(lambda: DeadLetterQueue.objects.filter(rule=rule, fetched__isnull=False).first(), "the depth")
-    assert queue.visible == 3
+    assert queue.visible == 4
 
     response = operator.post(reverse("dead_letters:redrive", args=[queue.pk]))
     change = ChangeRequest.objects.get(action=ChangeAction.REDRIVE)
     assert response.status_code == 302 and response["Location"] == change.get_absolute_url()
-    assert change.items.count() == 3
+    assert change.items.count() == 4
     change = wait_for(lambda: ChangeRequest.objects.filter(pk=change.pk, state=ChangeState.APPLIED).first(),
                       "the redrive to be applied")
 
     items = {item.spec["MessageId"]: item for item in change.items.all()}
     states = sorted(item.state for item in items.values())
-    assert states == [ItemState.APPLIED, ItemState.APPLIED, ItemState.FAILED]
-    failed = next(item for item in items.values() if item.state == ItemState.FAILED)
+    assert states == [ItemState.APPLIED, ItemState.APPLIED, ItemState.FAILED, ItemState.FAILED]
+    not_json = next(item for item in items.values() if item.spec["Body"] == NOT_JSON_BODY)
+    assert not_json.state == ItemState.FAILED
+    assert not_json.message.startswith("Not sent: the event does not go through the target's input settings (")
+    assert not_json.message.endswith("The message stays in the queue.")
+    failed = next(item for item in items.values() if item.state == ItemState.FAILED and item is not not_json)
     assert "9e8d7c6b-5a49-4838-b2a1-0f9e8d7c6b5a" in failed.spec["Body"]
     assert failed.message.startswith("Redelivery failed (sqs:SendMessage): ")
     assert "Message must be shorter than 1024 bytes" in failed.message
@@ -86,13 +91,13 @@ def test_redrive_end_to_end_with_a_worker(celery_worker, environment, sqs, clien
 
     # Delivered ones are gone from the dead-letter queue; the failed one stays, visible again at once.
     left = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
-    assert [json.loads(m["Body"])["id"] for m in left] == ["9e8d7c6b-5a49-4838-b2a1-0f9e8d7c6b5a"]
+    assert sorted(m["Body"] for m in left) == sorted([BIG_EVENT, NOT_JSON_BODY])
     got = sqs.receive_message(QueueUrl=target_url, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
     assert {m["Body"] for m in got} == DELIVERED
 
     events = AuditEvent.objects.filter(related_type="change", related_id=str(change.pk))
     assert events.filter(action=AuditAction.APPLIED, object_id=str(rule.pk)).count() == 2
-    assert events.filter(action=AuditAction.APPLY_FAILED, object_id=str(rule.pk)).count() == 1
+    assert events.filter(action=AuditAction.APPLY_FAILED, object_id=str(rule.pk)).count() == 2
     assert events.filter(action=AuditAction.BATCH_APPLIED).count() == 1
 
     page = operator.get(change.get_absolute_url()).content.decode()
