@@ -36,6 +36,10 @@ def make_queue(sqs, name: str) -> tuple[str, str]:
 
 @pytest.fixture
 def dlqs(environment, sqs):
+    return make_dlqs(environment, sqs)
+
+
+def make_dlqs(environment, sqs) -> dict:
     """Two dead-letter queues, a rule whose first target uses one, a schedule using the other."""
     rule_url, rule_dlq = make_queue(sqs, "orders-dlq")
     schedule_url, schedule_dlq = make_queue(sqs, "batch-server-dlq")

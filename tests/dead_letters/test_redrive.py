@@ -3,7 +3,6 @@
 The target is an SQS queue that holds at most 1,024-byte messages (its MaximumMessageSize, enforced by SQS
 and by moto alike): the two ordinary events are delivered and deleted from the dead-letter queue; the event
 too large for the target fails, stays in the queue, and its item records the error."""
-import json
 import time
 
 import pytest

@@ -4,14 +4,17 @@ import pytest
 from playwright.sync_api import expect
 
 from dead_letters.depth import environment_depth_fetch
+from environments import aws
 from tests.conftest import PASSWORD
-from tests.dead_letters.conftest import dlqs, sqs  # noqa: F401  (fixtures)
+from tests.dead_letters.conftest import make_dlqs
 from tests.dead_letters.examples import RULE_ATTRIBUTES, RULE_EVENT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.aws, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_peek_shows_the_error_in_words(page, sign_in, users, environment, sqs, dlqs):  # noqa: F811
+def test_a_peek_shows_the_error_in_words(page, sign_in, users, environment):
+    sqs = aws.client(environment, "sqs")
+    dlqs = make_dlqs(environment, sqs)
     sqs.send_message(QueueUrl=dlqs["rule_url"], MessageBody=RULE_EVENT, MessageAttributes=RULE_ATTRIBUTES)
     environment_depth_fetch(environment)
     sign_in("viewer", PASSWORD)
