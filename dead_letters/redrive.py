@@ -20,13 +20,20 @@ One failure does not stop the rest. Messages the worker received that are not it
 made visible again when it is done. Items the queue never returned are skipped with the reason.
 Delivery is at least once: a worker killed between an invocation and its record leaves the item pending,
 and its successor sends that message again.
+
+A received message stays hidden for DEAD_LETTER_REDRIVE_VISIBILITY_SECONDS. The worker writes on the items
+it received when they become visible again, so that a successor (its predecessor lost with messages in
+hand) waits for them rather than taking them as gone.
 """
 from __future__ import annotations
 
 import logging
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -46,7 +53,6 @@ from .models import DeadLetterQueue
 
 log = logging.getLogger(__name__)
 
-REDRIVE_VISIBILITY_SECONDS = 120  # a received message stays hidden this long while the worker sends it
 RECEIVE_ROUNDS = 20  # ReceiveMessage calls at most per apply
 EMPTY_ROUNDS = 3  # rounds in a row that bring none of the change's messages end the search
 BODY_KEPT = 262_144  # the most an SQS message holds (256 KiB)
@@ -147,13 +153,32 @@ def redrive_create(queue: DeadLetterQueue, *, author, message: str = "") -> Chan
 # ---------------------------------------------------------------------------------------------
 # Apply (in the worker, called by changes.batch.batch_apply once the change is claimed)
 # ---------------------------------------------------------------------------------------------
+def _visibility() -> int:
+    return settings.DEAD_LETTER_REDRIVE_VISIBILITY_SECONDS
+
+
+def _hidden_until(items) -> datetime | None:
+    """When the messages a worker received for these items are visible again (the latest), or None."""
+    found = []
+    for item in items:
+        for call in item.calls or []:
+            if isinstance(call, dict) and call.get("hidden_until"):
+                try:
+                    found.append(datetime.fromisoformat(call["hidden_until"]))
+                except ValueError:
+                    continue
+    return max(found) if found else None
+
+
 def _finish(change: ChangeRequest, item: ChangeItem, state: str, message: str, *, calls: list, approver,
             info: dict) -> None:
     with transaction.atomic():
         locked = ChangeItem.objects.select_for_update().filter(pk=item.pk, state=ItemState.PENDING).first()
         if locked is None:
             return
-        locked.state, locked.message, locked.calls, locked.finished = state, message, calls, timezone.now()
+        received = [c for c in locked.calls or [] if isinstance(c, dict) and c.get("operation") == "sqs:ReceiveMessage"]
+        locked.state, locked.message, locked.finished = state, message, timezone.now()
+        locked.calls = received[-1:] + calls
         locked.save(update_fields=["state", "message", "calls", "finished"])
         audit_record(action=AuditAction.APPLIED if state == ItemState.APPLIED else AuditAction.APPLY_FAILED,
                      object_type=change.kind, object_id=info.get("object_id", ""), object_repr=change.object_name,
@@ -206,6 +231,14 @@ def _redrive_one(change, item, message: dict, *, sqs, info: dict, approver) -> N
             calls=calls, approver=approver, info=info)
 
 
+def _wait_until(moment: datetime, *, lease, stop_requested) -> None:
+    """Sleep until `moment` (at most the visibility timeout), stopping as soon as the worker must."""
+    end = time.monotonic() + min(max((moment - timezone.now()).total_seconds(), 0), _visibility() + 1)
+    while time.monotonic() < end:
+        items_check(lease, stop_requested)
+        time.sleep(min(0.5, max(end - time.monotonic(), 0)))
+
+
 def redrive_apply(change: ChangeRequest, *, lease, stop_requested, approver) -> None:
     """Redrive the change's pending messages (see the module's text)."""
     info: dict[str, Any] = (change.wizard or {}).get("redrive") or {}
@@ -216,32 +249,18 @@ def redrive_apply(change: ChangeRequest, *, lease, stop_requested, approver) -> 
     sqs = aws.client(change.environment, "sqs")
     url = info.get("queue_url", "")
     held: list[str] = []  # receipts of messages that are not the change's, released at the end
+    rounds = 0
     try:
-        rounds = empty = 0
-        while pending and rounds < RECEIVE_ROUNDS and empty < EMPTY_ROUNDS:
-            items_check(lease, stop_requested)
-            try:
-                batch = peeking.receive(sqs, url, visibility_timeout=REDRIVE_VISIBILITY_SECONDS)
-            except (BotoCoreError, ClientError) as exc:
-                problem = aws.describe_error(exc)
-                for item in list(pending.values()):
-                    _finish(change, item, ItemState.FAILED, f"The queue could not be read: {problem}",
-                            calls=[], approver=approver, info=info)
-                return
-            rounds += 1
-            if not batch:
+        waited = False
+        while True:
+            rounds += _receive_rounds(change, pending, held, sqs=sqs, url=url, info=info, lease=lease,
+                                      stop_requested=stop_requested, approver=approver)
+            hidden = _hidden_until(pending.values())
+            if not pending or waited or hidden is None or hidden <= timezone.now() - timedelta(seconds=1):
                 break
-            mine = [m for m in batch if m.get("MessageId") in pending]
-            held += [m.get("ReceiptHandle", "") for m in batch if m.get("MessageId") not in pending]
-            empty = 0 if mine else empty + 1
-            for number, message in enumerate(mine):
-                try:
-                    items_check(lease, stop_requested)
-                except Exception:
-                    held += [m.get("ReceiptHandle", "") for m in mine[number:]]
-                    raise
-                item = pending.pop(message["MessageId"])
-                _redrive_one(change, item, message, sqs=sqs, info=info, approver=approver)
+            # A predecessor received these and was lost with them in hand: they come back once no longer hidden.
+            _wait_until(hidden + timedelta(seconds=1), lease=lease, stop_requested=stop_requested)
+            waited = True
         for item in pending.values():
             _finish(change, item, ItemState.SKIPPED,
                     f"Not found in the queue after {rounds} receive{'s' if rounds != 1 else ''}: it was deleted or "
@@ -251,6 +270,43 @@ def redrive_apply(change: ChangeRequest, *, lease, stop_requested, approver) -> 
         for receipt in held:
             if receipt:
                 _release(sqs, url, receipt)
+
+
+def _receive_rounds(change, pending: dict, held: list, *, sqs, url: str, info: dict, lease, stop_requested,
+                    approver) -> int:
+    """Receive and redrive until every pending item is done or the queue stops bringing them; the rounds made."""
+    rounds = empty = 0
+    while pending and rounds < RECEIVE_ROUNDS and empty < EMPTY_ROUNDS:
+        items_check(lease, stop_requested)
+        try:
+            batch = peeking.receive(sqs, url, visibility_timeout=_visibility())
+        except (BotoCoreError, ClientError) as exc:
+            problem = aws.describe_error(exc)
+            for item in list(pending.values()):
+                _finish(change, item, ItemState.FAILED, f"The queue could not be read: {problem}",
+                        calls=[], approver=approver, info=info)
+            pending.clear()
+            return rounds + 1
+        rounds += 1
+        if not batch:
+            break
+        mine = [m for m in batch if m.get("MessageId") in pending]
+        held += [m.get("ReceiptHandle", "") for m in batch if m.get("MessageId") not in pending]
+        empty = 0 if mine else empty + 1
+        if mine:
+            received = {"operation": "sqs:ReceiveMessage", "ok": True, "error": "",
+                        "hidden_until": (timezone.now() + timedelta(seconds=_visibility())).isoformat()}
+            ChangeItem.objects.filter(pk__in=[pending[m["MessageId"]].pk for m in mine],
+                                      state=ItemState.PENDING).update(calls=[received])
+        for number, message in enumerate(mine):
+            try:
+                items_check(lease, stop_requested)
+            except Exception:
+                held += [m.get("ReceiptHandle", "") for m in mine[number:]]
+                raise
+            item = pending.pop(message["MessageId"])
+            _redrive_one(change, item, message, sqs=sqs, info=info, approver=approver)
+    return rounds
 
 
 def redrives_open(queue: DeadLetterQueue):

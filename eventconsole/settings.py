@@ -273,6 +273,8 @@ APPLY_SWEEP_SECONDS = env.int("APPLY_SWEEP_SECONDS", default=20)
 APPLY_REDISPATCH_SECONDS = env.int("APPLY_REDISPATCH_SECONDS", default=120)
 # Dead-letter queues (dead_letters): how often beat reads the depth of every rule target's and schedule's DLQ.
 DEAD_LETTER_DEPTH_INTERVAL_SECONDS = env.int("DEAD_LETTER_DEPTH_INTERVAL_SECONDS", default=300)
+# Redrive: how long a dead-letter message the worker received stays hidden while it is sent to the target.
+DEAD_LETTER_REDRIVE_VISIBILITY_SECONDS = env.int("DEAD_LETTER_REDRIVE_VISIBILITY_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": float(HEARTBEAT_INTERVAL_SECONDS)},
     "changes-recover": {"task": "changes.tasks.changes_recover", "schedule": float(APPLY_SWEEP_SECONDS)},
