@@ -264,7 +264,8 @@ def redrive_apply(change: ChangeRequest, *, lease, stop_requested, approver) -> 
         for item in pending.values():
             _finish(change, item, ItemState.SKIPPED,
                     f"Not found in the queue after {rounds} receive{'s' if rounds != 1 else ''}: it was deleted or "
-                    "expired since, moved on by the queue's own redrive policy, or is in flight with another reader.",
+                    "expired since (a worker lost while redriving it may have delivered and deleted it), moved on "
+                    "by the queue's own redrive policy, or is in flight with another reader.",
                     calls=[], approver=approver, info=info)
     finally:
         for receipt in held:
