@@ -8,6 +8,7 @@ from environments import aws
 from tests.conftest import PASSWORD
 from tests.dead_letters.conftest import make_dlqs
 from tests.dead_letters.examples import RULE_ATTRIBUTES, RULE_EVENT
+from tests.e2e.test_accessibility import axe_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.aws, pytest.mark.django_db(transaction=True)]
 
@@ -21,6 +22,7 @@ def test_a_peek_shows_the_error_in_words(page, sign_in, users, environment):
     page.goto(f"/rules/{dlqs['rule'].pk}/?tab=monitoring")
     panel = page.get_by_test_id("dead-letters-panel")
     expect(panel.get_by_test_id("dlq-visible")).to_have_text("1")
+    assert axe_violations(page) == []
     panel.get_by_test_id("dlq-peek").click()
     message = page.get_by_test_id("dead-letter-message")
     expect(message.get_by_test_id("dlq-headline")).to_have_text(
@@ -28,3 +30,4 @@ def test_a_peek_shows_the_error_in_words(page, sign_in, users, environment):
     expect(message.get_by_test_id("dlq-retries")).to_have_text("After 185 retries, the maximum event age ran out")
     expect(message.get_by_role("link", name="orders-bus/orders-to-lambda")).to_be_visible()
     expect(message.get_by_test_id("dlq-body")).to_contain_text('"key": "incoming/order-1.json"')
+    assert axe_violations(page) == []
