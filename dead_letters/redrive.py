@@ -108,7 +108,8 @@ def _item(change: ChangeRequest, number: int, peeked: peeking.Peeked, *, kind: s
                    "params": {"QueueUrl": queue_url}}]
     spec = {"MessageId": peeked.message_id, "Sent": peeked.sent.isoformat() if peeked.sent else None,
             "Error": peeked.described.headline, "MessageAttributes": attributes, "Body": peeked.body[:BODY_KEPT]}
-    return ChangeItem(change=change, object_id=number, object_name=f"message {peeked.message_id}"[:320],
+    return ChangeItem(change=change, object_id=number,
+                      object_name=f"message {peeked.message_id}: {peeked.described.headline}"[:320],
                       spec=spec, plan=plan)
 
 

@@ -141,6 +141,10 @@ def test_redrive_waits_for_approval_where_the_environment_asks_for_it(environmen
     plan = change.items.order_by("pk").first().plan
     assert [call["operation"] for call in plan] == ["sqs:SendMessage", "sqs:DeleteMessage"]
     assert plan[0]["summary"] == "send the event through the target's input settings"
+    page = client_for("reviewer").get(change.get_absolute_url()).content.decode()
+    assert "Sends each message again to target <strong>Lambda1</strong>" in page
+    assert "only once its redelivery succeeded" in page
+    assert "NO_PERMISSIONS: EventBridge could not invoke the target" in page  # each message with its error
     panel = client_for("viewer").get(reverse("dead_letters:panel", args=["rule", rule.pk])).content.decode()
     assert f"Redrive #{change.pk} (submitted)" in panel
 
