@@ -137,3 +137,16 @@ def test_permissions_follow_the_environment(environment, dlqs, client_for, users
     assert client_for("viewer").post(reverse("dead_letters:redrive", args=[queue.pk])).status_code == 403
     assert client_for("viewer").get(reverse("dead_letters:panel", args=["nothing", 1])).status_code == 404
     assert client_for("viewer").get(reverse("dead_letters:peek", args=[999999])).status_code == 404
+
+
+def test_peek_stays_within_the_page_budget(environment, sqs, dlqs, client_for, proxy, settings):
+    environment_depth_fetch(environment)
+    queue = DeadLetterQueue.objects.get(rule=dlqs["rule"])
+    environment.endpoint_url = proxy.url
+    environment.save()
+    settings.AWS_INTERACTIVE_BUDGET_SECONDS = 1
+    proxy.delay = 3
+    response = client_for("viewer").get(reverse("dead_letters:peek", args=[queue.pk]))
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "AWS did not answer within 1 s (this page&#x27;s time budget for AWS calls)." in text
