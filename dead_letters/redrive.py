@@ -119,6 +119,10 @@ def redrive_create(queue: DeadLetterQueue, *, author, message: str = "") -> Chan
     environment = queue.environment
     if author is None or not user_can(author, SUBMIT, environment):
         raise NotAllowed(f"You may not submit changes in {environment.name}.")
+    open_one = redrives_open(queue).first()
+    if open_one is not None:
+        raise NothingToRedrive(f"Redrive #{open_one.pk} of this queue is not finished yet "
+                               f"({open_one.get_state_display().lower()}): wait for it, or withdraw it first.")
     target = _target_of(queue)
     if target is None:
         raise NothingToRedrive(f"The {queue.kind} has no such target any more: nothing to send the messages to.")

@@ -150,3 +150,11 @@ def test_peek_stays_within_the_page_budget(environment, sqs, dlqs, client_for, p
     text = response.content.decode()
     assert response.status_code == 200
     assert "AWS did not answer within 1 s (this page&#x27;s time budget for AWS calls)." in text
+
+
+def test_beat_reads_the_depth_with_a_registered_task(settings):
+    from eventconsole.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["dead-letters-depth"]
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks and entry["schedule"] == settings.DEAD_LETTER_DEPTH_INTERVAL_SECONDS

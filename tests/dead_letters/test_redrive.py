@@ -138,6 +138,10 @@ def test_redrive_waits_for_approval_where_the_environment_asks_for_it(environmen
     assert change.state == ChangeState.SUBMITTED
     assert change.items.filter(state=ItemState.PENDING).count() == 3
     assert _count(sqs, dlq_url) == 3  # nothing sent, nothing deleted before approval
+    again = client_for("operator").post(reverse("dead_letters:redrive", args=[queue.pk]), follow=True)
+    assert (f"Redrive #{change.pk} of this queue is not finished yet (submitted): wait for it, or withdraw it "
+            "first.") in again.content.decode()
+    assert ChangeRequest.objects.filter(action=ChangeAction.REDRIVE).count() == 1
     plan = change.items.order_by("pk").first().plan
     assert [call["operation"] for call in plan] == ["sqs:SendMessage", "sqs:DeleteMessage"]
     assert plan[0]["summary"] == "send the event through the target's input settings"
