@@ -270,6 +270,9 @@ APPLY_LEASE_SECONDS = env.int("APPLY_LEASE_SECONDS", default=60)
 APPLY_SWEEP_SECONDS = env.int("APPLY_SWEEP_SECONDS", default=20)
 # An Approved change not taken this long after it was sent is sent again (the broker may have lost it).
 APPLY_REDISPATCH_SECONDS = env.int("APPLY_REDISPATCH_SECONDS", default=120)
+# Local mode only: how often beat fires the schedules of emulated environments whose time has come (moto never
+# fires them; schedules/invocations.py). A run fires up to this many seconds after its time.
+SCHEDULES_EMULATOR_FIRE_SECONDS = env.int("SCHEDULES_EMULATOR_FIRE_SECONDS", default=10)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": float(HEARTBEAT_INTERVAL_SECONDS)},
     "changes-recover": {"task": "changes.tasks.changes_recover", "schedule": float(APPLY_SWEEP_SECONDS)},
@@ -279,6 +282,9 @@ CELERY_BEAT_SCHEDULE = {
     "discover-all": {"task": "inventory.tasks.discover_all", "schedule": float(DISCOVERY_INTERVAL_SECONDS)},
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint", "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS)},
 }
+if LOCAL_MODE:  # the emulator's schedules fire (emulated environments only; real AWS fires its own)
+    CELERY_BEAT_SCHEDULE["schedules-fire"] = {"task": "schedules.tasks.schedules_fire_due",
+                                              "schedule": float(SCHEDULES_EMULATOR_FIRE_SECONDS)}
 
 # ---------------------------------------------------------------------------------------------
 # AWS. Credentials are never stored in the database: boto3's default chain supplies them
