@@ -142,3 +142,25 @@ def test_odd_steps_only_show_the_confirmation(client_for, environment, data):
 
 def test_a_schedule_that_does_not_exist(client_for, environment):
     assert client_for("operator").get(reverse("schedules:schedule_run", args=[999999])).status_code == 404
+
+
+def test_an_endpoint_that_does_not_answer_spends_the_pages_budget_and_says_so(client_for, aws_url, settings):
+    from environments.models import Environment
+    from tests.support.faultproxy import FaultProxy
+
+    settings.AWS_INTERACTIVE_BUDGET_SECONDS = 1
+    proxy = FaultProxy(aws_url).start()
+    proxy.delay = 30
+    try:
+        hung = Environment.objects.create(name="Hung", region="us-east-1", endpoint_url=proxy.url,
+                                          account_id="123456789012")
+        schedule = schedule_starting(hung, "i-0123456789abcdef0")
+        response = client_for("operator").post(run_url(schedule), {"step": "1"}, follow=True)
+    finally:
+        proxy.stop()
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [
+        "Run now: Amazon EC2 StartInstances failed. AWS did not answer within 1 s (this page's time budget for AWS "
+        "calls); the call may still have reached AWS."]
+    run = ScheduleRun.objects.get()
+    assert run.ok is False and run.error_code == "BudgetSpent"
