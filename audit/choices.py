@@ -27,6 +27,7 @@ class AuditAction(models.TextChoices):
     GROUP_CHANGED = "group.changed", "Group changed"
     ENVIRONMENT_CHANGED = "environment.changed", "Environment changed"
     ROLE_GRANT_CHANGED = "role_grant.changed", "Role grant changed"
+    SCHEDULE_RUN = "schedule.run", "Schedule run"  # a schedule's target invoked: Run now, or fired by the emulator
 
 
 class ObjectType(models.TextChoices):

@@ -38,7 +38,7 @@ from environments import aws, ratelimit
 
 from . import universal
 
-__all__ = ["InvokeResult", "target_invoke", "TEMPLATED_APIS", "api_of", "context_fill"]
+__all__ = ["InvokeResult", "target_invoke", "TEMPLATED_APIS", "api_of", "context_fill", "effect_words"]
 
 # The API each templated target calls, by the service in its resource ARN.
 TEMPLATED_APIS = {
@@ -238,6 +238,53 @@ def _params(target: dict[str, Any], service: str, operation: str, payload: str |
             base["tags"] = [{"key": k, "value": v} for tag in ecs.pop("tags") or [] for k, v in tag.items()]
         return _folded(service, operation, {**ecs, **_json_input(payload, "The input")}, base)
     raise _Refused("InvalidTarget", f"EventConsole cannot invoke {arn}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# What invoking a target does, in words (for the confirmations)
+# ---------------------------------------------------------------------------------------------
+_EC2_VERBS = {"StartInstances": "starts", "StopInstances": "stops", "RebootInstances": "reboots",
+              "TerminateInstances": "terminates"}
+_TEMPLATED_WORDS = {
+    "lambda": "invokes Lambda function {name} (asynchronously)",
+    "sqs": "sends a message to SQS queue {name}",
+    "sns": "publishes a message to SNS topic {name}",
+    "events": "puts an event on event bus {name}",
+    "states": "starts an execution of state machine {name}",
+    "kinesis": "puts a record into Kinesis stream {name}",
+    "firehose": "puts a record into Firehose stream {name}",
+    "codebuild": "starts a build of CodeBuild project {name}",
+    "codepipeline": "starts an execution of pipeline {name}",
+    "ecs": "runs a task on ECS cluster {name}",
+    "sagemaker": "starts an execution of SageMaker pipeline {name}",
+    "inspector": "starts an Inspector assessment run of template {arn}",
+}
+
+
+def effect_words(target: dict[str, Any], payload: str | None = None) -> str:
+    """What invoking the target does: "starts EC2 instance i-0123456789abcdef0", "sends a message to SQS
+    queue Inbox", "calls Amazon RDS StopDBInstance". "" when the target names no API we can call."""
+    target = target or {}
+    found = api_of(target)
+    if found is None:
+        return ""
+    service, operation, api = found
+    arn = str(target.get("Arn") or "")
+    parsed = universal.parse_universal(arn)
+    if parsed is None:
+        return _TEMPLATED_WORDS[arn.split(":")[2]].format(name=_resource_name(arn), arn=arn)
+    text = payload if payload is not None else target.get("Input")
+    if service == "ec2" and operation in _EC2_VERBS:
+        try:
+            body = _json_input(text, "The input")
+        except _Refused:
+            body = {}
+        ids = next((v for k, v in body.items() if str(k).lower() == "instanceids"), None)
+        if isinstance(ids, list) and ids and all(isinstance(i, str) for i in ids):
+            noun = "instance" if len(ids) == 1 else "instances"
+            return f"{_EC2_VERBS[operation]} EC2 {noun} {', '.join(ids)}"
+    label = universal.service(parsed[0]).label
+    return f"calls {label} {operation}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -212,3 +212,38 @@ def test_bad_targets_and_inputs_are_refused_in_words_without_an_exception(enviro
     result = target_invoke(environment, target, None)
     assert not result.ok and result.error_code == code
     assert words in result.error_words
+
+
+def test_a_rule_target_on_another_bus_forwards_the_events_source_and_detail_type(environment):
+    """An EventBridge rule's target (no EventBridgeParameters): the event itself goes on, as the rule sends it."""
+    url, queue_arn = queue(environment)
+    events = client(environment, "events")
+    bus = events.create_event_bus(Name="audit")["EventBusArn"]
+    events.put_rule(Name="all", EventBusName="audit", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(Rule="all", EventBusName="audit", Targets=[{"Id": "q", "Arn": queue_arn}])
+    event = {"source": "shop.orders", "detail-type": "Order Placed", "detail": {"orderId": "o-1"}}
+    result = target_invoke(environment, {"Id": "bus", "Arn": bus, "RoleArn": ROLE}, json.dumps(event))
+    assert result.ok, result.error_words
+    [message] = received(environment, url)
+    forwarded = json.loads(message["Body"])
+    assert (forwarded["source"], forwarded["detail-type"], forwarded["detail"]) == (
+        "shop.orders", "Order Placed", {"orderId": "o-1"})
+
+
+@pytest.mark.parametrize("target, words", [
+    ({"Arn": "arn:aws:scheduler:::aws-sdk:ec2:startInstances", "Input": '{"InstanceIds": ["i-0123456789abcdef0"]}'},
+     "starts EC2 instance i-0123456789abcdef0"),
+    ({"Arn": "arn:aws:scheduler:::aws-sdk:ec2:stopInstances", "Input": '{"instanceIds": ["i-1", "i-2"]}'},
+     "stops EC2 instances i-1, i-2"),
+    ({"Arn": "arn:aws:scheduler:::aws-sdk:rds:stopDBInstance", "Input": '{"DbInstanceIdentifier": "db1"}'},
+     "calls Amazon RDS StopDBInstance"),
+    ({"Arn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:Do_nothing"},
+     "invokes Lambda function Do_nothing (asynchronously)"),
+    ({"Arn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:Inbox"}, "sends a message to SQS queue Inbox"),
+    ({"Arn": f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/orders"}, "puts an event on event bus orders"),
+    ({"Arn": "arn:aws:scheduler:::aws-sdk:ec2:fooBar"}, ""),
+])
+def test_what_a_target_does_in_words(target, words):
+    from delivery.invoke import effect_words
+
+    assert effect_words(target) == words

@@ -19,6 +19,8 @@ from changes.polling import objects_poll
 from environments import aws
 from environments.demo import demo_resources_seed
 from rules.models import Rule
+from schedules.invocations import schedule_run_now
+from schedules.models import Schedule
 from tests.conftest import PASSWORD
 from tests.e2e.rule_steps import NAME as RULE_NAME
 from tests.rules import flow as rule_flow
@@ -144,6 +146,9 @@ def worked_examples(users, environment, production, demo_resources, client_for, 
     aws.client(environment, "events").disable_rule(Name=RULE_NAME)
     objects_poll(environment, "rule")
     assert Rule.objects.get(pk=applied_rule.rule_id).sync_status == SyncStatus.DRIFTED
+    # Run now on the schedule (its instance id is not the batch server's, so the run fails, in words): its page
+    # shows the Runs table.
+    schedule_run_now(Schedule.objects.get(pk=applied_schedule.schedule_id), actor=users["admin"])
     return {"rule": applied_rule.rule_id, "schedule": applied_schedule.schedule_id, "applied": rule_draft,
             "waiting": waiting.pk, "open_rule": open_rule, "timed_rule": timed_rule, "json_rule": json_rule,
             "open_schedule": open_schedule, "lambda_schedule": lambda_schedule, "environment": environment.pk,
@@ -163,7 +168,7 @@ def pages_of(w: dict) -> list[str]:
         "/rules/sandbox/", "/rules/match/",
         # schedules: list, detail, delete confirmation, every step of the flow, upcoming runs
         "/schedules/", f"/schedules/{schedule}/", f"/schedules/{schedule}/?tab=history",
-        f"/schedules/{schedule}/delete/",
+        f"/schedules/{schedule}/delete/", f"/schedules/{schedule}/run/",
         *(f"/schedules/drafts/{w['open_schedule']}/{step}/" for step in ("detail", "target", "settings", "review")),
         f"/schedules/drafts/{w['lambda_schedule']}/target/", "/schedules/upcoming/",
         # change requests: the list, an applied change, a change waiting for review
