@@ -62,7 +62,7 @@ class NothingToRedrive(ValueError):
     """The queue returned no message, or the target has no dead-letter queue any more (the text says which)."""
 
 
-def _target_of(queue: DeadLetterQueue) -> dict | None:
+def target_of(queue: DeadLetterQueue) -> dict | None:
     owner = queue.owner
     spec = owner.live_spec if owner.live_spec is not None else owner.desired_spec
     if not isinstance(spec, dict):
@@ -123,7 +123,7 @@ def redrive_create(queue: DeadLetterQueue, *, author, message: str = "") -> Chan
     if open_one is not None:
         raise NothingToRedrive(f"Redrive #{open_one.pk} of this queue is not finished yet "
                                f"({open_one.get_state_display().lower()}): wait for it, or withdraw it first.")
-    target = _target_of(queue)
+    target = target_of(queue)
     if target is None:
         raise NothingToRedrive(f"The {queue.kind} has no such target any more: nothing to send the messages to.")
     result = peeking.peek(queue)

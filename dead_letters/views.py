@@ -80,8 +80,14 @@ class PeekView(View):
         queue = _queue(request, pk)
         result = peeking.peek(queue)
         rows = [{"message": m, "linked": _linked(m.described, queue.environment)} for m in result.messages]
+        from delivery.invoke import effect_words
+
+        from .redrive import target_of
+
+        target = target_of(queue)
         return render(request, "dead_letters/peek.html", {
             "queue": queue, "owner": queue.owner, "result": result, "rows": rows,
+            "effect": effect_words(target) if target else "",
             "can_redrive": user_can(request.user, SUBMIT, queue.environment_id) and bool(rows),
             "peek_calls": peeking.PEEK_CALLS})
 

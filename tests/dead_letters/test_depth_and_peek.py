@@ -95,6 +95,7 @@ def test_peek_a_schedule_queue_in_words(environment, sqs, dlqs, client_for):
     assert "2026-11-29 23:00:00 UTC" in text and "no: the payload is complete" in text
     assert f'href="{dlqs["schedule"].get_absolute_url()}">default/Start_batch_server_11PM</a>' in text
     assert 'data-testid="redrive"' in text  # an operator may
+    assert "(once per message, it sends a message to SQS queue orders-target)" in text
 
 
 def test_peek_malformed_attributes_and_a_body_that_is_not_json(environment, sqs, dlqs, client_for):
