@@ -92,9 +92,11 @@ def queues_sync(environment) -> list[DeadLetterQueue]:
             row = existing.get(key)
             if row is None:
                 kind, pk, target_id = key
-                DeadLetterQueue.objects.create(
-                    environment=environment, target_id=target_id, target_arn=target_arn[:1600],
-                    queue_arn=queue_arn[:1600], **({"rule_id": pk} if kind == "rule" else {"schedule_id": pk}))
+                # get_or_create: a depth read running at the same moment (beat and Read depth now) may create it first
+                DeadLetterQueue.objects.get_or_create(
+                    target_id=target_id, **({"rule_id": pk} if kind == "rule" else {"schedule_id": pk}),
+                    defaults={"environment": environment, "target_arn": target_arn[:1600],
+                              "queue_arn": queue_arn[:1600]})
             elif (row.queue_arn, row.target_arn) != (queue_arn, target_arn):
                 if row.queue_arn != queue_arn:  # another queue: its depth is not known yet
                     row.queue_url, row.visible, row.in_flight, row.delayed, row.fetched = "", None, None, None, None
