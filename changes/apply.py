@@ -23,7 +23,7 @@ from audit.choices import AuditAction
 
 from .batch import batch_apply
 from .calls import RETRYABLE_CODES, PartialFailure
-from .choices import BATCH_ACTIONS, AttemptStatus, ChangeAction, ChangeState as S
+from .choices import ITEM_ACTIONS, AttemptStatus, ChangeAction, ChangeState as S
 from .dispatch import send_apply
 from .kinds import handler_for
 from .models import ApplyAttempt, ChangeRequest
@@ -88,7 +88,7 @@ def _claim(change_id: int, *, owner: str) -> ChangeRequest | None:
         change = ChangeRequest.objects.select_for_update(of=("self",)).select_related("environment", "author").get(pk=change_id)
         if change.state != S.APPROVED:
             return None  # another worker claimed it first
-        if change.action in BATCH_ACTIONS:  # its objects are its items (changes.batch), each checked as applied
+        if change.action in ITEM_ACTIONS:  # its objects are its items (changes.batch), each checked as applied
             transition(change, S.APPLYING, expect=(S.APPROVED,), on_behalf_of=approver_of(change),
                        attempts=change.attempts + 1, message=f"Attempt {change.attempts + 1} by {owner}",
                        lease_owner=owner, lease_expires=timezone.now() + timedelta(seconds=lease_seconds()))
@@ -124,7 +124,7 @@ def change_request_apply(change_id: int, *, task_id: str = "", final_attempt: bo
     change = _claim(change_id, owner=owner)
     if change is None:
         return ChangeRequest.objects.filter(pk=change_id).first()
-    if change.action in BATCH_ACTIONS:  # adopt, release, re-apply, accept: item by item
+    if change.action in ITEM_ACTIONS:  # adopt, release, re-apply, accept, redrive: item by item
         return batch_apply(change, owner=owner)
     approver = approver_of(change)
     attempt = ApplyAttempt.objects.create(change=change, number=change.attempts, task_id=task_id or "")

@@ -45,7 +45,7 @@ from .worker import Lease, approver_of, call_run, error_words, hand_back, stop_r
 log = logging.getLogger(__name__)
 
 __all__ = ["batch_create", "batch_preview", "batch_apply", "batch_counts", "BatchPreview", "NothingEligible",
-           "is_batch", "SKIP_REASONS"]
+           "is_batch", "SKIP_REASONS", "register_item_applier", "ItemsStop", "items_check"]
 
 CREATE_CHUNK = 1000  # ChangeItems per bulk_create
 APPLY_CHUNK = 100  # items recorded per transaction (adopt, release, accept)
@@ -112,7 +112,8 @@ def _queryset(kind: kinds.Kind, objects):
 def _open_item(kind: kinds.Kind):
     """An item of another open batch change holds the object."""
     return Exists(ChangeItem.objects.filter(object_id=OuterRef("pk"), state=ItemState.PENDING,
-                                            change__kind=kind.name, change__state__in=OPEN_STATES))
+                                            change__kind=kind.name, change__state__in=OPEN_STATES,
+                                            change__action__in=BATCH_ACTIONS))  # items of other actions are not objects
 
 
 def _open_change(kind: kinds.Kind):
@@ -375,6 +376,19 @@ def _check(lease, stop_requested) -> None:
         raise _Stop()
 
 
+# Item actions applied by an app above this one (changes.choices.ITEM_ACTIONS beyond BATCH_ACTIONS), registered
+# from its AppConfig.ready(): apply(change, *, lease, stop_requested, approver) works through the change's
+# pending items, checks `items_check(lease, stop_requested)` before each (it raises ItemsStop), and records
+# each item's result; batch_apply does the rest (attempt, hand-back, the summary, the final state).
+ItemsStop = _Stop
+items_check = _check
+_ITEM_APPLIERS: dict[str, Any] = {}
+
+
+def register_item_applier(action: str, apply) -> None:
+    _ITEM_APPLIERS[action] = apply
+
+
 def _apply_database_only(change: ChangeRequest, *, lease, stop_requested, approver) -> None:
     """Adopt / release / accept: a chunk of pending items per transaction, under the objects' row locks."""
     kind = kinds.get(change.kind)
@@ -528,7 +542,9 @@ def batch_apply(change: ChangeRequest, *, owner: str) -> ChangeRequest:
         batch_items_reset_failed(change)  # a failed batch retried: its failed objects are tried again
     with Lease(change.pk, owner) as lease:
         try:
-            if change.action == ChangeAction.REAPPLY:
+            if change.action in _ITEM_APPLIERS:
+                _ITEM_APPLIERS[change.action](change, lease=lease, stop_requested=stop_requested, approver=approver)
+            elif change.action == ChangeAction.REAPPLY:
                 _apply_reapply(change, lease=lease, stop_requested=stop_requested, approver=approver)
             else:
                 _apply_database_only(change, lease=lease, stop_requested=stop_requested, approver=approver)

@@ -29,7 +29,7 @@ from core.params import int_param
 
 from . import approvals, kinds
 from .batch import SKIP_REASONS, NothingEligible, batch_counts, batch_create, batch_preview, summary
-from .choices import BATCH_ACTIONS, ChangeAction, ChangeState, ItemState
+from .choices import BATCH_ACTIONS, ITEM_ACTIONS, ChangeAction, ChangeState, ItemState
 from .models import ChangeRequest
 from .services import NotAllowed
 
@@ -190,7 +190,7 @@ class BatchProgressView(PermissionRequiredMixin, View):
 
     def get(self, request, pk):
         change = get_object_or_404(ChangeRequest.objects.select_related("environment"), pk=pk)
-        if not approvals.may_view(request.user, change) or change.action not in BATCH_ACTIONS:
+        if not approvals.may_view(request.user, change) or change.action not in ITEM_ACTIONS:
             raise Http404
         context = progress_context(change)
         response: HttpResponse = render(request, "changes/_batch_progress.html", context)

@@ -22,10 +22,17 @@ class ChangeAction(models.TextChoices):
     RELEASE = "release", "Release"  # stop managing, leave AWS as it is (no AWS call)
     REAPPLY = "reapply", "Re-apply desired"  # make AWS match the desired spec again
     ACCEPT = "accept", "Accept what AWS has"  # make what AWS has the desired spec (no AWS call)
+    # Send a dead-letter queue's messages to their target again (dead_letters.redrive): each message is a
+    # ChangeItem, deleted from the queue only once its redelivery succeeded.
+    REDRIVE = "redrive", "Redrive"
 
 
 # The actions whose change covers objects listed as ChangeItems rather than one object's spec.
 BATCH_ACTIONS = (ChangeAction.ADOPT, ChangeAction.RELEASE, ChangeAction.REAPPLY, ChangeAction.ACCEPT)
+# Every action whose work is ChangeItems applied one by one: the batches above (an item is an object) and
+# those an app above registers its own apply for (changes.batch.register_item_applier; an item is not an
+# object, e.g. a dead-letter message).
+ITEM_ACTIONS = BATCH_ACTIONS + (ChangeAction.REDRIVE,)
 
 
 class ChangeState(models.TextChoices):

@@ -26,7 +26,7 @@ from awslang import expressions
 from core import safejson
 
 from . import kinds
-from .choices import BATCH_ACTIONS, ChangeAction
+from .choices import ITEM_ACTIONS, ChangeAction
 
 RUNS_SHOWN = 5  # next runs listed before and after
 
@@ -363,7 +363,7 @@ def review_difference(change, *, now: datetime) -> ReviewDifference | None:
     change (its objects are its items) or a kind without `review_parts`."""
     handler = kinds.handler_for(change.kind)
     review_parts = getattr(handler, "review_parts", None)
-    if review_parts is None or change.action in BATCH_ACTIONS:
+    if review_parts is None or change.action in ITEM_ACTIONS:
         return None
     before = _canonical(handler, change.base_spec) if change.base_spec else None
     after = None if change.action == ChangeAction.DELETE else _canonical(handler, change.spec or {})

@@ -23,7 +23,7 @@ from environments import aws
 
 from . import approvals, kinds
 from .calls import ApiCall
-from .choices import BATCH_ACTIONS, AttemptStatus, ChangeAction, ChangeState as S, ReviewDecision
+from .choices import ITEM_ACTIONS, AttemptStatus, ChangeAction, ChangeState as S, ReviewDecision
 from .dispatch import enqueue_apply
 from .kinds import SpecInvalid, handler_for
 from .models import ApplyAttempt, ChangeRequest, Comment, Review
@@ -123,7 +123,7 @@ def change_request_submit(change: ChangeRequest, *, actor) -> ChangeRequest:
     if change.state != S.DRAFT:
         raise IllegalTransition(change, S.SUBMITTED)
     handler = handler_for(change.kind)
-    if change.action in BATCH_ACTIONS:  # its objects and their plans are its items (changes.batch)
+    if change.action in ITEM_ACTIONS:  # its objects (or messages) and their plans are its items (changes.batch)
         calls, note = [], ""
     else:
         if change.action != ChangeAction.DELETE:

@@ -7,7 +7,7 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
-from .choices import BATCH_ACTIONS
+from .choices import ITEM_ACTIONS
 from .models import ChangeRequest
 
 __all__ = ["ChangeRequestTable", "change_title"]
@@ -15,7 +15,7 @@ __all__ = ["ChangeRequestTable", "change_title"]
 
 def change_title(change: ChangeRequest) -> str:
     """"Create rule", "Re-apply desired (in bulk)": what the change does, as the change's page heads it."""
-    if change.action in BATCH_ACTIONS:
+    if change.action in ITEM_ACTIONS:
         return f"{change.get_action_display()} (in bulk)"
     return f"{change.get_action_display()} {change.get_kind_display().lower()}"
 

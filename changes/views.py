@@ -16,7 +16,7 @@ from core.tables import CheckedPaginationMixin
 from environments.models import Environment
 
 from . import approvals
-from .choices import BATCH_ACTIONS, OPEN_STATES, ChangeAction, ChangeState, ReviewDecision
+from .choices import ITEM_ACTIONS, OPEN_STATES, ChangeAction, ChangeState, ReviewDecision
 from . import kinds
 from .filtersets import ChangeRequestFilterSet
 from .worker import is_stuck, lease_expired, waiting_for_worker
@@ -99,7 +99,7 @@ class ChangeDetailView(PermissionRequiredMixin, DetailView):
             base = change.base_spec or {}
             three_way = {"since": diff(base, {k: v for k, v in (live or {}).items() if k not in ("Arn", "ManagedBy", "Delivery")}),
                          "proposed": diff(base, proposed or {}), "current": getattr(target, "desired_spec", None)}
-        if change.action in BATCH_ACTIONS:  # its objects are items: counts, per-object list, progress
+        if change.action in ITEM_ACTIONS:  # its objects are items: counts, per-object list, progress
             from .batch_views import batch_page_context
 
             kwargs.update(batch_page_context(change, self.request))

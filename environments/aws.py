@@ -50,7 +50,7 @@ from . import ratelimit
 if TYPE_CHECKING:
     from .models import Environment
 
-__all__ = ["client", "describe_error", "clear_cache", "add_client_hook", "remove_client_hook", "EMULATOR_CREDENTIALS",
+__all__ = ["client", "client_as_role", "describe_error", "clear_cache", "add_client_hook", "remove_client_hook", "EMULATOR_CREDENTIALS",
            "BudgetSpent", "interactive_budget", "within_budget", "InteractiveBudgetMiddleware"]
 
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -160,6 +160,47 @@ def client(environment: Environment, service_name: str, *, quick: bool = False, 
     for hook in list(_client_hooks):
         hook(new, environment, service_name)
     _rate_limit(new, environment, service_name, quick=quick, interactive=interactive)  # after the hooks: they count
+    with _lock:
+        return _clients.setdefault(key, new)
+
+
+def client_as_role(environment: Environment, role_arn: str, service_name: str, *, interactive: bool = False,
+                   session_name: str = "EventConsole"):
+    """A client for `service_name` in `environment` under `role_arn`, assumed (STS AssumeRole) with the
+    environment's own credentials (its role, when it has one): a target's execution role, for calls made
+    as that role would make them (delivery.invoke). Credentials refresh before they expire; retries,
+    timeouts, hooks and the rate limit are those of `client()`. The AssumeRole call is made here, so a
+    role that cannot be assumed raises the ClientError now."""
+    config = (_config(max_attempts=1, connect_timeout=settings.AWS_INTERACTIVE_BUDGET_SECONDS,
+                      read_timeout=settings.AWS_INTERACTIVE_BUDGET_SECONDS) if interactive
+              else _config(max_attempts=settings.AWS_RETRY_MAX_ATTEMPTS))
+    session_key = (*_environment_key(environment), "as-role", role_arn, session_name, interactive)
+    with _lock:
+        session = _sessions.get(session_key)
+    if session is None:
+        sts = _session(environment).client("sts", endpoint_url=environment.endpoint_url or None, config=config)
+        _rate_limit(sts, environment, "sts", quick=False, interactive=interactive)
+
+        def refresh() -> dict:
+            creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]
+            return {"access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
+                    "token": creds["SessionToken"], "expiry_time": creds["Expiration"].isoformat()}
+
+        core = _core_session()
+        core._credentials = RefreshableCredentials.create_from_metadata(  # documented way to plug refreshable creds
+            metadata=refresh(), refresh_using=refresh, method="sts-assume-role")
+        session = boto3.Session(botocore_session=core, region_name=environment.region)
+        with _lock:
+            session = _sessions.setdefault(session_key, session)
+    key = (*session_key, environment.account_id, environment.api_rate_limit, service_name)
+    with _lock:
+        cached = _clients.get(key)
+    if cached is not None:
+        return cached
+    new = session.client(service_name, endpoint_url=environment.endpoint_url or None, config=config)
+    for hook in list(_client_hooks):
+        hook(new, environment, service_name)
+    _rate_limit(new, environment, service_name, quick=False, interactive=interactive)
     with _lock:
         return _clients.setdefault(key, new)
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "inventory",
     "dashboard",
     "tail",
+    "dead_letters",
 ]
 
 MIDDLEWARE = [
@@ -275,6 +276,13 @@ APPLY_LEASE_SECONDS = env.int("APPLY_LEASE_SECONDS", default=60)
 APPLY_SWEEP_SECONDS = env.int("APPLY_SWEEP_SECONDS", default=20)
 # An Approved change not taken this long after it was sent is sent again (the broker may have lost it).
 APPLY_REDISPATCH_SECONDS = env.int("APPLY_REDISPATCH_SECONDS", default=120)
+# Dead-letter queues (dead_letters): how often beat reads the depth of every rule target's and schedule's DLQ.
+DEAD_LETTER_DEPTH_INTERVAL_SECONDS = env.int("DEAD_LETTER_DEPTH_INTERVAL_SECONDS", default=300)
+# Redrive: how long a dead-letter message the worker received stays hidden while it is sent to the target.
+DEAD_LETTER_REDRIVE_VISIBILITY_SECONDS = env.int("DEAD_LETTER_REDRIVE_VISIBILITY_SECONDS", default=30)
+# Local mode only: how often beat fires the schedules of emulated environments whose time has come (moto never
+# fires them; schedules/invocations.py). A run fires up to this many seconds after its time.
+SCHEDULES_EMULATOR_FIRE_SECONDS = env.int("SCHEDULES_EMULATOR_FIRE_SECONDS", default=10)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": float(HEARTBEAT_INTERVAL_SECONDS)},
     "changes-recover": {"task": "changes.tasks.changes_recover", "schedule": float(APPLY_SWEEP_SECONDS)},
@@ -285,7 +293,12 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint", "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS)},
     # Live tails: close the expired ones and remove any temporary rule or queue left behind.
     "tail-sweep": {"task": "tail.tasks.tail_sweep", "schedule": float(TAIL_SWEEP_SECONDS)},
+    "dead-letters-depth": {"task": "dead_letters.tasks.depth_fetch_all",
+                           "schedule": float(DEAD_LETTER_DEPTH_INTERVAL_SECONDS)},
 }
+if LOCAL_MODE:  # the emulator's schedules fire (emulated environments only; real AWS fires its own)
+    CELERY_BEAT_SCHEDULE["schedules-fire"] = {"task": "schedules.tasks.schedules_fire_due",
+                                              "schedule": float(SCHEDULES_EMULATOR_FIRE_SECONDS)}
 
 # ---------------------------------------------------------------------------------------------
 # AWS. Credentials are never stored in the database: boto3's default chain supplies them

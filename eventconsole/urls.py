@@ -41,5 +41,6 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("inventory/", include("inventory.urls")),
     path("listen/", include("tail.urls")),
+    path("dead-letters/", include("dead_letters.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("upcoming/", views.UpcomingView.as_view(), name="upcoming"),
     path("<int:pk>/", views.ScheduleDetailView.as_view(), name="schedule_detail"),
     path("<int:pk>/delete/", views.ScheduleDeleteView.as_view(), name="schedule_delete"),
+    path("<int:pk>/run/", views.ScheduleRunNowView.as_view(), name="schedule_run"),
     path("<int:pk>/<slug:action>/", views.ScheduleActionView.as_view(), name="schedule_action"),
     path("drafts/<int:pk>/discard/", views.DraftDiscardView.as_view(), name="draft_discard"),
     path("drafts/<int:pk>/preview/", views.SchedulePreviewView.as_view(), name="schedule_preview"),

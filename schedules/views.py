@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
@@ -23,10 +24,13 @@ from changes.object_views import (
 from changes.views import ObjectActionView
 from environments.models import Environment
 
-from . import targets
+from delivery.invoke import effect_words
+
+from . import invocations, targets
 from .filtersets import ScheduleFilterSet
 from .forms import ScheduleDetailForm
 from .forms.detail import CRON_FIELDS, RATE
+from .models import Schedule
 from .preview import preview_context
 from .selectors import schedule_groups, schedule_list, schedules_upcoming
 from .tables import ScheduleTable
@@ -81,11 +85,63 @@ class ScheduleDetailView(SchedulePages, ManagedObjectDetailView):
                                   start=spec.get("StartDate"), end=spec.get("EndDate"), anchor=schedule.last_applied)
         if spec.get("State") == "DISABLED":
             preview["preview_runs"] = []
-        return {"target": target, "target_label": targets.describe_target(target.get("Arn", "")), **preview}
+        return {"target": target, "target_label": targets.describe_target(target.get("Arn", "")), **preview,
+                "runs": invocations.recent_runs(schedule), "run_now_problem": invocations.run_now_problem(schedule)}
 
 
 class ScheduleActionView(SchedulePages, ObjectActionView):
     """POST edit / clone / enable / disable / delete: each opens a draft or a change request."""
+
+
+class ScheduleRunNowView(PermissionRequiredMixin, View):
+    """Run now: GET (or a POST without a confirmation step) shows what will be invoked; POST step 1 runs it, or
+    in a production environment asks a second time (step 2). The call is made inline, within the page's AWS
+    budget (schedules.invocations.schedule_run_now), recorded as a run and audited."""
+
+    permission_required = SUBMIT
+    raise_exception = True
+    template_name = "schedules/schedule_run_now.html"
+
+    def schedule(self, request, pk) -> Schedule:
+        schedule = get_object_or_404(Schedule.objects.select_related("environment"), pk=pk)
+        if not user_can(request.user, SUBMIT, schedule.environment_id):
+            raise PermissionDenied(f"You may not run anything in {schedule.environment.name}.")
+        return schedule
+
+    def confirm(self, request, schedule, step: int):
+        spec = invocations.run_spec(schedule)
+        target = spec.get("Target") or {}
+        return render(request, self.template_name, {
+            "schedule": schedule, "object": schedule, "step": step, "target": target,
+            "target_label": targets.describe_target(target.get("Arn", "")),
+            "effect": effect_words(target), "production": schedule.environment.is_production})
+
+    def get(self, request, pk):
+        schedule = self.schedule(request, pk)
+        problem = invocations.run_now_problem(schedule)
+        if problem:
+            messages.error(request, f"Run now: {problem}")
+            return redirect(schedule)
+        return self.confirm(request, schedule, 1)
+
+    def post(self, request, pk):
+        schedule = self.schedule(request, pk)
+        problem = invocations.run_now_problem(schedule)
+        if problem:
+            messages.error(request, f"Run now: {problem}")
+            return redirect(schedule)
+        step = request.POST.get("step", "")
+        if step not in ("1", "2"):
+            return self.confirm(request, schedule, 1)
+        if schedule.environment.is_production and step != "2":
+            return self.confirm(request, schedule, 2)
+        run = invocations.schedule_run_now(schedule, actor=request.user)
+        label = targets.describe_target(run.request.get("target", ""))
+        if run.ok:
+            messages.success(request, f"Run now: {label} succeeded (execution ID {run.execution_id}).")
+        else:
+            messages.error(request, f"Run now: {label} failed. {run.error_words}")
+        return redirect(f"{schedule.get_absolute_url()}#runs")
 
 
 class ScheduleDeleteView(SchedulePages, ManagedObjectDeleteView):

@@ -72,6 +72,7 @@ MATRIX = [
     ("edit schedule", "post", "schedules:schedule_action", ["schedule", "edit"], {}, EDITORS),
     ("clone schedule", "post", "schedules:schedule_action", ["schedule", "clone"], {}, EDITORS),
     ("schedule delete confirmation", "get", "schedules:schedule_delete", ["schedule"], None, EDITORS),
+    ("schedule run now confirmation", "get", "schedules:schedule_run", ["schedule"], None, EDITORS),
     ("schedule draft step (author only)", "get", "schedules:draft_step", ["schedule_draft", "detail"], None,
      ("operator",)),
     ("audit list", "get", "audit:event_list", [], None, ALL),

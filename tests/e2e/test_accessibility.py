@@ -19,6 +19,8 @@ from changes.polling import objects_poll
 from environments import aws
 from environments.demo import demo_resources_seed
 from rules.models import Rule
+from schedules.invocations import schedule_run_now
+from schedules.models import Schedule
 from tests.conftest import PASSWORD
 from tests.e2e.rule_steps import NAME as RULE_NAME
 from tests.rules import flow as rule_flow
@@ -144,6 +146,9 @@ def worked_examples(users, environment, production, demo_resources, client_for, 
     aws.client(environment, "events").disable_rule(Name=RULE_NAME)
     objects_poll(environment, "rule")
     assert Rule.objects.get(pk=applied_rule.rule_id).sync_status == SyncStatus.DRIFTED
+    # Run now on the schedule (its instance id is not the batch server's, so the run fails, in words): its page
+    # shows the Runs table.
+    schedule_run_now(Schedule.objects.get(pk=applied_schedule.schedule_id), actor=users["admin"])
     return {"rule": applied_rule.rule_id, "schedule": applied_schedule.schedule_id, "applied": rule_draft,
             "waiting": waiting.pk, "open_rule": open_rule, "timed_rule": timed_rule, "json_rule": json_rule,
             "open_schedule": open_schedule, "lambda_schedule": lambda_schedule, "environment": environment.pk,
@@ -183,7 +188,7 @@ def pages_of(w: dict, group: str) -> list[str]:
             "/admin/login/", "/rules/999999/",
         ],
         # did it fire? send a test event (from a rule and from the Sandbox), listen to events
-        "monitoring": [f"/listen/send/?rule={rule}", "/listen/send/", "/listen/"],
+        "monitoring": [f"/listen/send/?rule={rule}", "/listen/send/", "/listen/", f"/schedules/{schedule}/run/"],
         # what the other roles see differently: their dashboard, the actions an object and a change offer them
         "roles": ["/", f"/rules/{rule}/", f"/schedules/{schedule}/", "/reviews/?waiting=true", f"/reviews/{w['waiting']}/"],
     }[group]
