@@ -27,6 +27,7 @@ class AuditAction(models.TextChoices):
     GROUP_CHANGED = "group.changed", "Group changed"
     ENVIRONMENT_CHANGED = "environment.changed", "Environment changed"
     ROLE_GRANT_CHANGED = "role_grant.changed", "Role grant changed"
+    METRICS_REFRESHED = "metrics.refresh", "Metrics refresh requested"
 
 
 class ObjectType(models.TextChoices):

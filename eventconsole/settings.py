@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "schedules",
     "inventory",
     "dashboard",
+    "metrics",
 ]
 
 MIDDLEWARE = [
@@ -261,6 +262,8 @@ POLL_INTERVAL_SECONDS = env.int("POLL_INTERVAL_SECONDS", default=60)
 # a running discovery may go without progress before it is taken as interrupted (its worker died).
 DISCOVERY_INTERVAL_SECONDS = env.int("DISCOVERY_INTERVAL_SECONDS", default=600)
 DISCOVERY_STALE_SECONDS = env.int("DISCOVERY_STALE_SECONDS", default=300)
+# Metrics (metrics/): how often beat fetches every rule's and schedule group's CloudWatch figures.
+METRICS_FETCH_INTERVAL_SECONDS = env.int("METRICS_FETCH_INTERVAL_SECONDS", default=300)
 # Read rule tags in bulk with the Resource Groups Tagging API: auto (real AWS only), always, never.
 POLL_TAGS_WITH_TAGGING_API = env("POLL_TAGS_WITH_TAGGING_API", default="auto")
 # Exactly-once apply (changes.apply): an apply holds a lease it renews while it works; past its
@@ -278,6 +281,8 @@ CELERY_BEAT_SCHEDULE = {
     # Discover unmanaged rules and schedules: one discovery task per environment.
     "discover-all": {"task": "inventory.tasks.discover_all", "schedule": float(DISCOVERY_INTERVAL_SECONDS)},
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint", "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS)},
+    # Fetch CloudWatch figures (batched GetMetricData): one task per environment.
+    "metrics-fetch-all": {"task": "metrics.tasks.metrics_fetch_all", "schedule": float(METRICS_FETCH_INTERVAL_SECONDS)},
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -40,5 +40,6 @@ urlpatterns = [
     path("reviews/", include("changes.urls")),
     path("audit/", include("audit.urls")),
     path("inventory/", include("inventory.urls")),
+    path("metrics/", include("metrics.urls")),
     path("admin/", admin.site.urls),
 ]

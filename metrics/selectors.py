@@ -1,0 +1,164 @@
+"""What the pages read from the stored figures (never AWS): one object's charts and totals, the rules
+list's sparklines (one query for a page's rows) and the "failing" filter's condition."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+from django.db.models import CharField, Exists, FloatField, OuterRef, Q, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+
+from . import catalog
+from .models import Datapoint, Fetch, FetchState, Watched
+
+
+def age_words(fetched_at: datetime | None, now: datetime | None = None) -> str:
+    """"figures from 4 minutes ago", or "never fetched"."""
+    if fetched_at is None:
+        return "never fetched"
+    now = now or timezone.now()
+    if now - fetched_at < timedelta(minutes=1):
+        return "figures from less than a minute ago"
+    return f"figures from {timesince(fetched_at, now, depth=1)} ago".replace("\xa0", " ")
+
+
+@dataclass
+class Freshness:
+    fetched_at: datetime | None
+    last: Fetch | None  # the environment's newest fetch (running, failed or succeeded)
+    words: str
+
+    @property
+    def running(self) -> bool:
+        return self.last is not None and self.last.state == FetchState.RUNNING
+
+    @property
+    def failed(self) -> bool:
+        return self.last is not None and self.last.state == FetchState.FAILED
+
+
+def freshness(environment, namespace: str, key: str, now: datetime | None = None) -> Freshness:
+    fetched_at = (Watched.objects.filter(environment=environment, namespace=namespace, dimensions=key)
+                  .values_list("fetched_at", flat=True).first())
+    last = Fetch.objects.filter(environment=environment).order_by("-id").first()
+    return Freshness(fetched_at, last, age_words(fetched_at, now))
+
+
+def _floor(moment: datetime, seconds: int) -> datetime:
+    epoch = int(moment.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=dt_timezone.utc)
+
+
+def figures(environment, namespace: str, dimensions: list[dict[str, str]], now: datetime | None = None) -> dict:
+    """Everything a Monitoring tab shows for one set of dimensions: freshness, per range the chart data
+    (a point per period; None where nothing is known) and per metric its totals ("no data" is None)."""
+    now = now or timezone.now()
+    key = catalog.dimensions_key(dimensions)
+    fresh = freshness(environment, namespace, key, now)
+    metrics = catalog.METRICS[namespace]
+    stored: dict[tuple[str, int], dict[int, float]] = {}
+    oldest = now - catalog.ONE_HOUR.span - timedelta(hours=1)
+    for metric, period, moment, value in (
+            Datapoint.objects.filter(environment=environment, namespace=namespace, dimensions=key,
+                                     timestamp__gte=oldest)
+            .values_list("metric", "period", "timestamp", "value")):
+        stored.setdefault((metric, period), {})[int(moment.timestamp())] = value
+    known_until = int(fresh.fetched_at.timestamp()) if fresh.fetched_at else None
+    ranges, totals = {}, {m.name: {} for m in metrics}
+    for chart_range in catalog.RANGES:
+        period = chart_range.window.period
+        first = int(_floor(now - chart_range.span, period).timestamp()) + period
+        xs = list(range(first, int(now.timestamp()) + 1, period))
+        series = []
+        for metric in metrics:
+            points = stored.get((metric.name, period), {})
+            values = []
+            for x in xs:
+                if x in points:
+                    values.append(points[x])
+                elif known_until is not None and x <= known_until and metric.zero_when_missing:
+                    values.append(0.0)
+                else:
+                    values.append(None)
+            present = [v for v in values if v is not None]
+            totals[metric.name][chart_range.key] = _number(sum(present)) if present else None
+            series.append({"label": metric.label, "values": values})
+        ranges[chart_range.key] = {"label": chart_range.label, "x": xs, "series": series}
+    rows = [{"name": m.name, "label": m.label, "zero_when_missing": m.zero_when_missing,
+             "totals": [totals[m.name][r.key] for r in catalog.RANGES]} for m in metrics]
+    return {"freshness": fresh, "key": key, "namespace": namespace, "dimensions": dimensions,
+            "chart": {"ranges": ranges, "order": [r.key for r in catalog.RANGES]},
+            "ranges": catalog.RANGES, "rows": rows, "fetched": fresh.fetched_at is not None}
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules list
+# ---------------------------------------------------------------------------------------------
+def failing(bus_field: str = "event_bus_name", name_field: str = "name", environment_field: str = "environment",
+            now: datetime | None = None) -> Exists:
+    """True for a rule with FailedInvocations, DeadLetterInvocations or InvocationsSentToDlq above zero in the
+    last 24 hours (a condition on the rules' queryset; the rules list's "failing" filter)."""
+    since = (now or timezone.now()) - timedelta(hours=24)
+    default = Datapoint.objects.filter(
+        environment=OuterRef(environment_field), namespace=catalog.EVENTS, metric__in=catalog.FAILING,
+        period=catalog.FIVE_MINUTES.period, timestamp__gte=since, value__gt=0)
+    on_default_bus = default.filter(dimensions=Concat(Value("RuleName="), OuterRef(name_field),
+                                                      output_field=CharField()))
+    on_custom_bus = default.filter(dimensions=Concat(Value("EventBusName="), OuterRef(bus_field), Value(",RuleName="),
+                                                     OuterRef(name_field), output_field=CharField()))
+    return (Q(**{f"{bus_field}__in": ["default", ""]}) & Exists(on_default_bus)) | (
+        ~Q(**{f"{bus_field}__in": ["default", ""]}) & Exists(on_custom_bus))
+
+
+SPARK_W, SPARK_H, HOURS = 96, 20, 24
+
+
+def sparklines(rows, now: datetime | None = None) -> dict[tuple[int, str], str]:
+    """For (environment_id, bus, name) rows: {(environment_id, key): inline SVG of the last 24 hours'
+    Invocations, one point per hour}, in one query (the rows' datapoints and when each was fetched)."""
+    now = now or timezone.now()
+    rows = list(rows)
+    if not rows:
+        return {}
+    keys = {catalog.rule_key(bus, name) for _, bus, name in rows}
+    environments = {environment_id for environment_id, _, _ in rows}
+    start = _floor(now, 3600) - timedelta(hours=HOURS - 1)
+    points = (Datapoint.objects.filter(environment_id__in=environments, namespace=catalog.EVENTS,
+                                       metric=catalog.SPARKLINE_METRIC, period=catalog.FIVE_MINUTES.period,
+                                       dimensions__in=keys, timestamp__gte=start)
+              .values_list("environment_id", "dimensions", "timestamp", "value"))
+    fetched = (Watched.objects.filter(environment_id__in=environments, namespace=catalog.EVENTS, dimensions__in=keys)
+               .annotate(flag=Value(-1.0, output_field=FloatField()))
+               .values_list("environment_id", "dimensions", "fetched_at", "flag"))
+    buckets: dict[tuple[int, str], list[float]] = {}
+    known: set[tuple[int, str]] = set()
+    for environment_id, key, moment, value in points.union(fetched, all=True):
+        if value == -1.0 and moment is not None:
+            known.add((environment_id, key))
+            continue
+        index = int((moment - start).total_seconds() // 3600)
+        if 0 <= index < HOURS:
+            buckets.setdefault((environment_id, key), [0.0] * HOURS)[index] += value
+    return {key: _svg(buckets.get(key, [0.0] * HOURS)) for key in known}
+
+
+def _svg(values: list[float]) -> str:
+    top = max(values) or 1.0
+    step = SPARK_W / (len(values) - 1)
+    points = " ".join(f"{i * step:.1f},{SPARK_H - 1 - (v / top) * (SPARK_H - 2):.1f}" for i, v in enumerate(values))
+    total = _number(sum(values))
+    words = f"Invocations in the last 24 hours: {total:,}" if total else "No invocations in the last 24 hours"
+    return format_html(
+        '<svg class="sparkline" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}" '
+        'data-testid="sparkline"><title>{}</title><polyline fill="none" stroke="currentColor" stroke-width="1.5" '
+        'points="{}"/></svg>', SPARK_W, SPARK_H, SPARK_W, SPARK_H, words, words, points)
+
+
