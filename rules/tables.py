@@ -40,9 +40,11 @@ class RuleTable(tables.Table):
         """The sparklines of this page's rows only, in one query (metrics.selectors.sparklines)."""
         super().before_render(request)
         page = getattr(self, "page", None)
-        records = list(page.object_list) if page is not None else list(self.data)
         if page is not None:
-            page.object_list = records
+            page.object_list = list(page.object_list)  # the page's rows, read once (bound rows)
+            records = [row.record for row in page.object_list]
+        else:
+            records = list(self.data)
         lines = metrics_selectors.sparklines((r.environment_id, r.event_bus_name, r.name) for r in records)
         for record in records:
             record.sparkline = lines.get((record.environment_id,

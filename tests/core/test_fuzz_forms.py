@@ -244,6 +244,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "audit:event_detail": Endpoint("viewer", lambda w: [1], method="GET"),
     "audit:object_history": Endpoint("viewer", lambda w: ["rule", w.rule.pk], method="GET",
                                      arg_slugs=("rule", "schedule", "change", "environment", "user")),
+    "metrics:refresh": Endpoint("viewer", lambda w: [w.environment.pk], examples=3),
+    "metrics:schedule_group": Endpoint("viewer", lambda w: [w.environment.pk, "default"], method="GET"),
 }
 # Not fuzzed here, with the reason.
 NOT_FUZZED = {
