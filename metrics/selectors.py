@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
-from django.db.models import CharField, Exists, FloatField, OuterRef, Q, Value
+from django.db.models import Case, CharField, F, FloatField, Q, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.html import format_html
@@ -102,20 +102,36 @@ def _number(value: float) -> float | int:
 # ---------------------------------------------------------------------------------------------
 # The rules list
 # ---------------------------------------------------------------------------------------------
-def failing(bus_field: str = "event_bus_name", name_field: str = "name", environment_field: str = "environment",
-            now: datetime | None = None) -> Exists:
-    """True for a rule with FailedInvocations, DeadLetterInvocations or InvocationsSentToDlq above zero in the
-    last 24 hours (a condition on the rules' queryset; the rules list's "failing" filter)."""
+def failing_keys(now: datetime | None = None) -> dict[int, set[str]]:
+    """{environment id: the AWS/Events dimensions (stored form) with FailedInvocations, DeadLetterInvocations or
+    InvocationsSentToDlq above zero in the last 24 hours}: one query on the (metric, timestamp) index."""
     since = (now or timezone.now()) - timedelta(hours=24)
-    default = Datapoint.objects.filter(
-        environment=OuterRef(environment_field), namespace=catalog.EVENTS, metric__in=catalog.FAILING,
-        period=catalog.FIVE_MINUTES.period, timestamp__gte=since, value__gt=0)
-    on_default_bus = default.filter(dimensions=Concat(Value("RuleName="), OuterRef(name_field),
-                                                      output_field=CharField()))
-    on_custom_bus = default.filter(dimensions=Concat(Value("EventBusName="), OuterRef(bus_field), Value(",RuleName="),
-                                                     OuterRef(name_field), output_field=CharField()))
-    return (Q(**{f"{bus_field}__in": ["default", ""]}) & Exists(on_default_bus)) | (
-        ~Q(**{f"{bus_field}__in": ["default", ""]}) & Exists(on_custom_bus))
+    found: dict[int, set[str]] = {}
+    for environment_id, key in (Datapoint.objects.filter(metric__in=catalog.FAILING, timestamp__gte=since,
+                                                          namespace=catalog.EVENTS, period=catalog.FIVE_MINUTES.period,
+                                                          value__gt=0)
+                                .values_list("environment_id", "dimensions").distinct()):
+        found.setdefault(environment_id, set()).add(key)
+    return found
+
+
+def rule_key_expression(bus_field: str = "event_bus_name", name_field: str = "name"):
+    """A rule's stored dimensions as a database expression over its bus and name fields (see catalog.rule_key)."""
+    return Case(When(Q(**{f"{bus_field}__in": ["default", ""]}), then=Concat(Value("RuleName="), F(name_field))),
+                default=Concat(Value("EventBusName="), F(bus_field), Value(",RuleName="), F(name_field)),
+                output_field=CharField())
+
+
+def failing(queryset, *, bus_field: str = "event_bus_name", name_field: str = "name", now: datetime | None = None):
+    """The rules of `queryset` with failed invocations or messages sent to a dead-letter queue in the last 24 hours
+    (the rules list's "failing" filter): the failing dimensions first, then the rules whose dimensions they are."""
+    keys = failing_keys(now)
+    if not keys:
+        return queryset.none()
+    wanted = Q()
+    for environment_id, found in keys.items():
+        wanted |= Q(environment_id=environment_id, metrics_key__in=sorted(found))
+    return queryset.annotate(metrics_key=rule_key_expression(bus_field, name_field)).filter(wanted)
 
 
 SPARK_W, SPARK_H, HOURS = 96, 20, 24

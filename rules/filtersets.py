@@ -24,4 +24,4 @@ class RuleFilterSet(ManagedObjectFilterSet):
 
     def filter_failing(self, queryset, name, value):
         """Failed invocations or messages sent to a dead-letter queue in the last 24 hours (stored figures)."""
-        return queryset.filter(metrics_selectors.failing()) if value == "failing" else queryset
+        return metrics_selectors.failing(queryset) if value == "failing" else queryset

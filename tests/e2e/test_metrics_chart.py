@@ -5,14 +5,14 @@ from playwright.sync_api import expect
 
 from metrics import fetch
 from tests.conftest import PASSWORD
-from tests.metrics.conftest import five_minutes_ago, publish, rule_row  # noqa: F401 (publish is a fixture)
+from tests.metrics.conftest import five_minutes_ago, publisher, rule_row
 
 pytestmark = [pytest.mark.e2e, pytest.mark.aws, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_monitoring_tab_draws_charts_with_no_console_error(page, sign_in, users, environment, publish):  # noqa: F811
+def test_the_monitoring_tab_draws_charts_with_no_console_error(page, sign_in, users, environment):
     rule = rule_row(environment, "charted")
-    publish("AWS/Events", "Invocations", {"RuleName": "charted"}, 5, five_minutes_ago(20))
+    publisher(environment)("AWS/Events", "Invocations", {"RuleName": "charted"}, 5, five_minutes_ago(20))
     fetch.environment_fetch(environment)
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)

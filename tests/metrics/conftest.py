@@ -33,8 +33,7 @@ def five_minutes_ago(minutes: int) -> datetime:
     return moment.replace(minute=moment.minute - moment.minute % 5, second=0, microsecond=0) + timedelta(minutes=1)
 
 
-@pytest.fixture
-def publish(environment):
+def publisher(environment):
     """publish(namespace, metric, {"RuleName": "r"}, value, when): put_metric_data on the moto server."""
     cloudwatch = aws.client(environment, "cloudwatch")
 
@@ -43,3 +42,8 @@ def publish(environment):
             "MetricName": metric, "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
             "Timestamp": when, "Value": value, "Unit": "Count"}])
     return put
+
+
+@pytest.fixture
+def publish(environment):
+    return publisher(environment)

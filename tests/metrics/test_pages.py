@@ -147,8 +147,9 @@ def _list(client, query=""):
 
 
 def test_the_rules_list_draws_a_sparkline_for_fetched_rules_and_filters_the_failing(client_for, environment,
-                                                                                   publish, calls):
+                                                                                   production, publish, calls):
     failing_default = rule_row(environment, "fails")
+    same_name_elsewhere = rule_row(production, "fails")  # another environment: its own figures
     failing_custom = rule_row(environment, "to-dlq", bus="orders")
     healthy = rule_row(environment, "fine")
     publish("AWS/Events", "Invocations", {"RuleName": "fine"}, 12, five_minutes_ago(40))
@@ -169,7 +170,7 @@ def test_the_rules_list_draws_a_sparkline_for_fetched_rules_and_filters_the_fail
     failing = _list(viewer, "?failing=failing")
     for rule in (failing_default, failing_custom):
         assert f'href="{rule.get_absolute_url()}"' in failing
-    for rule in (healthy, later):
+    for rule in (healthy, later, same_name_elsewhere):
         assert f'href="{rule.get_absolute_url()}"' not in failing
     assert calls == []
 
