@@ -8,7 +8,8 @@ Run: .venv/bin/python -m bench metrics
 24 hours, 1-hour points over 7 days): 80,000 queries; GetMetricData takes at most 500 a call, so the fewest is
 ceil(5,000 x 8 / 500) = 80 calls per window, 160 in all. 20 of the rules have datapoints published (put_metric_data,
 AWS's names and dimensions). The environment allows 1,000 calls a second (the emulator, not the rate limit, is
-measured). (2) 10,000 rules, each with 48 stored Invocations points in the last 24 hours and a "fetched" mark,
+measured). (2) 10,000 rules, each with 48 stored Invocations points in the last 24 hours and a "fetched" mark with its
+24 hourly sums,
 2% of them failing; the list as a viewer, 30 requests per page after 3 warm-ups.
 """
 from __future__ import annotations
@@ -110,7 +111,8 @@ def list_part() -> None:
                                         fetched_at=now))
         Datapoint.objects.bulk_create(points, batch_size=5000)
     Watched.objects.bulk_create([Watched(environment=environment, namespace=catalog.EVENTS, fetched_at=now,
-                                         dimensions=catalog.rule_key(bus_of(i), f"rule-{i:05d}"))
+                                         dimensions=catalog.rule_key(bus_of(i), f"rule-{i:05d}"),
+                                         sparkline=[float((i + h) % 9) * 2 for h in range(24)])
                                  for i in range(LIST_RULES)], batch_size=5000)
     print(f"\n(2) rules list with sparklines: {LIST_RULES:,} rules, {Datapoint.objects.count():,} stored datapoints "
           f"(seeded in {time.perf_counter() - started:.0f} s); SQLite; 30 requests per page after 3 warm-ups")

@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.db import transaction
+from django.db.models import Sum
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from changes import kinds
@@ -159,10 +161,39 @@ def _upsert(rows: list[Datapoint]) -> None:
             update_fields=["value", "fetched_at"])
 
 
+SPARKLINE_HOURS = 24
+
+
+def sparkline_start(now: datetime) -> datetime:
+    """The first of the 24 hours a sparkline shows (the last one is the hour `now` is in)."""
+    return _floor(now, 3600) - timedelta(hours=SPARKLINE_HOURS - 1)
+
+
+def _sparklines(environment, now) -> dict[str, list[float]]:
+    """{AWS/Events dimensions: Invocations per hour over the 24 hours up to now}, summed by the database."""
+    start = sparkline_start(now)
+    lines: dict[str, list[float]] = {}
+    for key, hour, total in (Datapoint.objects.filter(
+            environment=environment, namespace=catalog.EVENTS, metric=catalog.SPARKLINE_METRIC,
+            period=catalog.FIVE_MINUTES.period, timestamp__gte=start)
+            .annotate(hour=TruncHour("timestamp")).values("dimensions", "hour").annotate(total=Sum("value"))
+            .values_list("dimensions", "hour", "total")):
+        index = int((hour - start).total_seconds() // 3600)
+        if 0 <= index < SPARKLINE_HOURS:
+            lines.setdefault(key, [0.0] * SPARKLINE_HOURS)[index] = total
+    return lines
+
+
 def _mark_watched(environment, watched, now) -> None:
-    rows = [Watched(environment=environment, namespace=namespace, dimensions=catalog.dimensions_key(dims),
-                    fetched_at=now) for namespace, dims in watched]
+    """Every set of dimensions asked for is fetched as of `now`; a rule's keeps its sparkline."""
+    lines = _sparklines(environment, now)
+    rows = []
+    for namespace, dims in watched:
+        key = catalog.dimensions_key(dims)
+        line = lines.get(key, [0.0] * SPARKLINE_HOURS) if namespace == catalog.EVENTS else []
+        rows.append(Watched(environment=environment, namespace=namespace, dimensions=key, fetched_at=now,
+                            sparkline=line))
     for first in range(0, len(rows), UPSERT_BATCH):
         Watched.objects.bulk_create(rows[first:first + UPSERT_BATCH], update_conflicts=True,
                                     unique_fields=["environment", "namespace", "dimensions"],
-                                    update_fields=["fetched_at"])
+                                    update_fields=["fetched_at", "sparkline"])

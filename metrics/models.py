@@ -40,6 +40,9 @@ class Watched(models.Model):
     namespace = models.CharField(verbose_name="namespace", max_length=32)
     dimensions = models.CharField(verbose_name="dimensions", max_length=600)
     fetched_at = models.DateTimeField(verbose_name="fetched")
+    sparkline = models.JSONField(verbose_name="invocations per hour", default=list, blank=True,
+                                 help_text="AWS/Events: the Invocations of each of the 24 hours up to the fetch (the "
+                                           "rules list's sparkline, read without reading the datapoints).")
 
     class Meta:
         verbose_name = "watched dimensions"

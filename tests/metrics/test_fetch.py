@@ -51,6 +51,10 @@ def test_a_rule_on_the_default_bus_is_RuleName_alone_and_one_on_a_custom_bus_add
     assert stored(environment, "Invocations", "RuleName=orders-rule", period=3600) == [(hour, 5.0)]
     assert set(Watched.objects.values_list("dimensions", flat=True)) == {
         "RuleName=orders-rule", "EventBusName=orders,RuleName=orders-rule"}
+    # the rules list's sparkline: Invocations per hour, 24 hours, the newest last (30 minutes ago: the last or
+    # the one before)
+    line = Watched.objects.get(dimensions="RuleName=orders-rule").sparkline
+    assert len(line) == 24 and sum(line) == 5 and sum(line[-2:]) == 5
     # 2 rules x 8 metrics = 16 queries per window: one call per window
     assert calls == ["GetMetricData"] * WINDOWS
     assert (result.queries, result.calls) == (2 * EVENTS_METRICS * WINDOWS, WINDOWS)

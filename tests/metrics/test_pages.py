@@ -164,7 +164,7 @@ def test_the_rules_list_draws_a_sparkline_for_fetched_rules_and_filters_the_fail
 
     html = _list(viewer)
     assert html.count('data-testid="sparkline"') == 3  # the three fetched rules; the fourth shows a dash
-    assert 'aria-label="Invocations in the last 24 hours: 12"' in html
+    assert 'aria-label="Invocations in the 24 hours up to the last fetch: 12"' in html
     assert "Invocations (24 h)" in html
 
     failing = _list(viewer, "?failing=failing")
@@ -195,4 +195,5 @@ def test_the_list_reads_sparklines_in_one_query_whatever_the_page_size(client_fo
     with CaptureQueriesContext(connection) as many:
         _list(viewer)
     assert len(few.captured_queries) == len(many.captured_queries)
-    assert sum("metrics_datapoint" in q["sql"] for q in many.captured_queries) == 1
+    assert sum("metrics_watched" in q["sql"] for q in many.captured_queries) == 1
+    assert not any("metrics_datapoint" in q["sql"] for q in many.captured_queries)
