@@ -137,18 +137,33 @@ def failing(queryset, *, bus_field: str = "event_bus_name", name_field: str = "n
 SPARK_W, SPARK_H = 96, 20
 
 
-def sparklines(rows) -> dict[tuple[int, str], str]:
-    """For (environment_id, bus, name) rows: {(environment_id, key): inline SVG of the Invocations of each of
-    the 24 hours up to the last fetch}, for the rows fetched at least once. One query, on `Watched` only:
-    the fetch sums the hours (metrics.fetch), so the list never reads the datapoints."""
+@dataclass
+class Sparklines:
+    """A list page's sparklines: {(environment_id, key): inline SVG}, and the age of the oldest figures among them."""
+
+    lines: dict[tuple[int, str], str]
+    oldest: datetime | None
+
+    def words(self, now: datetime | None = None) -> str:
+        return age_words(self.oldest, now)
+
+
+def sparklines(rows) -> Sparklines:
+    """For (environment_id, bus, name) rows: the inline SVG of the Invocations of each of the 24 hours up to the
+    last fetch, for the rows fetched at least once. One query, on `Watched` only: the fetch sums the hours
+    (metrics.fetch), so the list never reads the datapoints."""
     rows = list(rows)
     if not rows:
-        return {}
+        return Sparklines({}, None)
     keys = {catalog.rule_key(bus, name) for _, bus, name in rows}
     environments = {environment_id for environment_id, _, _ in rows}
-    return {(environment_id, key): _svg(line or [0.0] * 24) for environment_id, key, line in (
-        Watched.objects.filter(environment_id__in=environments, namespace=catalog.EVENTS, dimensions__in=keys)
-        .values_list("environment_id", "dimensions", "sparkline"))}
+    lines, oldest = {}, None
+    for environment_id, key, line, fetched_at in (
+            Watched.objects.filter(environment_id__in=environments, namespace=catalog.EVENTS, dimensions__in=keys)
+            .values_list("environment_id", "dimensions", "sparkline", "fetched_at")):
+        lines[(environment_id, key)] = _svg(line or [0.0] * 24)
+        oldest = fetched_at if oldest is None else min(oldest, fetched_at)
+    return Sparklines(lines, oldest)
 
 
 def _svg(values: list[float]) -> str:

@@ -45,10 +45,13 @@ class RuleTable(tables.Table):
             records = [row.record for row in page.object_list]
         else:
             records = list(self.data)
-        lines = metrics_selectors.sparklines((r.environment_id, r.event_bus_name, r.name) for r in records)
+        found = metrics_selectors.sparklines((r.environment_id, r.event_bus_name, r.name) for r in records)
         for record in records:
-            record.sparkline = lines.get((record.environment_id,
-                                          metrics_catalog.rule_key(record.event_bus_name, record.name)))
+            record.sparkline = found.lines.get((record.environment_id,
+                                                metrics_catalog.rule_key(record.event_bus_name, record.name)))
+        self.columns["invocations"].column.verbose_name = format_html(
+            'Invocations (24 h)<br><span class="small fw-normal text-secondary" data-testid="sparkline-age">{}</span>',
+            found.words() if found.oldest else "not fetched yet")
 
     def render_invocations(self, record):
         return getattr(record, "sparkline", None) or "—"

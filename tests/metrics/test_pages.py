@@ -166,6 +166,8 @@ def test_the_rules_list_draws_a_sparkline_for_fetched_rules_and_filters_the_fail
     assert html.count('data-testid="sparkline"') == 3  # the three fetched rules; the fourth shows a dash
     assert 'aria-label="Invocations in the 24 hours up to the last fetch: 12"' in html
     assert "Invocations (24 h)" in html
+    assert '<span class="small fw-normal text-secondary" data-testid="sparkline-age">figures from less than a minute ago' \
+        in html
 
     failing = _list(viewer, "?failing=failing")
     for rule in (failing_default, failing_custom):
