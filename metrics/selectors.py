@@ -130,7 +130,9 @@ def failing(queryset, *, bus_field: str = "event_bus_name", name_field: str = "n
         return queryset.none()
     wanted = Q()
     for environment_id, found in keys.items():
-        wanted |= Q(environment_id=environment_id, metrics_key__in=sorted(found))
+        # the names narrow the rows through the name index; the whole dimensions decide
+        names = sorted({key.rsplit("RuleName=", 1)[-1] for key in found})
+        wanted |= Q(environment_id=environment_id, **{f"{name_field}__in": names}, metrics_key__in=sorted(found))
     return queryset.annotate(metrics_key=rule_key_expression(bus_field, name_field)).filter(wanted)
 
 
