@@ -183,3 +183,14 @@ def test_a_worker_fetches_and_stores(celery_worker, environment, publish):
         assert time.monotonic() < deadline, celery_worker.log()
         time.sleep(0.2)
     assert stored(environment, "MatchedEvents", "RuleName=worker-rule") == [(when - timedelta(minutes=1), 9.0)]
+
+
+def test_a_fetch_running_blocks_another_until_its_worker_is_taken_as_lost(environment, users):
+    running = fetch.fetch_start(environment)
+    with pytest.raises(fetch.FetchBusy, match="Metrics of Sandbox are being fetched now."):
+        fetch.fetch_start(environment, requested_by=users["viewer"])
+    Fetch.objects.filter(pk=running.pk).update(started=timezone.now() - fetch.STALE_AFTER - timedelta(seconds=1))
+    replacement = fetch.fetch_start(environment)
+    lost = Fetch.objects.get(pk=running.pk)
+    assert (lost.state, lost.error) == (FetchState.FAILED, "Interrupted: its worker stopped before it ended.")
+    assert replacement.state == FetchState.RUNNING

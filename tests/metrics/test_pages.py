@@ -199,3 +199,13 @@ def test_the_list_reads_sparklines_in_one_query_whatever_the_page_size(client_fo
     assert len(few.captured_queries) == len(many.captured_queries)
     assert sum("metrics_watched" in q["sql"] for q in many.captured_queries) == 1
     assert not any("metrics_datapoint" in q["sql"] for q in many.captured_queries)
+
+
+def test_admins_read_the_fetches_on_the_admin_site(client_for, environment):
+    Fetch.objects.create(environment=environment, state=FetchState.SUCCEEDED, calls=2, queries=16,
+                         messages=["MaxDatapointsExceeded More datapoints than one answer holds"])
+    admin = client_for("admin")
+    listing = admin.get(reverse("admin:metrics_fetch_changelist"))
+    assert listing.status_code == 200 and "Sandbox" in listing.content.decode()
+    page = admin.get(reverse("admin:metrics_fetch_change", args=[Fetch.objects.get().pk]))
+    assert page.status_code == 200 and "MaxDatapointsExceeded" in page.content.decode()
