@@ -37,6 +37,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # roles granted in one environment (the inline on a user's admin page)
         "accounts.view_rolegrant", "accounts.add_rolegrant", "accounts.change_rolegrant",
         "accounts.delete_rolegrant",
+        # the metrics fetches (calls, partial results, errors) on the admin site
+        "metrics.view_fetch",
     ],
 }
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "dashboard",
     "tail",
     "dead_letters",
+    "metrics",
 ]
 
 MIDDLEWARE = [
@@ -267,6 +268,8 @@ DISCOVERY_STALE_SECONDS = env.int("DISCOVERY_STALE_SECONDS", default=300)
 # the ones left behind (past their expiry tag) in every environment.
 TAIL_TIME_LIMIT_SECONDS = env.int("TAIL_TIME_LIMIT_SECONDS", default=900)
 TAIL_SWEEP_SECONDS = env.int("TAIL_SWEEP_SECONDS", default=60)
+# Metrics (metrics/): how often beat fetches every rule's and schedule group's CloudWatch figures.
+METRICS_FETCH_INTERVAL_SECONDS = env.int("METRICS_FETCH_INTERVAL_SECONDS", default=300)
 # Read rule tags in bulk with the Resource Groups Tagging API: auto (real AWS only), always, never.
 POLL_TAGS_WITH_TAGGING_API = env("POLL_TAGS_WITH_TAGGING_API", default="auto")
 # Exactly-once apply (changes.apply): an apply holds a lease it renews while it works; past its
@@ -295,6 +298,8 @@ CELERY_BEAT_SCHEDULE = {
     "tail-sweep": {"task": "tail.tasks.tail_sweep", "schedule": float(TAIL_SWEEP_SECONDS)},
     "dead-letters-depth": {"task": "dead_letters.tasks.depth_fetch_all",
                            "schedule": float(DEAD_LETTER_DEPTH_INTERVAL_SECONDS)},
+    # Fetch CloudWatch figures (batched GetMetricData): one task per environment.
+    "metrics-fetch-all": {"task": "metrics.tasks.metrics_fetch_all", "schedule": float(METRICS_FETCH_INTERVAL_SECONDS)},
 }
 if LOCAL_MODE:  # the emulator's schedules fire (emulated environments only; real AWS fires its own)
     CELERY_BEAT_SCHEDULE["schedules-fire"] = {"task": "schedules.tasks.schedules_fire_due",

@@ -42,5 +42,6 @@ urlpatterns = [
     path("inventory/", include("inventory.urls")),
     path("listen/", include("tail.urls")),
     path("dead-letters/", include("dead_letters.urls")),
+    path("metrics/", include("metrics.urls")),
     path("admin/", admin.site.urls),
 ]

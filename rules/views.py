@@ -31,6 +31,8 @@ from changes.states import IllegalTransition
 from changes.views import ObjectActionView
 
 from delivery import policies
+from metrics import catalog as metrics_catalog
+from metrics import selectors as metrics_selectors
 
 from .aws_reader import rule_arn_in
 from .filtersets import RuleFilterSet
@@ -56,7 +58,7 @@ class RuleListView(RulePages, ManagedObjectListView):
     template_name = "rules/rule_list.html"
     table_class = RuleTable
     filterset_class = RuleFilterSet
-    filter_fields = ("environment", "state", "status", "managed", "rule_type")
+    filter_fields = ("environment", "state", "status", "managed", "rule_type", "failing")
 
 
 class RuleBatchView(RulePages, BatchConfirmView):
@@ -83,7 +85,12 @@ class RuleDetailView(RulePages, ManagedObjectDetailView):
                 "targets": spec.get("Targets") or [], "tags": spec.get("Tags") or [],
                 "receivers": receivers, "cannot_receive": [r for r in receivers if r["ok"] is False],
                 "current_version": next((v for v in versions if v.action != "delete"), None),
-                "schedule_words": expression_in_words(rule.schedule_expression)}
+                "schedule_words": expression_in_words(rule.schedule_expression),
+                # the Monitoring tab: stored CloudWatch figures (no AWS call)
+                "figures": metrics_selectors.figures(
+                    rule.environment, metrics_catalog.EVENTS,
+                    metrics_catalog.rule_dimensions(rule.event_bus_name, rule.name)),
+                "next": self.request.get_full_path()}
 
 
 def _receivers(rule) -> list[dict]:

@@ -81,6 +81,8 @@ MATRIX = [
     ("environment list", "get", "environments:environment_list", [], None, ALL),
     ("add environment", "get", "environments:environment_add", [], None, ("admin",)),
     ("admin site", "get", "admin:index", [], None, ("admin",)),
+    ("refresh metrics", "post", "metrics:refresh", ["environment"], {}, ALL),
+    ("schedule group metrics", "get", "metrics:schedule_group", ["environment", "default"], None, ALL),
 ]
 
 

@@ -257,6 +257,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "tail:tail_detail": Endpoint("operator", lambda w: [w.extra["tail"].pk], method="GET"),
     "tail:tail_events": Endpoint("operator", lambda w: [w.extra["tail"].pk], examples=4),
     "tail:tail_stop": Endpoint("operator", lambda w: [w.extra["tail"].pk], examples=4),
+    "metrics:refresh": Endpoint("viewer", lambda w: [w.environment.pk], examples=3),
+    "metrics:schedule_group": Endpoint("viewer", lambda w: [w.environment.pk, "default"], method="GET"),
 }
 # Not fuzzed here, with the reason.
 NOT_FUZZED = {
