@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from changes import services
 from rules.models import Rule
 from schedules.models import Schedule
+from dead_letters.models import DeadLetterQueue
 from tail.models import TailSession, TailState
 from tests.rules import flow as rule_flow
 
@@ -156,7 +157,10 @@ def world(users, environment, production) -> World:
     tail = TailSession.objects.create(environment=environment, pattern='{"source": [{"prefix": ""}]}', created_by=operator,
                                       name="eventconsole-tail-fuzz", state=TailState.OPEN,
                                       expires_at=timezone.now() + timedelta(minutes=15))
-    return World(clients, environment, rule_draft, schedule_draft, spare, rule, schedule, change, extra={"tail": tail})
+    dlq = DeadLetterQueue.objects.create(environment=environment, rule=rule, target_id="fuzz-target",
+                                         queue_arn="arn:aws:sqs:us-east-1:123456789012:fuzz-dlq")
+    return World(clients, environment, rule_draft, schedule_draft, spare, rule, schedule, change,
+                 extra={"tail": tail, "dlq": dlq})
 
 
 @dataclass(frozen=True)
@@ -257,6 +261,11 @@ ENDPOINTS: dict[str, Endpoint] = {
     "tail:tail_detail": Endpoint("operator", lambda w: [w.extra["tail"].pk], method="GET"),
     "tail:tail_events": Endpoint("operator", lambda w: [w.extra["tail"].pk], examples=4),
     "tail:tail_stop": Endpoint("operator", lambda w: [w.extra["tail"].pk], examples=4),
+    "dead_letters:panel": Endpoint("viewer", lambda w: ["rule", w.rule.pk], method="GET", arg_slugs=("rule", "schedule")),
+    "dead_letters:refresh": Endpoint("viewer", lambda w: ["rule", w.rule.pk], arg_slugs=("rule", "schedule"),
+                                     examples=3),
+    "dead_letters:peek": Endpoint("viewer", lambda w: [w.extra["dlq"].pk], method="GET"),
+    "dead_letters:redrive": Endpoint("operator", lambda w: [w.extra["dlq"].pk], examples=3),
     "metrics:refresh": Endpoint("viewer", lambda w: [w.environment.pk], examples=3),
     "metrics:schedule_group": Endpoint("viewer", lambda w: [w.environment.pk, "default"], method="GET"),
 }
