@@ -33,7 +33,7 @@ from environments import aws, ratelimit
 
 from . import targets
 from .models import Schedule, ScheduleRun
-from .runs import runs_of
+from .runs import runs_of, spec_of
 
 log = logging.getLogger(__name__)
 
@@ -195,15 +195,21 @@ def schedules_fire_due(*, now: datetime | None = None) -> FireReport:
     if not settings.LOCAL_MODE:
         return report
     now = now or timezone.now()
+    # The JSON specs are read only for the schedules with a run due: an in-sync schedule's times come from its
+    # denormalised columns (schedules.runs.spec_of), a drifted one's from what AWS has.
     candidates = (Schedule.objects.managed().select_related("environment")
                   .filter(sync_status__in=FIRED_STATUSES).exclude(environment__endpoint_url="")
                   .annotate(last_fired=Max("runs__scheduled_time", filter=Q(runs__trigger=ScheduleRun.EMULATOR)))
-                  .order_by("pk"))
+                  .defer("desired_spec", "live_spec", "drift").order_by("pk"))
     for schedule in candidates:
-        spec = run_spec(schedule)
-        if not spec or not schedule.environment.is_emulated:
+        if not schedule.environment.is_emulated:
             continue
-        for scheduled_time in due_times(schedule, spec, now=now, last_fired=schedule.last_fired):
+        times = spec_of(schedule) if schedule.sync_status == SyncStatus.IN_SYNC else run_spec(schedule)
+        due = due_times(schedule, times, now=now, last_fired=schedule.last_fired)
+        spec = run_spec(schedule) if due else {}
+        if not spec:
+            continue
+        for scheduled_time in due:
             run = schedule_fire(schedule, scheduled_time, spec=spec)
             if run is None:
                 report.skipped += 1
