@@ -15,3 +15,5 @@ class TailConfig(AppConfig):
 
         demo.seed_register(demo_orders_rule_seed)
         register_object_page(ObjectType.TAIL, "tail.TailSession")
+        # Registers the Celery tasks in every process (tail.services sends them by name).
+        from . import tasks  # noqa: F401

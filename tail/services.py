@@ -10,6 +10,7 @@ import secrets
 from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -31,12 +32,16 @@ log = logging.getLogger(__name__)
 AWS_ERRORS = (ClientError, BotoCoreError, ratelimit.RateLimitExceeded, ratelimit.RateLimitUnavailable)
 
 
-def _send(task, session_id: int) -> None:
-    """Send `task` once the transaction commits; a broker that cannot be reached is said on the session (a
-    Starting one fails; a Closing one is left to the sweep at its time limit)."""
+OPEN_TASK = "tail.tasks.tail_open"  # the tasks' registered names (tail.tasks): the services never import the tasks
+CLOSE_TASK = "tail.tasks.tail_close"
+
+
+def _send(task: str, session_id: int) -> None:
+    """Send the task named `task` once the transaction commits; a broker that cannot be reached is said on the
+    session (a Starting one fails; a Closing one is left to the sweep at its time limit)."""
     def send():
         try:
-            task.delay(session_id)
+            current_app.signature(task, args=[session_id]).apply_async()
         except (OperationalError, OSError) as exc:
             log.warning("Live tail #%s: the workers could not be reached (%s)", session_id, exc)
             TailSession.objects.filter(pk=session_id, state=TailState.STARTING).update(
@@ -66,22 +71,18 @@ def tail_start(*, user, environment: Environment, bus: str, pattern: str, rule=N
     refusal = tail_refusal(user, environment)
     if refusal:
         raise TailRefused(refusal)
-    from .tasks import tail_open
-
     with transaction.atomic():
         session = TailSession.objects.create(
             environment=environment, event_bus_name=bus, rule=rule, pattern=pattern, created_by=user,
             expires_at=timezone.now() + timedelta(seconds=settings.TAIL_TIME_LIMIT_SECONDS))
         session.name = resources.session_name(session.pk, secrets.token_hex(3))
         session.save(update_fields=["name"])
-        _send(tail_open, session.pk)
+        _send(OPEN_TASK, session.pk)
     return session
 
 
 def tail_stop(session: TailSession, *, reason: str = "stopped") -> bool:
     """Ask for the session's removal (the page closed, Stop, expiry). False when it was not live."""
-    from .tasks import tail_close
-
     with transaction.atomic():
         locked = TailSession.objects.select_for_update().get(pk=session.pk)
         if locked.state not in LIVE_STATES:
@@ -89,7 +90,7 @@ def tail_stop(session: TailSession, *, reason: str = "stopped") -> bool:
         locked.state, locked.closed_reason = TailState.CLOSING, reason
         locked.save(update_fields=["state", "closed_reason"])
         # A Starting one too: its opener, if still at work, sees it is no longer Starting and closes it again.
-        _send(tail_close, locked.pk)
+        _send(CLOSE_TASK, locked.pk)
     return True
 
 
