@@ -59,7 +59,16 @@ class EventForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sample_key"].choices = [("", "Enter my own")] + [(s["key"], s["label"]) for s in catalog.samples()]
+        self.fields["sample_key"].choices = [("", "Enter my own")] + [(s["key"], s["label"])
+                                                                     for s in self.sample_choices()]
+
+    def sample_choices(self) -> list[dict[str, Any]]:
+        """The samples offered ({"key", "label"}): the catalog's."""
+        return catalog.samples()
+
+    def sample_event(self, key: str) -> dict[str, Any]:
+        """The event of the sample `key` (one of sample_choices)."""
+        return catalog.sample(key)
 
     def clean(self):
         cleaned = super().clean()
@@ -74,7 +83,7 @@ class EventForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("event", exc)
         elif cleaned.get("sample_key"):
-            cleaned["event_value"] = catalog.sample(cleaned["sample_key"])
+            cleaned["event_value"] = self.sample_event(cleaned["sample_key"])
         else:
             self.add_error("event", "Pick a sample event or paste an event.")
         return cleaned

@@ -21,10 +21,7 @@ from audit.services import audit_record
 from awslang import patterns
 from environments import aws
 from rules import catalog
-from core import safejson
-from rules.sandbox import (
-    EVENT_LIMIT_WORDS, EVENT_MAX_BYTES, EVENT_MAX_CHARS, EventForm, RuleMatch, budget_message, rules_matching,
-)
+from rules.sandbox import EventForm, RuleMatch, budget_message, rules_matching
 
 # Samples a test event can be sent with as they are: AWS refuses `aws.*` sources from PutEvents, so the
 # catalog's AWS samples need their source changed first. The first one matches the demo rule.
@@ -91,7 +88,6 @@ class TestEventForm(EventForm):
 
     def __init__(self, *args, environments=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sample_key"].choices = [("", "Enter my own")] + [(s["key"], s["label"]) for s in samples()]
         self.fields["event"].help_text = ("An EventBridge event: source, detail-type and detail are sent (resources "
                                           "too, if any); AWS sets id, time, account and region. Sources starting "
                                           "with \"aws.\" are refused by AWS.")
@@ -100,27 +96,14 @@ class TestEventForm(EventForm):
                                                                 empty_label=None)
             self.order_fields(["environment", "bus", "sample_key", "event"])
 
+    def sample_choices(self):
+        return samples()  # our own samples (custom sources PutEvents accepts) before the catalog's
+
+    def sample_event(self, key):
+        return sample(key)
+
     def clean(self):
-        cleaned = forms.Form.clean(self)  # the event is read here (own samples too), not by EventForm.clean
-        text = (cleaned.get("event") or "").strip()
-        size = len(text.encode("utf-8", "surrogatepass"))
-        if size > EVENT_MAX_BYTES:
-            self.add_error("event", f"The event is {size:,} bytes; EventBridge events are at most "
-                                    f"{EVENT_MAX_BYTES:,} bytes (256 KB).")
-        elif text:
-            try:
-                value = safejson.loads(text, what="The event", max_chars=EVENT_MAX_CHARS, limit_words=EVENT_LIMIT_WORDS)
-            except safejson.InvalidJSON as exc:
-                self.add_error("event", str(exc))
-            else:
-                if isinstance(value, dict):
-                    cleaned["event_value"] = value
-                else:
-                    self.add_error("event", "The event must be a JSON object.")
-        elif cleaned.get("sample_key"):
-            cleaned["event_value"] = sample(cleaned["sample_key"])
-        else:
-            self.add_error("event", "Pick a sample event or paste an event.")
+        cleaned = super().clean()  # the event read and sized, or a sample's
         event = cleaned.get("event_value")
         if event is None:
             return cleaned

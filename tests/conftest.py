@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 from django.test import Client
@@ -137,6 +138,26 @@ def celery_worker(transactional_db):
     worker = CeleryWorker(app).start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def workers():
+    """workers(**kwargs) starts a real worker process (tests.support.services.CeleryWorker) for a drill; at the
+    end each one still running is killed, whatever state the drill left it, its broker or its database in."""
+    from eventconsole.celery import app
+
+    started = []
+
+    def start(**kwargs):
+        worker = CeleryWorker(app, **kwargs).start()
+        started.append(worker)
+        return worker
+    yield start
+    for worker in reversed(started):
+        if worker.process.poll() is None:
+            worker.signal(signal.SIGKILL, group=True)  # the drill is over (its broker may be gone already)
+            worker.process.wait(20)
+        worker.stop()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from environments.models import Environment
 from rules.models import Rule
 from tests.changes.drills import wait_for
 from tests.conftest import SUITE_RATE_LIMIT
-from tests.support.services import CeleryWorker
 
 from .conftest import make_queue, rule_spec
 from .examples import RULE_ATTRIBUTES, RULE_EVENT
@@ -28,24 +27,6 @@ FAST_RECOVERY = {"APPLY_LEASE_SECONDS": "3", "APPLY_SWEEP_SECONDS": "1", "APPLY_
                  "DISCOVERY_INTERVAL_SECONDS": "3600", "DEAD_LETTER_DEPTH_INTERVAL_SECONDS": "3600",
                  "DEAD_LETTER_REDRIVE_VISIBILITY_SECONDS": "15"}
 KEYS = [f"incoming/order-{n}.json" for n in range(1, 7)]
-
-
-@pytest.fixture
-def workers():
-    from eventconsole.celery import app
-
-    started = []
-
-    def start(**kwargs):
-        worker = CeleryWorker(app, **kwargs).start()
-        started.append(worker)
-        return worker
-    yield start
-    for worker in reversed(started):
-        if worker.process.poll() is None:
-            worker.signal(signal.SIGKILL, group=True)
-            worker.process.wait(20)
-        worker.stop()
 
 
 def test_a_redrive_whose_worker_is_killed_is_finished_by_its_successor(users, proxy, workers):

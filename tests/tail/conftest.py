@@ -25,25 +25,3 @@ def proxied(proxy, db):
 
     return Environment.objects.create(name="Sandbox", region="us-east-1", endpoint_url=proxy.url,
                                       account_id="123456789012", api_rate_limit=SUITE_RATE_LIMIT)
-
-
-@pytest.fixture
-def workers():
-    """Real worker processes started by a test; killed at the end if still running."""
-    import signal
-
-    from eventconsole.celery import app
-    from tests.support.services import CeleryWorker
-
-    started = []
-
-    def start(**kwargs):
-        worker = CeleryWorker(app, **kwargs).start()
-        started.append(worker)
-        return worker
-    yield start
-    for worker in reversed(started):
-        if worker.process.poll() is None:
-            worker.signal(signal.SIGKILL, group=True)
-            worker.process.wait(20)
-        worker.stop()
