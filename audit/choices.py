@@ -32,6 +32,8 @@ class AuditAction(models.TextChoices):
     TAIL_REMOVED = "tail.removed", "Live tail resources removed"
     TEST_EVENT_SENT = "test_event.sent", "Test event sent"
     SCHEDULE_RUN = "schedule.run", "Schedule run"  # a schedule's target invoked: Run now, or fired by the emulator
+    # the local emulator deleted a schedule after its last run, as Scheduler does (ActionAfterCompletion DELETE)
+    SCHEDULE_COMPLETED = "schedule.completed", "Schedule completed"
     METRICS_REFRESHED = "metrics.refresh", "Metrics refresh requested"
 
 

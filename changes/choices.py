@@ -79,7 +79,7 @@ class SyncStatus(models.TextChoices):
     DRIFTED = "drifted", "Drifted"
     MISSING = "missing", "Missing in AWS"
     FAILED = "failed", "Apply failed"
-    COMPLETED = "completed", "Completed"  # a one-time schedule AWS deleted after its run (ActionAfterCompletion DELETE)
+    COMPLETED = "completed", "Completed"  # a schedule AWS deleted after its last run (ActionAfterCompletion DELETE)
     # Found in AWS by discovery (inventory) and not managed by EventConsole: live_spec is what AWS has,
     # desired_spec is None. Adopting makes it managed; releasing makes a managed object this again.
     UNMANAGED = "unmanaged", "Unmanaged"

@@ -158,4 +158,4 @@ def _audit_drift(kind: kinds.Kind, obj, previous: str, live, drift: list, *, env
         report.changed.append(obj.object_name)
         audit_record(action=AuditAction.DRIFT_CLEARED, with_diff=False, message=(
             f"The {label} in AWS matches the desired spec again" if status == SyncStatus.IN_SYNC
-            else f"The one-time {label} ran and AWS deleted it, as asked (completed)"), **common)
+            else f"The {label} made its last run and AWS deleted it, as asked (completed)"), **common)

@@ -34,6 +34,7 @@ from environments import aws, ratelimit
 from . import targets
 from .models import Schedule, ScheduleRun
 from .runs import runs_of, spec_of
+from .spec import is_one_time, parse_date
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ FIRE_MAX_PER_SCHEDULE = 10  # runs of one schedule fired by one beat at most
 RUNS_SHOWN = 10  # on the schedule's page
 # Schedules that exist in AWS as EventConsole applied them (or as AWS has them, drifted).
 FIRED_STATUSES = (SyncStatus.IN_SYNC, SyncStatus.DRIFTED)
-DELETED_NOTE = "The one-time schedule was deleted after its run (action after completion: DELETE)."
+DELETED_NOTE = "The schedule was deleted after its last run (action after completion: DELETE)."
 
 
 def run_spec(schedule: Schedule) -> dict[str, Any]:
@@ -146,16 +147,17 @@ def _claim(schedule: Schedule, scheduled_time: datetime) -> ScheduleRun | None:
 
 
 def _delete_after_completion(schedule: Schedule) -> str:
-    """ActionAfterCompletion DELETE: the one-time schedule is deleted in the emulator, as Scheduler deletes it,
-    and recorded as the app models it (completed)."""
+    """ActionAfterCompletion DELETE: the schedule whose last run has passed (a one-time schedule after its run, a
+    recurring one at its EndDate) is deleted in the emulator, as Scheduler deletes it, and recorded as the app
+    models it (completed)."""
     try:
         aws.client(schedule.environment, "scheduler").delete_schedule(Name=schedule.name,
                                                                       GroupName=schedule.group_name)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":  # already gone: fine
-            return f"Deleting the one-time schedule after its run failed: {aws.describe_error(exc)}"
+            return f"Deleting the schedule after its last run failed: {aws.describe_error(exc)}"
     except (BotoCoreError, ratelimit.RateLimitExceeded, ratelimit.RateLimitUnavailable) as exc:
-        return f"Deleting the one-time schedule after its run failed: {aws.describe_error(exc)}"
+        return f"Deleting the schedule after its last run failed: {aws.describe_error(exc)}"
     Schedule.objects.filter(pk=schedule.pk).update(sync_status=SyncStatus.COMPLETED, next_run=None, live_spec=None,
                                                    drift=[])
     return DELETED_NOTE
@@ -206,7 +208,8 @@ def schedules_fire_due(*, now: datetime | None = None) -> FireReport:
             continue
         times = spec_of(schedule) if schedule.sync_status == SyncStatus.IN_SYNC else run_spec(schedule)
         due = due_times(schedule, times, now=now, last_fired=schedule.last_fired)
-        spec = run_spec(schedule) if due else {}
+        ended = not is_one_time(times) and (parse_date(times.get("EndDate")) or now + FIRE_CATCH_UP) <= now
+        spec = run_spec(schedule) if due or ended else {}
         if not spec:
             continue
         for scheduled_time in due:
@@ -218,7 +221,25 @@ def schedules_fire_due(*, now: datetime | None = None) -> FireReport:
             report.failed += not run.ok
             report.completed += run.note == DELETED_NOTE
             log.info("%s", run)
+        if ended and spec.get("ActionAfterCompletion") == "DELETE":
+            report.completed += _complete_at_end_date(schedule, spec)
     return report
+
+
+def _complete_at_end_date(schedule: Schedule, spec: dict[str, Any]) -> bool:
+    """A recurring schedule with ActionAfterCompletion DELETE whose EndDate has passed made its last run (the one
+    closest to its EndDate): delete it in the emulator, as Scheduler would, and say so in the audit."""
+    note = _delete_after_completion(schedule)
+    if note != DELETED_NOTE:
+        log.warning("%s: %s (the next beat tries again)", schedule, note)
+        return False
+    message = (f"The local emulator deleted {schedule.object_name} after its last run: its EndDate "
+               f"{spec.get('EndDate')} has passed (action after completion: DELETE)")
+    audit_record(action=AuditAction.SCHEDULE_COMPLETED, object_type=ObjectType.SCHEDULE, object_id=schedule.pk,
+                 object_repr=schedule.object_name, environment=schedule.environment, message=message,
+                 with_diff=False, data={"end_date": str(spec.get("EndDate"))})
+    log.info("%s", message)
+    return True
 
 
 def recent_runs(schedule: Schedule, count: int = RUNS_SHOWN) -> list[ScheduleRun]:

@@ -188,16 +188,21 @@ def split_live(live: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict
 
 
 def completed(desired: dict[str, Any] | None, *, now: datetime | None = None) -> bool:
-    """A one-time schedule that AWS deletes after its run (ActionAfterCompletion DELETE) whose
-    time has passed: its absence in AWS means it ran, not that someone removed it."""
-    if not is_one_time(desired) or (desired or {}).get("ActionAfterCompletion") != "DELETE":
+    """A schedule that AWS deletes after its last run (ActionAfterCompletion DELETE) whose last run has passed:
+    a one-time schedule after its time; a recurring one after its EndDate (without an EndDate AWS never deletes
+    it). Its absence in AWS then means it completed, not that someone removed it."""
+    if (desired or {}).get("ActionAfterCompletion") != "DELETE":
         return False
+    now = now or timezone.now()
+    if not is_one_time(desired):
+        end = parse_date(desired.get("EndDate"))
+        return end is not None and end <= now
     try:
         runs = expressions.next_runs(desired["ScheduleExpression"], desired.get("ScheduleExpressionTimezone") or "UTC",
                                      datetime(1970, 1, 1, tzinfo=UTC), 1)
     except expressions.ExpressionError:
         return False
-    return bool(runs) and runs[0] <= (now or timezone.now())
+    return bool(runs) and runs[0] <= now
 
 
 def status_against(desired, live, *, environment=None, now: datetime | None = None) -> tuple[str, list]:

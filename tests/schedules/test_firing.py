@@ -126,9 +126,38 @@ def test_a_one_time_schedule_with_delete_disappears_after_it_fires(users, enviro
     schedule.refresh_from_db()
     assert schedule.sync_status == SyncStatus.COMPLETED and schedule.next_run is None
     run = schedule.runs.get()
-    assert run.ok and "deleted after its run" in run.note
+    assert run.ok and "deleted after its last run" in run.note
     assert len(messages(environment, inbox)) == 1
     assert schedules_fire_due(now=when + timedelta(minutes=1)).fired == 0  # completed: never again
+
+
+def test_a_recurring_schedule_with_delete_disappears_once_its_end_date_has_passed(users, environment, inbox):
+    # AWS: "A recurring schedule's last invocation is the invocation that occurs closest to the EndDate you
+    # specify" and it is deleted after it; "if you configure a schedule with automatic deletion but do not specify
+    # a value for EndDate, EventBridge Scheduler does not automatically delete the schedule."
+    today = next_23h("UTC", datetime.now(UTC))
+    ending = applied(users, environment, inbox, name="Ending", zone="UTC", ActionAfterCompletion="DELETE",
+                     EndDate=iso(today + timedelta(hours=1)))
+    endless = applied(users, environment, inbox, name="Endless", zone="UTC", ActionAfterCompletion="DELETE")
+    report = schedules_fire_due(now=today + timedelta(seconds=5))  # both run at 23:00; Ending's end is at 00:00
+    assert (report.fired, report.completed) == (2, 0)
+    report = schedules_fire_due(now=today + timedelta(hours=1, seconds=5))
+    assert (report.fired, report.completed) == (0, 1)
+    scheduler = aws.client(environment, "scheduler")
+    with pytest.raises(ClientError) as gone:
+        scheduler.get_schedule(Name="Ending", GroupName="default")
+    assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert scheduler.get_schedule(Name="Endless", GroupName="default")["Name"] == "Endless"
+    ending.refresh_from_db()
+    endless.refresh_from_db()
+    assert (ending.sync_status, ending.next_run) == (SyncStatus.COMPLETED, None)
+    assert endless.sync_status == SyncStatus.IN_SYNC
+    event = AuditEvent.objects.get(action="schedule.completed")
+    assert event.object_id == str(ending.pk) and "after its last run" in event.message
+    # completed: a later beat neither fires it nor deletes anything again
+    report = schedules_fire_due(now=today + timedelta(days=1, seconds=5))
+    assert (report.fired, report.completed) == (1, 0)  # Endless only
+    assert AuditEvent.objects.filter(action="schedule.completed").count() == 1
 
 
 def test_a_one_time_schedule_without_delete_stays(users, environment, inbox):

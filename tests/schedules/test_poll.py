@@ -103,6 +103,23 @@ def test_completed_straight_away_raises_no_drift(users, environment):
     assert not AuditEvent.objects.filter(action="drift.detected", object_id=str(schedule.pk)).exists()
 
 
+def test_a_recurring_schedule_deleted_after_its_end_date_is_completed_and_without_one_missing(users, environment):
+    # AWS deletes a recurring schedule with ActionAfterCompletion DELETE after its last run, the one closest to
+    # its EndDate; one without an EndDate it never deletes, so its absence is drift.
+    end = (timezone.now() + timedelta(hours=3)).replace(second=0, microsecond=0)
+    ending = submit_and_apply(users["operator"], environment, spec(
+        name="ending", ActionAfterCompletion="DELETE", EndDate=end.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    endless = submit_and_apply(users["operator"], environment, spec(name="endless", ActionAfterCompletion="DELETE"))
+    scheduler = aws.client(environment, "scheduler")
+    for name in ("ending", "endless"):
+        scheduler.delete_schedule(Name=name)  # as AWS would (moto never runs a schedule)
+    objects_poll(environment, "schedule", now=end - timedelta(minutes=1))
+    assert Schedule.objects.get(pk=ending.schedule_id).sync_status == SyncStatus.MISSING  # before its end: drift
+    objects_poll(environment, "schedule", now=end + timedelta(minutes=1))
+    assert Schedule.objects.get(pk=ending.schedule_id).sync_status == SyncStatus.COMPLETED
+    assert Schedule.objects.get(pk=endless.schedule_id).sync_status == SyncStatus.MISSING
+
+
 def test_poll_pages_through_more_than_a_hundred_and_reads_only_what_changed(environment):
     # given 105 schedules created in AWS and registered here without a live snapshot yet
     scheduler = aws.client(environment, "scheduler")
