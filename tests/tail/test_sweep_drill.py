@@ -44,7 +44,9 @@ def test_a_tail_left_behind_by_a_killed_worker_is_removed_by_the_sweep(users, pr
 
     proxy.delay = 0
     second = workers(env=SWEEP_ONLY, beat=True)
-    wait_for(lambda: leftovers(moto) == ([], []), why=second.log)
+    # the sweep removes the rule and the queue, then records the session closed: wait for both
+    wait_for(lambda: leftovers(moto) == ([], []) and TailSession.objects.get(pk=session.pk).state == TailState.CLOSED,
+             why=second.log)
     session.refresh_from_db()
     assert (session.state, session.closed_reason) == (TailState.CLOSED, "time limit reached")
     removed = AuditEvent.objects.filter(action=AuditAction.TAIL_REMOVED, object_id=str(session.pk)).get()
