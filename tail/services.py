@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -145,11 +145,21 @@ def tail_open(session_id: int) -> None:
         tail_close(session.pk)
 
 
+# How long one worker holds a Closing session's removal before another may try again (it died, or AWS failed).
+CLOSE_CLAIM = timedelta(minutes=2)
+
+
 def tail_close(session_id: int) -> None:
-    """Worker: remove a Closing session's rule and queue, then mark it Closed."""
-    session = TailSession.objects.select_related("environment", "created_by").filter(pk=session_id).first()
-    if session is None or session.state != TailState.CLOSING:
+    """Worker: remove a Closing session's rule and queue, then mark it Closed. One worker at a time: the stop
+    request, the expiry and each beat's sweep may all ask, and only the one that claims the session (its
+    `closed_at` set while it is still Closing) removes and records; a claim older than CLOSE_CLAIM may be
+    taken over."""
+    now = timezone.now()
+    claimed = (TailSession.objects.filter(pk=session_id, state=TailState.CLOSING)
+               .filter(Q(closed_at__isnull=True) | Q(closed_at__lt=now - CLOSE_CLAIM)).update(closed_at=now))
+    if not claimed:
         return
+    session = TailSession.objects.select_related("environment", "created_by").get(pk=session_id)
     try:
         removed = resources.remove(session.environment, session.name, session.event_bus_name)
     except AWS_ERRORS as exc:  # left Closing: the sweep tries again past its expiry

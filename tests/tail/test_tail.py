@@ -105,6 +105,29 @@ def test_closing_the_page_beacon_removes_the_tail(operator, environment, moto, a
     assert moto("events").list_rules(NamePrefix="eventconsole-tail-")["Rules"] == []
 
 
+def test_one_worker_at_a_time_removes_a_closing_tail_and_records_it_once(operator, environment, moto, apply_inline):
+    # the tail opens inline; its removal is then asked by hand, as the stop, the expiry and each beat's sweep
+    # may all ask at once
+    _, session = start_on_bus(operator, environment)
+    session.refresh_from_db()
+    assert session.state == TailState.OPEN
+    now = timezone.now()
+    # another worker claimed the removal a moment ago: this one leaves it alone (no AWS call, no audit event)
+    TailSession.objects.filter(pk=session.pk).update(state=TailState.CLOSING, closed_reason="stopped", closed_at=now)
+    services.tail_close(session.pk)
+    assert [r["Name"] for r in moto("events").list_rules(NamePrefix="eventconsole-tail-")["Rules"]] == [session.name]
+    assert not AuditEvent.objects.filter(action=AuditAction.TAIL_REMOVED).exists()
+    # a claim older than CLOSE_CLAIM (its worker died, or AWS failed) is taken over, and recorded once
+    TailSession.objects.filter(pk=session.pk).update(closed_at=now - services.CLOSE_CLAIM - timedelta(seconds=1))
+    services.tail_close(session.pk)
+    services.tail_close(session.pk)  # asked again: it is closed already
+    session.refresh_from_db()
+    assert session.state == TailState.CLOSED
+    assert moto("events").list_rules(NamePrefix="eventconsole-tail-")["Rules"] == []
+    removed = AuditEvent.objects.get(action=AuditAction.TAIL_REMOVED)
+    assert removed.data["removed"] == [f"rule {session.name} on default", f"queue {session.name}"]
+
+
 def test_stopped_before_its_worker_began_nothing_is_created(users, environment, moto, apply_inline):
     session = TailSession.objects.create(environment=environment, pattern=json.dumps(ALL_EVENTS),
                                          name="eventconsole-tail-1-abc", created_by=users["operator"],
