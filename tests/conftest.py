@@ -109,6 +109,13 @@ def proxy(aws_url):
 
 
 @pytest.fixture
+def proxied(proxy, db):
+    """Sandbox whose AWS calls go through the fault proxy (its latency lets a drill kill a worker half-way)."""
+    return Environment.objects.create(name="Sandbox", region="us-east-1", endpoint_url=proxy.url,
+                                      account_id="123456789012", api_rate_limit=SUITE_RATE_LIMIT)
+
+
+@pytest.fixture
 def production(db, aws_url):
     return Environment.objects.create(name="Production", region="eu-west-1", endpoint_url=aws_url,
                                       account_id="123456789012", is_production=True, approvals_required=1,

@@ -15,13 +15,3 @@ def moto(aws_url):
 @pytest.fixture
 def operator(client_for):
     return client_for("operator")
-
-
-@pytest.fixture
-def proxied(proxy, db):
-    """Sandbox whose AWS calls go through the fault proxy (its latency lets a drill kill a worker half-way)."""
-    from environments.models import Environment
-    from tests.conftest import SUITE_RATE_LIMIT
-
-    return Environment.objects.create(name="Sandbox", region="us-east-1", endpoint_url=proxy.url,
-                                      account_id="123456789012", api_rate_limit=SUITE_RATE_LIMIT)
