@@ -92,15 +92,11 @@ def _base_session(environment: Environment) -> boto3.Session:
     return boto3.Session(botocore_session=_core_session(), region_name=environment.region)
 
 
-def _assumed_role_session(environment: Environment) -> boto3.Session:
-    """A session whose credentials come from AssumeRole and refresh themselves before expiry."""
-    sts = _base_session(environment).client(
-        "sts", endpoint_url=environment.endpoint_url or None, config=_config(max_attempts=settings.AWS_RETRY_MAX_ATTEMPTS))
-    _rate_limit(sts, environment, "sts", quick=False, interactive=False)
-
+def _role_session(sts, environment: Environment, role_arn: str, session_name: str) -> boto3.Session:
+    """A session in `environment`'s Region under `role_arn`, assumed through `sts` (a client of the credentials
+    that may assume it); its credentials refresh themselves before expiry. The first AssumeRole is made here."""
     def refresh() -> dict:
-        creds = sts.assume_role(RoleArn=environment.role_arn, RoleSessionName=f"EventConsole-{environment.pk or 'new'}")[
-            "Credentials"]
+        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
         return {
             "access_key": creds["AccessKeyId"],
             "secret_key": creds["SecretAccessKey"],
@@ -112,6 +108,14 @@ def _assumed_role_session(environment: Environment) -> boto3.Session:
     core._credentials = RefreshableCredentials.create_from_metadata(  # documented way to plug refreshable creds
         metadata=refresh(), refresh_using=refresh, method="sts-assume-role")
     return boto3.Session(botocore_session=core, region_name=environment.region)
+
+
+def _assumed_role_session(environment: Environment) -> boto3.Session:
+    """The environment's own role, assumed with the base credentials."""
+    sts = _base_session(environment).client(
+        "sts", endpoint_url=environment.endpoint_url or None, config=_config(max_attempts=settings.AWS_RETRY_MAX_ATTEMPTS))
+    _rate_limit(sts, environment, "sts", quick=False, interactive=False)
+    return _role_session(sts, environment, environment.role_arn, f"EventConsole-{environment.pk or 'new'}")
 
 
 def _session(environment: Environment) -> boto3.Session:
@@ -148,15 +152,27 @@ def client(environment: Environment, service_name: str, *, quick: bool = False, 
         cached = _clients.get(key)
     if cached is not None:
         return cached
+    return _client_made(key, _session(environment), environment, service_name, _config_for(quick, interactive),
+                        quick=quick, interactive=interactive)
+
+
+def _config_for(quick: bool, interactive: bool) -> Config:
+    """quick: one attempt, health-check timeouts; interactive: one attempt within the page's budget; else the
+    full retry budget."""
     if quick:
-        config = _config(max_attempts=1, connect_timeout=settings.AWS_HEALTH_TIMEOUT,
-                         read_timeout=settings.AWS_HEALTH_TIMEOUT)
-    elif interactive:
-        config = _config(max_attempts=1, connect_timeout=settings.AWS_INTERACTIVE_BUDGET_SECONDS,
-                         read_timeout=settings.AWS_INTERACTIVE_BUDGET_SECONDS)
-    else:
-        config = _config(max_attempts=settings.AWS_RETRY_MAX_ATTEMPTS)
-    new = _session(environment).client(service_name, endpoint_url=environment.endpoint_url or None, config=config)
+        return _config(max_attempts=1, connect_timeout=settings.AWS_HEALTH_TIMEOUT,
+                       read_timeout=settings.AWS_HEALTH_TIMEOUT)
+    if interactive:
+        return _config(max_attempts=1, connect_timeout=settings.AWS_INTERACTIVE_BUDGET_SECONDS,
+                       read_timeout=settings.AWS_INTERACTIVE_BUDGET_SECONDS)
+    return _config(max_attempts=settings.AWS_RETRY_MAX_ATTEMPTS)
+
+
+def _client_made(key: tuple, session: boto3.Session, environment: Environment, service_name: str, config: Config, *,
+                 quick: bool, interactive: bool):
+    """A new client of `session` with the hooks and the shared rate limit, cached under `key` (the first one made
+    wins when two threads race)."""
+    new = session.client(service_name, endpoint_url=environment.endpoint_url or None, config=config)
     for hook in list(_client_hooks):
         hook(new, environment, service_name)
     _rate_limit(new, environment, service_name, quick=quick, interactive=interactive)  # after the hooks: they count
@@ -171,25 +187,14 @@ def client_as_role(environment: Environment, role_arn: str, service_name: str, *
     as that role would make them (delivery.invoke). Credentials refresh before they expire; retries,
     timeouts, hooks and the rate limit are those of `client()`. The AssumeRole call is made here, so a
     role that cannot be assumed raises the ClientError now."""
-    config = (_config(max_attempts=1, connect_timeout=settings.AWS_INTERACTIVE_BUDGET_SECONDS,
-                      read_timeout=settings.AWS_INTERACTIVE_BUDGET_SECONDS) if interactive
-              else _config(max_attempts=settings.AWS_RETRY_MAX_ATTEMPTS))
+    config = _config_for(False, interactive)
     session_key = (*_environment_key(environment), "as-role", role_arn, session_name, interactive)
     with _lock:
         session = _sessions.get(session_key)
     if session is None:
         sts = _session(environment).client("sts", endpoint_url=environment.endpoint_url or None, config=config)
         _rate_limit(sts, environment, "sts", quick=False, interactive=interactive)
-
-        def refresh() -> dict:
-            creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]
-            return {"access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
-                    "token": creds["SessionToken"], "expiry_time": creds["Expiration"].isoformat()}
-
-        core = _core_session()
-        core._credentials = RefreshableCredentials.create_from_metadata(  # documented way to plug refreshable creds
-            metadata=refresh(), refresh_using=refresh, method="sts-assume-role")
-        session = boto3.Session(botocore_session=core, region_name=environment.region)
+        session = _role_session(sts, environment, role_arn, session_name[:64])
         with _lock:
             session = _sessions.setdefault(session_key, session)
     key = (*session_key, environment.account_id, environment.api_rate_limit, service_name)
@@ -197,12 +202,7 @@ def client_as_role(environment: Environment, role_arn: str, service_name: str, *
         cached = _clients.get(key)
     if cached is not None:
         return cached
-    new = session.client(service_name, endpoint_url=environment.endpoint_url or None, config=config)
-    for hook in list(_client_hooks):
-        hook(new, environment, service_name)
-    _rate_limit(new, environment, service_name, quick=False, interactive=interactive)
-    with _lock:
-        return _clients.setdefault(key, new)
+    return _client_made(key, session, environment, service_name, config, quick=False, interactive=interactive)
 
 
 def _rate_limit(new, environment: Environment, service_name: str, *, quick: bool, interactive: bool) -> None:
