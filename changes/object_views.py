@@ -31,7 +31,7 @@ from core.params import int_param
 from core.tables import CheckedPaginationMixin, status_badge
 
 from . import kinds
-from .choices import ChangeAction, ChangeState, OPEN_STATES
+from .choices import BATCH_ACTIONS, ChangeAction, ChangeState, OPEN_STATES
 from .models import ChangeRequest
 from .selectors import drafts_of, environment_default, environments_for_new_changes, object_history
 from .services import change_request_draft_create
@@ -187,10 +187,12 @@ class ManagedObjectDetailView(KindPagesMixin, PermissionRequiredMixin, DetailVie
 
     def changes_of(self, obj):
         """The change requests about `obj`: its own, and the batch changes (adopt, release, re-apply desired,
-        accept what AWS has) that hold an item for it. Filter it by state or primary key before reading: the
-        items are found through each change (their unique (change, object) index)."""
-        return ChangeRequest.objects.filter(Q(**{self.registered.change_field: obj})
-                                            | Q(kind=self.kind, items__object_id=obj.pk)).distinct()
+        accept what AWS has) that hold an item for it; the items of other actions are not objects (a redrive's
+        are messages). Filter it by state or primary key before reading: the items are found through each change
+        (their unique (change, object) index)."""
+        return ChangeRequest.objects.filter(
+            Q(**{self.registered.change_field: obj})
+            | Q(kind=self.kind, action__in=BATCH_ACTIONS, items__object_id=obj.pk)).distinct()
 
     def history(self, obj):
         return object_history(self.kind, obj.pk).order_by("-id")[:HISTORY_SIZE]

@@ -14,7 +14,7 @@ from changes import kinds, polling
 from changes.apply import change_request_apply
 from changes.batch import batch_create
 from changes.choices import ChangeAction, ChangeState, SyncStatus
-from changes.models import ChangeRequest
+from changes.models import ChangeItem, ChangeRequest
 from rules import aws_reader
 from rules.models import Rule
 
@@ -118,3 +118,14 @@ def test_an_object_in_sync_offers_no_fix(users, environment, aws_url, client_for
     response = client_for("operator").post(reverse("rules:rule_action", args=[rule.pk, "reapply"]), follow=True)
     assert not ChangeRequest.objects.filter(action=ChangeAction.REAPPLY).exists()
     assert "Nothing to re-apply desired: 1 rule: neither drifted nor missing." in response.content.decode()
+
+
+def test_a_redrives_messages_are_not_objects_on_the_rule_page(users, environment, aws_url, client_for):
+    # a redrive's items are dead-letter messages numbered 1, 2, …: never open changes of the rules with those ids
+    rule, _ = managed_rule(environment, users["operator"], aws_url, name="calm")
+    redrive = ChangeRequest.objects.create(kind="rule", action=ChangeAction.REDRIVE, environment=environment,
+                                           author=users["operator"], state=ChangeState.SUBMITTED,
+                                           object_name="dead letters of calm")
+    ChangeItem.objects.create(change=redrive, object_id=rule.pk, object_name="message 1")
+    page = client_for("operator").get(f"{rule.get_absolute_url()}?change={redrive.pk}").content.decode()
+    assert "Open change" not in page and f"#{redrive.pk} " not in page
