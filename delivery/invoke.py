@@ -155,11 +155,9 @@ def _json_input(text: str | None, what: str) -> dict[str, Any]:
 
 
 def _folded(service: str, operation: str, value: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
-    """`base` with `value`'s members (any case) added, folded onto the operation's member names."""
-    from botocore.session import get_session
-
-    shape = get_session().get_service_model(service).operation_model(operation).input_shape
-    return {**universal.fold(value, shape), **base}
+    """`base` with `value`'s members (any case) added, folded onto the operation's member names (botocore's
+    model of the operation, read once per process: delivery.universal.operation_model)."""
+    return {**universal.fold(value, universal.operation_model(service, operation).input_shape), **base}
 
 
 def _lower_first(value: Any) -> Any:
@@ -174,10 +172,9 @@ def _lower_first(value: Any) -> Any:
 def _params(target: dict[str, Any], service: str, operation: str, payload: str | None,
             context: dict[str, Any], client_for) -> dict[str, Any]:
     arn = target["Arn"]
-    if universal.parse_universal(arn):
-        body = _json_input(payload if payload is not None else "{}", "The input")
-        model = universal.operation_model(*universal.parse_universal(arn))
-        return universal.fold(body, model.input_shape)
+    parsed = universal.parse_universal(arn)
+    if parsed:
+        return universal.fold(_json_input(payload, "The input"), universal.operation_model(*parsed).input_shape)
     text = payload or ""
     if service == "lambda":
         # Scheduler invokes functions asynchronously ("Event"), as EventBridge rules do.

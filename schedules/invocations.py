@@ -34,7 +34,8 @@ from environments import aws, ratelimit
 from . import targets
 from .models import Schedule, ScheduleRun
 from .runs import runs_of, spec_of
-from .spec import is_one_time, parse_date
+from .aws_reader import not_found
+from .spec import ended_by, is_one_time
 
 log = logging.getLogger(__name__)
 
@@ -153,11 +154,9 @@ def _delete_after_completion(schedule: Schedule) -> str:
     try:
         aws.client(schedule.environment, "scheduler").delete_schedule(Name=schedule.name,
                                                                       GroupName=schedule.group_name)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":  # already gone: fine
+    except (ClientError, BotoCoreError, ratelimit.RateLimitExceeded, ratelimit.RateLimitUnavailable) as exc:
+        if not (isinstance(exc, ClientError) and not_found(exc)):  # already gone: fine
             return f"Deleting the schedule after its last run failed: {aws.describe_error(exc)}"
-    except (BotoCoreError, ratelimit.RateLimitExceeded, ratelimit.RateLimitUnavailable) as exc:
-        return f"Deleting the schedule after its last run failed: {aws.describe_error(exc)}"
     Schedule.objects.filter(pk=schedule.pk).update(sync_status=SyncStatus.COMPLETED, next_run=None, live_spec=None,
                                                    drift=[])
     return DELETED_NOTE
@@ -174,7 +173,7 @@ def schedule_fire(schedule: Schedule, scheduled_time: datetime, *, spec: dict[st
         return None
     result = _invoke(schedule, spec, run, interactive=False)
     note = ""
-    if spec.get("ScheduleExpression", "").startswith("at(") and spec.get("ActionAfterCompletion") == "DELETE":
+    if is_one_time(spec) and spec.get("ActionAfterCompletion") == "DELETE":
         note = _delete_after_completion(schedule)
     return _record(schedule, run, result, note=note)
 
@@ -203,12 +202,10 @@ def schedules_fire_due(*, now: datetime | None = None) -> FireReport:
                   .filter(sync_status__in=FIRED_STATUSES).exclude(environment__endpoint_url="")
                   .annotate(last_fired=Max("runs__scheduled_time", filter=Q(runs__trigger=ScheduleRun.EMULATOR)))
                   .defer("desired_spec", "live_spec", "drift").order_by("pk"))
-    for schedule in candidates:
-        if not schedule.environment.is_emulated:
-            continue
+    for schedule in candidates:  # emulated environments only: their endpoint is set (the query's exclude)
         times = spec_of(schedule) if schedule.sync_status == SyncStatus.IN_SYNC else run_spec(schedule)
         due = due_times(schedule, times, now=now, last_fired=schedule.last_fired)
-        ended = not is_one_time(times) and (parse_date(times.get("EndDate")) or now + FIRE_CATCH_UP) <= now
+        ended = not is_one_time(times) and ended_by(times, now)
         spec = run_spec(schedule) if due or ended else {}
         if not spec:
             continue

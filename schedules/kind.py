@@ -22,7 +22,7 @@ from .models import Schedule
 from .plan import MISSING_GROUP, in_sync
 from .plan import plan as schedule_plan
 from .runs import next_run_of, runs_of
-from .spec import canonical_schedule_spec, comparable, is_one_time, parse_date, validate_schedule_spec
+from .spec import canonical_schedule_spec, comparable, ended_by, is_one_time, parse_date, validate_schedule_spec
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +195,7 @@ def completed(desired: dict[str, Any] | None, *, now: datetime | None = None) ->
         return False
     now = now or timezone.now()
     if not is_one_time(desired):
-        end = parse_date(desired.get("EndDate"))
-        return end is not None and end <= now
+        return ended_by(desired, now)
     try:
         runs = expressions.next_runs(desired["ScheduleExpression"], desired.get("ScheduleExpressionTimezone") or "UTC",
                                      datetime(1970, 1, 1, tzinfo=UTC), 1)

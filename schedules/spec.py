@@ -122,6 +122,12 @@ def is_one_time(spec: dict[str, Any] | None) -> bool:
     return ((spec or {}).get("ScheduleExpression") or "").startswith("at(")
 
 
+def ended_by(spec: dict[str, Any] | None, now: datetime) -> bool:
+    """The schedule has an EndDate, and it has passed by `now`."""
+    end = parse_date((spec or {}).get("EndDate"))
+    return end is not None and end <= now
+
+
 def target_service(arn: str) -> str:
     """The service of a templated target ARN ("lambda", "sqs", ...); "" for anything else."""
     parts = (arn or "").split(":", 5)
