@@ -87,7 +87,8 @@ def _role(iam, name: str, service: str, actions: list[str]) -> tuple[str, str]:
     return arn, CREATED
 
 
-def _queue(sqs, name: str) -> tuple[str, str, str]:
+def queue_seed(sqs, name: str) -> tuple[str, str, str]:
+    """The SQS queue `name`, created when missing: (URL, ARN, created or already there)."""
     try:
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
         state = EXISTS
@@ -128,8 +129,8 @@ def demo_resources_seed(environment: Environment) -> dict[str, str]:
     report[f"sns topic {TOPIC_NAME}"] = EXISTS if TOPIC_NAME in topics else CREATED
     topic_arn = topics.get(TOPIC_NAME) or sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
 
-    _, _, report[f"sqs queue {DLQ_NAME}"] = _queue(sqs, DLQ_NAME)
-    _, subscriber_arn, report[f"sqs queue {SUBSCRIBER_QUEUE_NAME}"] = _queue(sqs, SUBSCRIBER_QUEUE_NAME)
+    _, _, report[f"sqs queue {DLQ_NAME}"] = queue_seed(sqs, DLQ_NAME)
+    _, subscriber_arn, report[f"sqs queue {SUBSCRIBER_QUEUE_NAME}"] = queue_seed(sqs, SUBSCRIBER_QUEUE_NAME)
     subscribed = any(s["Endpoint"] == subscriber_arn for s in
                      sns.list_subscriptions_by_topic(TopicArn=topic_arn).get("Subscriptions", []))
     if not subscribed:

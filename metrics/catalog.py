@@ -10,7 +10,7 @@ Pure data and small functions (no Django models, no AWS). Facts:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 EVENTS, SCHEDULER = "AWS/Events", "AWS/Scheduler"
 MAX_QUERIES_PER_CALL = 500
@@ -109,3 +109,12 @@ def group_key(group: str) -> str:
 def query_id(index: int) -> str:
     """GetMetricData's Id: starts with a lowercase letter, then letters, digits, underscores."""
     return f"m{index}"
+
+
+SPARKLINE_HOURS = 24  # the rules list's sparkline: hourly sums of Invocations over the last day
+
+
+def floor(moment: datetime, seconds: int) -> datetime:
+    """`moment` rounded down to a multiple of `seconds` since the epoch (a period's start), in UTC."""
+    epoch = int(moment.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)

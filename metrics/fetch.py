@@ -56,10 +56,6 @@ def _watched(environment) -> list[tuple[str, list[dict[str, str]]]]:
     return found
 
 
-def latest(environment) -> Fetch | None:
-    return Fetch.objects.filter(environment=environment).order_by("-id").first()
-
-
 def fetch_start(environment, *, requested_by=None, now: datetime | None = None) -> Fetch:
     """A new Fetch row (state Running), unless one is running (FetchBusy) or, for a person's
     Refresh, one finished less than a minute ago (FetchBusy, with how fresh the figures are)."""
@@ -79,11 +75,6 @@ def fetch_start(environment, *, requested_by=None, now: datetime | None = None) 
         return Fetch.objects.create(environment=environment, requested_by=requested_by)
 
 
-def _floor(moment: datetime, seconds: int) -> datetime:
-    epoch = int(moment.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % seconds, tz=moment.tzinfo)
-
-
 def environment_fetch(environment, *, fetch: Fetch | None = None, now: datetime | None = None) -> Fetch:
     """Fetch every figure of `environment` (in the Running `fetch`, else a new one) and store it."""
     fetch = fetch or fetch_start(environment)
@@ -94,8 +85,8 @@ def environment_fetch(environment, *, fetch: Fetch | None = None, now: datetime 
         for window in catalog.WINDOWS:
             queries = [(namespace, dims, metric.name) for namespace, dims in watched
                        for metric in catalog.METRICS[namespace]]
-            start = _floor(now - window.span, window.period)
-            end = _floor(now, 60) + timedelta(minutes=1)
+            start = catalog.floor(now - window.span, window.period)
+            end = catalog.floor(now, 60) + timedelta(minutes=1)
             for first in range(0, len(queries), catalog.MAX_QUERIES_PER_CALL):
                 _fetch_batch(client, environment, fetch, queries[first:first + catalog.MAX_QUERIES_PER_CALL],
                              window, start, end, now)
@@ -161,12 +152,9 @@ def _upsert(rows: list[Datapoint]) -> None:
             update_fields=["value", "fetched_at"])
 
 
-SPARKLINE_HOURS = 24
-
-
 def sparkline_start(now: datetime) -> datetime:
     """The first of the 24 hours a sparkline shows (the last one is the hour `now` is in)."""
-    return _floor(now, 3600) - timedelta(hours=SPARKLINE_HOURS - 1)
+    return catalog.floor(now, 3600) - timedelta(hours=catalog.SPARKLINE_HOURS - 1)
 
 
 def _sparklines(environment, now) -> dict[str, list[float]]:
@@ -179,8 +167,8 @@ def _sparklines(environment, now) -> dict[str, list[float]]:
             .annotate(hour=TruncHour("timestamp")).values("dimensions", "hour").annotate(total=Sum("value"))
             .values_list("dimensions", "hour", "total")):
         index = int((hour - start).total_seconds() // 3600)
-        if 0 <= index < SPARKLINE_HOURS:
-            lines.setdefault(key, [0.0] * SPARKLINE_HOURS)[index] = total
+        if 0 <= index < catalog.SPARKLINE_HOURS:
+            lines.setdefault(key, [0.0] * catalog.SPARKLINE_HOURS)[index] = total
     return lines
 
 
@@ -190,7 +178,7 @@ def _mark_watched(environment, watched, now) -> None:
     rows = []
     for namespace, dims in watched:
         key = catalog.dimensions_key(dims)
-        line = lines.get(key, [0.0] * SPARKLINE_HOURS) if namespace == catalog.EVENTS else []
+        line = lines.get(key, [0.0] * catalog.SPARKLINE_HOURS) if namespace == catalog.EVENTS else []
         rows.append(Watched(environment=environment, namespace=namespace, dimensions=key, fetched_at=now,
                             sparkline=line))
     for first in range(0, len(rows), UPSERT_BATCH):

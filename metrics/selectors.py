@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
 
 from django.db.models import Case, CharField, F, Q, Value, When
 from django.db.models.functions import Concat
@@ -48,11 +47,6 @@ def freshness(environment, namespace: str, key: str, now: datetime | None = None
     return Freshness(fetched_at, last, age_words(fetched_at, now))
 
 
-def _floor(moment: datetime, seconds: int) -> datetime:
-    epoch = int(moment.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % seconds, tz=dt_timezone.utc)
-
-
 def figures(environment, namespace: str, dimensions: list[dict[str, str]], now: datetime | None = None) -> dict:
     """Everything a Monitoring tab shows for one set of dimensions: freshness, per range the chart data
     (a point per period; None where nothing is known) and per metric its totals ("no data" is None)."""
@@ -71,7 +65,7 @@ def figures(environment, namespace: str, dimensions: list[dict[str, str]], now: 
     ranges, totals = {}, {m.name: {} for m in metrics}
     for chart_range in catalog.RANGES:
         period = chart_range.window.period
-        first = int(_floor(now - chart_range.span, period).timestamp()) + period
+        first = int(catalog.floor(now - chart_range.span, period).timestamp()) + period
         xs = list(range(first, int(now.timestamp()) + 1, period))
         series = []
         for metric in metrics:
@@ -163,7 +157,7 @@ def sparklines(rows) -> Sparklines:
     for environment_id, key, line, fetched_at in (
             Watched.objects.filter(environment_id__in=environments, namespace=catalog.EVENTS, dimensions__in=keys)
             .values_list("environment_id", "dimensions", "sparkline", "fetched_at")):
-        lines[(environment_id, key)] = _svg(line or [0.0] * 24)
+        lines[(environment_id, key)] = _svg(line or [0.0] * catalog.SPARKLINE_HOURS)
         oldest = fetched_at if oldest is None else min(oldest, fetched_at)
     return Sparklines(lines, oldest)
 

@@ -18,7 +18,7 @@ from changes.choices import SyncStatus
 from changes.polling import objects_poll
 from delivery import policies
 from environments import aws
-from environments.demo import CREATED, EXISTS
+from environments.demo import CREATED, EXISTS, queue_seed
 from rules.models import Rule
 
 RULE_NAME = "demo-orders-to-sqs"
@@ -39,22 +39,14 @@ def demo_orders_rule_seed(environment) -> dict[str, str]:
         return {}
     events, sqs = aws.client(environment, "events"), aws.client(environment, "sqs")
     report = {}
-    try:
-        url, state = sqs.get_queue_url(QueueName=QUEUE_NAME)["QueueUrl"], EXISTS
-    except ClientError as exc:
-        if "NonExistentQueue" not in exc.response["Error"]["Code"]:
-            raise
-        url, state = sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"], CREATED
-    report[f"sqs queue {QUEUE_NAME}"] = state
-    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url, queue_arn, report[f"sqs queue {QUEUE_NAME}"] = queue_seed(sqs, QUEUE_NAME)
     spec = _spec(queue_arn)
     try:
         rule_arn, state = events.describe_rule(Name=RULE_NAME, EventBusName=BUS)["Arn"], EXISTS
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceNotFoundException":
             raise
-        body = {k: v for k, v in spec["Rule"].items()}
-        rule_arn, state = events.put_rule(**body)["RuleArn"], CREATED
+        rule_arn, state = events.put_rule(**spec["Rule"])["RuleArn"], CREATED
         events.put_targets(Rule=RULE_NAME, EventBusName=BUS, Targets=spec["Targets"])
     report[f"rule {RULE_NAME}"] = state
     need = policies.needs(spec, rule_arn=rule_arn)[0]

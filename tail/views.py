@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
-from accounts.permissions import ALL, SUBMIT, environments_where, user_can
+from accounts.permissions import SUBMIT, user_can
+from changes.selectors import environments_for_new_changes
 from environments import aws
 from environments.models import Environment
 from rules.models import Rule
@@ -22,12 +23,6 @@ from .models import LIVE_STATES, TailSession, TailState
 from .resources import ALL_EVENTS
 
 BUS_NAME = re.compile(r"[/.\-_A-Za-z0-9:]{1,256}")  # a bus name (or ARN), as PutRule's EventBusName allows
-
-
-def _environments_for(user):
-    allowed = environments_where(user, SUBMIT)
-    qs = Environment.objects.order_by("is_production", "name")
-    return qs if allowed is ALL else qs.filter(pk__in=allowed)
 
 
 def _int(value) -> int | None:
@@ -49,7 +44,7 @@ class TailListView(View):
     def get(self, request):
         sessions = TailSession.objects.filter(created_by=request.user).select_related("environment", "rule")[:50]
         return render(request, "tail/tail_list.html", {
-            "sessions": sessions, "environments": _environments_for(request.user)})
+            "sessions": sessions, "environments": environments_for_new_changes(request.user)})
 
 
 class TailStartView(View):
@@ -161,7 +156,7 @@ class SendTestEventView(View):
         return rule
 
     def _form(self, request, rule, data=None, initial=None):
-        environments = None if rule is not None else _environments_for(request.user)
+        environments = None if rule is not None else environments_for_new_changes(request.user)
         return send.TestEventForm(data, initial=initial, environments=environments)
 
     def _context(self, request, rule, form, **extra):
