@@ -47,6 +47,8 @@ from changes.models import ChangeItem, ChangeRequest
 from changes.services import NotAllowed, change_request_submit
 from delivery.invoke import api_of, target_invoke
 from environments import aws
+from rules import spec as rule_spec
+from schedules.invocations import schedule_arn
 
 from . import peek as peeking
 from .models import DeadLetterQueue
@@ -76,11 +78,10 @@ def target_of(queue: DeadLetterQueue) -> dict | None:
 
 def _owner_arn(queue: DeadLetterQueue) -> str:
     environment, owner = queue.environment, queue.owner
-    place = f"{environment.region}:{environment.account_id or '000000000000'}"
     if queue.rule_id:
-        rule = owner.name if owner.event_bus_name == "default" else f"{owner.event_bus_name}/{owner.name}"
-        return f"arn:aws:events:{place}:rule/{rule}"
-    return f"arn:aws:scheduler:{place}:schedule/{owner.group_name}/{owner.name}"
+        return rule_spec.rule_arn(region=environment.region, account=environment.account_id or "000000000000",
+                                  bus=owner.event_bus_name, name=owner.name)
+    return schedule_arn(owner)
 
 
 def payload_for(kind: str, target: dict, body: str, *, rule_arn: str, rule_name: str) -> str:

@@ -10,30 +10,30 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
 from accounts.permissions import SUBMIT, user_can
+from changes import kinds
 from rules.models import Rule
 from schedules.models import Schedule
 
 from . import peek as peeking
 from .models import DeadLetterQueue
 
-OWNERS = {"rule": (Rule, "rules.view_rule"), "schedule": (Schedule, "schedules.view_schedule")}
+def _may_see(request, kind: str, environment) -> None:
+    """403 unless the person may see the objects of `kind` (a registered kind's name) in `environment`."""
+    if not user_can(request.user, kinds.get(kind).view_permission, environment.pk):
+        raise PermissionDenied(f"Your role in {environment.name} does not include seeing this {kind}.")
 
 
 def _owner(request, kind: str, pk: int):
-    if kind not in OWNERS:
+    if kind not in ("rule", "schedule"):  # the kinds whose targets have dead-letter queues
         raise Http404("No such kind.")
-    model, permission = OWNERS[kind]
-    obj = get_object_or_404(model.objects.select_related("environment"), pk=pk)
-    if not user_can(request.user, permission, obj.environment_id):
-        raise PermissionDenied(f"Your role in {obj.environment.name} does not include seeing this {kind}.")
+    obj = get_object_or_404(kinds.get(kind).model_class.objects.select_related("environment"), pk=pk)
+    _may_see(request, kind, obj.environment)
     return obj
 
 
 def _queue(request, pk: int) -> DeadLetterQueue:
     queue = get_object_or_404(DeadLetterQueue.objects.select_related("environment", "rule", "schedule"), pk=pk)
-    _, permission = OWNERS[queue.kind]
-    if not user_can(request.user, permission, queue.environment_id):
-        raise PermissionDenied(f"Your role in {queue.environment.name} does not include seeing this {queue.kind}.")
+    _may_see(request, queue.kind, queue.environment)
     return queue
 
 
