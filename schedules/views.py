@@ -116,20 +116,23 @@ class ScheduleRunNowView(PermissionRequiredMixin, View):
             "target_label": targets.describe_target(target.get("Arn", "")),
             "effect": effect_words(target), "production": schedule.environment.is_production})
 
+    def refused(self, request, schedule):
+        """Back to the schedule's page with the reason, when it cannot be run now; else None."""
+        problem = invocations.run_now_problem(schedule)
+        if not problem:
+            return None
+        messages.error(request, f"Run now: {problem}")
+        return redirect(schedule)
+
     def get(self, request, pk):
         schedule = self.schedule(request, pk)
-        problem = invocations.run_now_problem(schedule)
-        if problem:
-            messages.error(request, f"Run now: {problem}")
-            return redirect(schedule)
-        return self.confirm(request, schedule, 1)
+        return self.refused(request, schedule) or self.confirm(request, schedule, 1)
 
     def post(self, request, pk):
         schedule = self.schedule(request, pk)
-        problem = invocations.run_now_problem(schedule)
-        if problem:
-            messages.error(request, f"Run now: {problem}")
-            return redirect(schedule)
+        refused = self.refused(request, schedule)
+        if refused:
+            return refused
         step = request.POST.get("step", "")
         if step not in ("1", "2"):
             return self.confirm(request, schedule, 1)
